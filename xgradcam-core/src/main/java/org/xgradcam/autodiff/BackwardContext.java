@@ -1,0 +1,43 @@
+package org.xgradcam.autodiff;
+
+import java.util.Optional;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.Graph;
+import org.xgradcam.onnx.ModelShapes;
+import org.xgradcam.onnx.proto.OnnxProto.NodeProto;
+
+/** What a rule sees of the node being differentiated: shapes, constants, gradients in and out. */
+public interface BackwardContext {
+    Emitter emit();
+
+    Graph graph();
+
+    ModelShapes shapes();
+
+    default long[] shape(String tensor) {
+        return shapes().shape(tensor);
+    }
+
+    /** Gradient of output i, or empty if no gradient reaches it. */
+    Optional<String> outputGradient(int i);
+
+    /** Gradient of output 0, which every rule of a single-output op may assume exists. */
+    default String gradOut() {
+        return outputGradient(0).orElseThrow();
+    }
+
+    /** Whether input i is on the path (its gradient is wanted). */
+    boolean wantsGradient(int inputIndex);
+
+    void setInputGradient(int inputIndex, String gradient);
+
+    /**
+     * Ensures the forward node also produces optional output i (e.g. MaxPool's Indices), so the
+     * backward can reuse it instead of recomputing; returns its name.
+     */
+    String requireForwardOutput(NodeProto node, int outputIndex);
+
+    default XGradCamException unsupported(NodeProto node, String why) {
+        return new XGradCamException("cannot differentiate " + Graph.label(node) + ": " + why);
+    }
+}

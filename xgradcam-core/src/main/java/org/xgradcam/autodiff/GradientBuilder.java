@@ -1,0 +1,463 @@
+package org.xgradcam.autodiff;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.Attributes;
+import org.xgradcam.onnx.Graph;
+import org.xgradcam.onnx.ModelShapes;
+import org.xgradcam.onnx.TensorInfo;
+import org.xgradcam.onnx.proto.OnnxProto.GraphProto;
+import org.xgradcam.onnx.proto.OnnxProto.ModelProto;
+import org.xgradcam.onnx.proto.OnnxProto.NodeProto;
+import org.xgradcam.onnx.proto.OnnxProto.TensorShapeProto;
+import org.xgradcam.onnx.proto.OnnxProto.TypeProto;
+import org.xgradcam.onnx.proto.OnnxProto.ValueInfoProto;
+
+/**
+ * Reverse-mode differentiation by graph transformation. Only the nodes that lie between the
+ * sources (the targets, and the input when its gradient is wanted) and the score get backward
+ * nodes, visited in reverse topological order; gradients that fan in are summed. The forward
+ * part is kept as it is, except that optional outputs a backward reuses (MaxPool's Indices,
+ * LayerNormalization's statistics) are switched on, so nothing is computed twice.
+ */
+public final class GradientBuilder {
+    /** Ops whose outputs carry no gradient (integer-valued, comparisons, piecewise constant). */
+    private static final Set<String> ZERO_GRADIENT_OPS = Set.of("Shape", "Size", "ArgMax", "ArgMin", "Equal",
+            "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor", "NonZero", "Floor",
+            "Ceil", "Round", "Sign", "ConstantOfShape", "EyeLike", "RandomNormalLike", "RandomUniformLike",
+            "IsNaN", "IsInf");
+
+    private static final String PREFIX = "xgradcam_bw/";
+
+    private GradientBuilder() {}
+
+    public static AugmentedModel build(Graph graph, ModelShapes shapes, GradientRequest request) {
+        GradientRegistry registry = request.guided() ? GradientRegistry.guided() : GradientRegistry.standard();
+        return new Run(graph, shapes, request, registry).build();
+    }
+
+    private static final class Run {
+        final Graph graph;
+        final ModelShapes shapes;
+        final GradientRequest request;
+        final GradientRegistry registry;
+        final Emitter emit;
+        final Set<String> reachable = new HashSet<>();
+        final Map<String, List<String>> contributions = new HashMap<>();
+        final Map<String, String> totals = new HashMap<>();
+        final Map<NodeProto, Map<Integer, String>> extraOutputs = new IdentityHashMap<>();
+
+        Run(Graph graph, ModelShapes shapes, GradientRequest request, GradientRegistry registry) {
+            this.graph = graph;
+            this.shapes = shapes;
+            this.request = request;
+            this.registry = registry;
+            this.emit = new Emitter(graph.model().opset(), PREFIX);
+        }
+
+        AugmentedModel build() {
+            String score = request.score();
+            TensorInfo scoreInfo = requireTensor(score, "score");
+            if (!scoreInfo.isFloat()) {
+                throw new XGradCamException("score tensor '" + score + "' is not float32");
+            }
+            if (request.targets().isEmpty()) {
+                throw new XGradCamException("no target layer given");
+            }
+            Set<String> sources = new LinkedHashSet<>(request.targets());
+            String input = shapes.inputName();
+            if (request.inputGradient()) {
+                sources.add(input);
+            }
+            for (String t : request.targets()) {
+                if (!requireTensor(t, "layer").isFloat()) {
+                    throw new XGradCamException("layer '" + t + "' is not a float32 tensor; pick a feature map"
+                            + " (see 'xgradcam layers')");
+                }
+            }
+            markReachable(sources);
+            Set<String> upstreamOfScore = graph.ancestors(score);
+            for (String t : sources) {
+                if (!upstreamOfScore.contains(t)) {
+                    throw new XGradCamException("layer '" + t + "' does not influence the score '" + score
+                            + "'; pick a layer before it (see 'xgradcam layers')");
+                }
+            }
+            List<NodeProto> path = new ArrayList<>();
+            for (NodeProto n : graph.nodes()) {
+                boolean outOnPath = n.getOutputList().stream().anyMatch(o -> reachable.contains(o) && upstreamOfScore.contains(o));
+                boolean inOnPath = n.getInputList().stream().anyMatch(reachable::contains);
+                if (outOnPath && inOnPath) {
+                    path.add(n);
+                }
+            }
+            checkRules(path);
+
+            List<String> extraInputs = new ArrayList<>();
+            String seed = AugmentedModel.SEED;
+            extraInputs.add(seed);
+            Optional<String> top1 = Optional.empty();
+            String effectiveSeed = seed;
+            long[] scoreShape = scoreInfo.shape();
+            if (scoreShape.length == 2) {
+                top1 = Optional.of(AugmentedModel.TOP1_SEED);
+                extraInputs.add(top1.get());
+                effectiveSeed = topClassSeed(score, scoreShape[1], seed, top1.get());
+            }
+            contributions.computeIfAbsent(score, k -> new ArrayList<>()).add(effectiveSeed);
+
+            for (int i = path.size() - 1; i >= 0; i--) {
+                NodeProto n = path.get(i);
+                backward(n);
+            }
+
+            Map<String, String> targetGradients = new LinkedHashMap<>();
+            for (String t : request.targets()) {
+                targetGradients.put(t, publish(t));
+            }
+            Optional<String> inputGradient = request.inputGradient() ? Optional.of(publish(input)) : Optional.empty();
+            List<BiasTerm> biasTerms = request.biasGradients() ? biasTerms(path) : List.of();
+
+            LinkedHashSet<String> outputs = new LinkedHashSet<>();
+            outputs.add(score);
+            outputs.addAll(request.targets());
+            outputs.addAll(targetGradients.values());
+            inputGradient.ifPresent(outputs::add);
+            for (BiasTerm b : biasTerms) {
+                outputs.add(b.gradient());
+            }
+            ModelProto augmented = assemble(extraInputs, scoreShape, outputs);
+            return new AugmentedModel(graph.model().withProto(augmented), input, shapes.inputShape(), score,
+                    scoreShape, "", seed, top1, request.targets(), targetGradients, inputGradient, biasTerms);
+        }
+
+        private TensorInfo requireTensor(String name, String role) {
+            return shapes.find(name).orElseThrow(() -> new XGradCamException("unknown " + role + " '" + name
+                    + "': no tensor of that name in " + graph.model().source() + " (list them with 'xgradcam layers')"));
+        }
+
+        private void markReachable(Set<String> sources) {
+            reachable.addAll(sources);
+            for (NodeProto n : graph.nodes()) {
+                if (ZERO_GRADIENT_OPS.contains(n.getOpType())) {
+                    continue;
+                }
+                if (n.getInputList().stream().anyMatch(reachable::contains)) {
+                    for (String o : n.getOutputList()) {
+                        if (!o.isEmpty() && shapes.find(o).map(TensorInfo::isFloat).orElse(false)) {
+                            reachable.add(o);
+                        }
+                    }
+                }
+            }
+        }
+
+        private void checkRules(List<NodeProto> path) {
+            List<String> missing = new ArrayList<>();
+            for (NodeProto n : path) {
+                boolean known = org.xgradcam.onnx.OnnxModel.isDefaultDomain(n.getDomain())
+                        && registry.find(n.getOpType()).isPresent();
+                if (!known) {
+                    missing.add(Graph.label(n) + (n.getDomain().isEmpty() ? "" : " (domain " + n.getDomain() + ")"));
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw new XGradCamException("cannot differentiate " + missing.size() + " node(s) between the layer and"
+                        + " the score, no gradient rule for: " + String.join(", ", missing.subList(0, Math.min(5, missing.size())))
+                        + (missing.size() > 5 ? ", ..." : "") + ". Pick a later layer, or use a model with supported ops: "
+                        + String.join(" ", new TreeSet<>(registry.supportedOps())));
+            }
+        }
+
+        /** seed + top1 * onehot(argmax(score)): the default target resolved inside the graph. */
+        private String topClassSeed(String score, long classes, String seed, String top1) {
+            String arg = emit.op("ArgMax", score, Attributes.ofInt("axis", 1), Attributes.ofInt("keepdims", 1));
+            long[] range = new long[(int) classes];
+            for (int i = 0; i < classes; i++) {
+                range[i] = i;
+            }
+            String hot = emit.mask(emit.op("Equal", List.of(arg, emit.longsShaped(range, 1, classes))));
+            return emit.add(seed, emit.mul(hot, top1));
+        }
+
+        /** The total gradient of a tensor; its contributions are final once all consumers are done. */
+        private Optional<String> total(String tensor) {
+            String done = totals.get(tensor);
+            if (done != null) {
+                return Optional.of(done);
+            }
+            List<String> parts = contributions.get(tensor);
+            if (parts == null || parts.isEmpty()) {
+                return Optional.empty();
+            }
+            String sum = emit.sum(parts);
+            totals.put(tensor, sum);
+            return Optional.of(sum);
+        }
+
+        /** Gives a tensor's gradient a stable output name: grad:<tensor>. */
+        private String publish(String tensor) {
+            String g = total(tensor).orElseThrow(() -> new XGradCamException("no gradient reaches '" + tensor + "'"));
+            String name = "grad:" + tensor;
+            if (!g.equals(name)) {
+                emit.emit("Identity", List.of(g), List.of(name));
+                totals.put(tensor, name);
+            }
+            return name;
+        }
+
+        private void backward(NodeProto n) {
+            GradientRule rule = registry.find(n.getOpType()).orElseThrow();
+            Map<Integer, String> produced = new HashMap<>();
+            BackwardContext ctx = new BackwardContext() {
+                @Override
+                public Emitter emit() {
+                    return emit;
+                }
+
+                @Override
+                public Graph graph() {
+                    return graph;
+                }
+
+                @Override
+                public ModelShapes shapes() {
+                    return shapes;
+                }
+
+                @Override
+                public Optional<String> outputGradient(int i) {
+                    return i < n.getOutputCount() ? total(n.getOutput(i)) : Optional.empty();
+                }
+
+                @Override
+                public boolean wantsGradient(int i) {
+                    return i < n.getInputCount() && reachable.contains(n.getInput(i));
+                }
+
+                @Override
+                public void setInputGradient(int i, String gradient) {
+                    if (wantsGradient(i)) {
+                        produced.put(i, gradient);
+                    }
+                }
+
+                @Override
+                public String requireForwardOutput(NodeProto node, int i) {
+                    if (i < node.getOutputCount() && !node.getOutput(i).isEmpty()) {
+                        return node.getOutput(i);
+                    }
+                    return extraOutputs.computeIfAbsent(node, k -> new HashMap<>())
+                            .computeIfAbsent(i, k -> emit.fresh("fwd_out" + i));
+                }
+            };
+            if (ctx.outputGradient(0).isEmpty()) {
+                if (n.getOutputCount() == 1) {
+                    return; // on the path to the score only through an output nobody differentiates
+                }
+                boolean any = false;
+                for (int i = 0; i < n.getOutputCount(); i++) {
+                    any |= ctx.outputGradient(i).isPresent();
+                }
+                if (!any) {
+                    return;
+                }
+            }
+            rule.backward(n, ctx);
+            for (int i = 0; i < n.getInputCount(); i++) {
+                if (ctx.wantsGradient(i)) {
+                    String g = produced.get(i);
+                    if (g == null) {
+                        throw new XGradCamException("internal error: the " + n.getOpType() + " rule gave no gradient for input "
+                                + i + " of " + Graph.label(n));
+                    }
+                    contributions.computeIfAbsent(n.getInput(i), k -> new ArrayList<>()).add(g);
+                }
+            }
+        }
+
+        private List<BiasTerm> biasTerms(List<NodeProto> path) {
+            List<BiasTerm> terms = new ArrayList<>();
+            for (NodeProto n : path) {
+                Optional<String> grad = total(n.getOutput(0));
+                if (grad.isEmpty()) {
+                    continue;
+                }
+                long[] outShape = shapes.shape(n.getOutput(0));
+                BiasTerm term = switch (n.getOpType()) {
+                    case "Conv", "ConvTranspose" -> n.getInputCount() > 2 && !n.getInput(2).isEmpty()
+                            ? channelBias(n, graph.constantFloats(n.getInput(2)), outShape, grad.get()) : null;
+                    case "Gemm" -> gemmBias(n, outShape, grad.get());
+                    case "BatchNormalization" -> batchNormBias(n, outShape, grad.get());
+                    case "Add", "Sub" -> addBias(n, outShape, grad.get());
+                    default -> null;
+                };
+                if (term != null) {
+                    terms.add(term);
+                }
+            }
+            for (BiasTerm t : terms) {
+                publish(t.output());
+            }
+            List<BiasTerm> named = new ArrayList<>();
+            for (BiasTerm t : terms) {
+                named.add(new BiasTerm(t.node(), t.opType(), t.output(), t.bias(), t.biasShape(), "grad:" + t.output()));
+            }
+            return named;
+        }
+
+        private BiasTerm channelBias(NodeProto n, Optional<float[]> bias, long[] outShape, String grad) {
+            if (bias.isEmpty()) {
+                return null;
+            }
+            long[] shape = new long[outShape.length];
+            java.util.Arrays.fill(shape, 1);
+            shape[1] = outShape[1];
+            return new BiasTerm(nodeName(n), n.getOpType(), n.getOutput(0), bias.get(), shape, grad);
+        }
+
+        private BiasTerm gemmBias(NodeProto n, long[] outShape, String grad) {
+            if (n.getInputCount() < 3 || n.getInput(2).isEmpty()) {
+                return null;
+            }
+            Optional<float[]> c = graph.constantFloats(n.getInput(2));
+            if (c.isEmpty()) {
+                return null;
+            }
+            float beta = Attributes.getFloat(n, "beta", 1f);
+            float[] b = c.get().clone();
+            for (int i = 0; i < b.length; i++) {
+                b[i] *= beta;
+            }
+            return new BiasTerm(nodeName(n), n.getOpType(), n.getOutput(0), b,
+                    aligned(shapes.shape(n.getInput(2)), outShape.length), grad);
+        }
+
+        private BiasTerm batchNormBias(NodeProto n, long[] outShape, String grad) {
+            Optional<float[]> scale = graph.constantFloats(n.getInput(1));
+            Optional<float[]> b = graph.constantFloats(n.getInput(2));
+            Optional<float[]> mean = graph.constantFloats(n.getInput(3));
+            Optional<float[]> var = graph.constantFloats(n.getInput(4));
+            if (scale.isEmpty() || b.isEmpty() || mean.isEmpty() || var.isEmpty()) {
+                return null;
+            }
+            float eps = Attributes.getFloat(n, "epsilon", 1e-5f);
+            float[] eff = new float[b.get().length];
+            for (int i = 0; i < eff.length; i++) {
+                // y = x * s / sqrt(v + eps) + (b - m * s / sqrt(v + eps)): the second part is the bias
+                eff[i] = (float) (b.get()[i] - mean.get()[i] * scale.get()[i] / Math.sqrt(var.get()[i] + eps));
+            }
+            return channelBias(n, Optional.of(eff), outShape, grad);
+        }
+
+        private BiasTerm addBias(NodeProto n, long[] outShape, String grad) {
+            for (int i = 0; i < 2; i++) {
+                String other = n.getInput(1 - i);
+                if (reachable.contains(n.getInput(i)) && !reachable.contains(other)) {
+                    Optional<float[]> c = graph.constantFloats(other);
+                    if (c.isPresent()) {
+                        float[] b = c.get().clone();
+                        if (n.getOpType().equals("Sub") && i == 0) {
+                            for (int k = 0; k < b.length; k++) {
+                                b[k] = -b[k];
+                            }
+                        } else if (n.getOpType().equals("Sub")) {
+                            return null; // constant - x is a bias plus a sign flip; rare, left out
+                        }
+                        return new BiasTerm(nodeName(n), n.getOpType(), n.getOutput(0), b,
+                                aligned(shapes.shape(other), outShape.length), grad);
+                    }
+                }
+            }
+            return null;
+        }
+
+        private static long[] aligned(long[] shape, int rank) {
+            long[] out = new long[rank];
+            java.util.Arrays.fill(out, 1);
+            int lead = rank - shape.length;
+            for (int i = 0; i < shape.length; i++) {
+                if (i + lead >= 1) {
+                    out[i + lead] = shape[i];
+                }
+            }
+            return out;
+        }
+
+        private static String nodeName(NodeProto n) {
+            return n.getName().isEmpty() ? n.getOutput(0) : n.getName();
+        }
+
+        private ModelProto assemble(List<String> extraInputs, long[] scoreShape, Set<String> outputs) {
+            ModelProto original = graph.model().proto();
+            GraphProto.Builder g = original.getGraph().toBuilder();
+            g.clearNode();
+            // value_info may pin intermediate shapes to the exported batch size; ONNX Runtime infers them again
+            g.clearValueInfo();
+            freeBatchAxis(g);
+            for (NodeProto n : graph.nodes()) {
+                Map<Integer, String> extra = extraOutputs.get(n);
+                if (extra == null) {
+                    g.addNode(n);
+                    continue;
+                }
+                NodeProto.Builder b = n.toBuilder();
+                int needed = extra.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+                while (b.getOutputCount() < needed) {
+                    b.addOutput("");
+                }
+                extra.forEach(b::setOutput);
+                g.addNode(b);
+            }
+            g.addAllNode(emit.nodes());
+            g.addAllInitializer(emit.initializers());
+            for (String in : extraInputs) {
+                g.addInput(floatInput(in, in.equals(AugmentedModel.TOP1_SEED) ? new long[] {-1, 1} : scoreShape));
+            }
+            g.clearOutput();
+            for (String o : outputs) {
+                g.addOutput(ValueInfoProto.newBuilder().setName(o)
+                        .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorInfo.FLOAT))));
+            }
+            return original.toBuilder().setGraph(g).build();
+        }
+
+        /** The image input gets a free batch axis, so one augmented model serves any batch size. */
+        private void freeBatchAxis(GraphProto.Builder g) {
+            for (int i = 0; i < g.getInputCount(); i++) {
+                if (g.getInput(i).getName().equals(shapes.inputName())) {
+                    ValueInfoProto.Builder v = g.getInput(i).toBuilder();
+                    TensorShapeProto.Builder s = v.getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
+                    if (s.getDimCount() > 0) {
+                        s.setDim(0, TensorShapeProto.Dimension.newBuilder().setDimParam("batch"));
+                    }
+                    g.setInput(i, v);
+                }
+            }
+        }
+
+        /** A float input with a free batch axis (-1) and the given static dims. */
+        private static ValueInfoProto floatInput(String name, long[] shape) {
+            TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+            for (int i = 0; i < shape.length; i++) {
+                if (i == 0) {
+                    s.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"));
+                } else {
+                    s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(shape[i]));
+                }
+            }
+            return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
+                    .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorInfo.FLOAT).setShape(s))).build();
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package org.xgradcam.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.proto.OnnxProto.GraphProto;
+import org.xgradcam.onnx.proto.OnnxProto.ModelProto;
+import org.xgradcam.onnx.proto.OnnxProto.NodeProto;
+import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
+import org.xgradcam.onnx.proto.OnnxProto.TensorShapeProto;
+import org.xgradcam.onnx.proto.OnnxProto.ValueInfoProto;
+
+/**
+ * Element types and static shapes (at batch size 1) of every tensor of a model, for one input
+ * size. Taken from the file's value_info when it is complete and static, otherwise measured by a
+ * probe: one ONNX Runtime run on a zero input with every tensor exposed as an output.
+ */
+public final class ModelShapes {
+    private final Map<String, TensorInfo> infos;
+    private final String inputName;
+    private final long[] inputShape;
+
+    private ModelShapes(Map<String, TensorInfo> infos, String inputName, long[] inputShape) {
+        this.infos = infos;
+        this.inputName = inputName;
+        this.inputShape = inputShape;
+    }
+
+    public Optional<TensorInfo> find(String tensor) {
+        return Optional.ofNullable(infos.get(tensor));
+    }
+
+    public TensorInfo get(String tensor) {
+        TensorInfo t = infos.get(tensor);
+        if (t == null) {
+            throw new XGradCamException("no shape known for tensor '" + tensor + "'");
+        }
+        return t;
+    }
+
+    public long[] shape(String tensor) {
+        return get(tensor).shape();
+    }
+
+    public String inputName() {
+        return inputName;
+    }
+
+    /** The input shape at batch size 1. */
+    public long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    /** The single image input of a model; models with several inputs are not image classifiers we explain. */
+    public static ValueInfoProto imageInput(Graph graph) {
+        List<String> inputs = graph.inputs();
+        if (inputs.size() != 1) {
+            throw new XGradCamException(graph.model().source() + " has " + inputs.size() + " inputs " + inputs
+                    + "; xgradcam explains models with a single image input");
+        }
+        for (ValueInfoProto v : graph.model().proto().getGraph().getInputList()) {
+            if (v.getName().equals(inputs.get(0))) {
+                return v;
+            }
+        }
+        throw new IllegalStateException("input vanished");
+    }
+
+    /**
+     * The input shape at batch 1: the requested one (checked against the model's fixed dims) or
+     * the model's own, with free spatial dims of an image input set to 224.
+     */
+    public static long[] resolveInputShape(Graph graph, long[] requested) {
+        ValueInfoProto input = imageInput(graph);
+        TensorShapeProto declared = input.getType().getTensorType().getShape();
+        int rank = declared.getDimCount();
+        if (input.getType().getTensorType().getElemType() != TensorInfo.FLOAT) {
+            throw new XGradCamException("input '" + input.getName() + "' of " + graph.model().source()
+                    + " is not float32 (ONNX type " + input.getType().getTensorType().getElemType()
+                    + "); xgradcam needs a float input");
+        }
+        long[] shape = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            TensorShapeProto.Dimension d = declared.getDim(i);
+            shape[i] = d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1;
+        }
+        if (requested != null) {
+            if (requested.length != rank) {
+                throw new XGradCamException("input '" + input.getName() + "' has rank " + rank + " (shape "
+                        + describe(shape) + "), but an input of shape " + Arrays.toString(requested) + " was given");
+            }
+            for (int i = 1; i < rank; i++) {
+                if (shape[i] > 0 && shape[i] != requested[i]) {
+                    throw new XGradCamException("wrong input shape " + Arrays.toString(requested) + " for input '"
+                            + input.getName() + "': the model expects " + describe(shape));
+                }
+            }
+            long[] out = requested.clone();
+            out[0] = 1;
+            return out;
+        }
+        if (rank == 0) {
+            throw new XGradCamException("input '" + input.getName() + "' is a scalar; xgradcam needs an image tensor");
+        }
+        shape[0] = 1;
+        boolean nhwc = rank == 4 && shape[3] == 3 && shape[1] != 3;
+        for (int i = 1; i < rank; i++) {
+            if (shape[i] < 0) {
+                boolean spatial = rank == 4 && (nhwc ? (i == 1 || i == 2) : (i == 2 || i == 3));
+                if (!spatial) {
+                    throw new XGradCamException("input '" + input.getName() + "' has a free dimension at axis " + i
+                            + " (" + describe(shape) + "); give the input shape explicitly");
+                }
+                shape[i] = 224;
+            }
+        }
+        return shape;
+    }
+
+    static String describe(long[] shape) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < shape.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(shape[i] < 0 ? "?" : Long.toString(shape[i]));
+        }
+        return sb.append(']').toString();
+    }
+
+    /** Shapes at the given input shape (null: the model's own), from value_info or by a probe. */
+    public static ModelShapes of(Graph graph, long[] requestedInputShape) {
+        long[] inputShape = resolveInputShape(graph, requestedInputShape);
+        String inputName = graph.inputs().get(0);
+        Map<String, TensorInfo> infos = fromValueInfo(graph, inputShape);
+        if (infos == null) {
+            infos = probe(graph, inputName, inputShape);
+        }
+        for (TensorProto t : graph.model().proto().getGraph().getInitializerList()) {
+            infos.putIfAbsent(t.getName(), new TensorInfo(t.getName(), t.getDataType(), TensorProtos.dims(t)));
+        }
+        return new ModelShapes(infos, inputName, inputShape);
+    }
+
+    /** Value_info counts only if it gives every node output a static shape consistent with the input. */
+    private static Map<String, TensorInfo> fromValueInfo(Graph graph, long[] inputShape) {
+        GraphProto g = graph.model().proto().getGraph();
+        ValueInfoProto input = imageInput(graph);
+        TensorShapeProto declared = input.getType().getTensorType().getShape();
+        for (int i = 1; i < inputShape.length; i++) {
+            if (!declared.getDim(i).hasDimValue() || declared.getDim(i).getDimValue() != inputShape[i]) {
+                return null; // the file's shapes are for another input size
+            }
+        }
+        Map<String, ValueInfoProto> declaredInfos = new HashMap<>();
+        for (ValueInfoProto v : g.getValueInfoList()) {
+            declaredInfos.put(v.getName(), v);
+        }
+        for (ValueInfoProto v : g.getOutputList()) {
+            declaredInfos.put(v.getName(), v);
+        }
+        Map<String, TensorInfo> out = new HashMap<>();
+        out.put(input.getName(), new TensorInfo(input.getName(), TensorInfo.FLOAT, inputShape));
+        for (NodeProto n : graph.nodes()) {
+            for (String name : n.getOutputList()) {
+                if (name.isEmpty()) {
+                    continue;
+                }
+                ValueInfoProto v = declaredInfos.get(name);
+                if (v == null || !v.getType().hasTensorType() || !v.getType().getTensorType().hasShape()) {
+                    return null;
+                }
+                TensorShapeProto s = v.getType().getTensorType().getShape();
+                long[] shape = new long[s.getDimCount()];
+                for (int i = 0; i < shape.length; i++) {
+                    TensorShapeProto.Dimension d = s.getDim(i);
+                    if (d.hasDimValue()) {
+                        shape[i] = d.getDimValue();
+                    } else if (i == 0) {
+                        shape[i] = 1; // the batch
+                    } else {
+                        return null;
+                    }
+                }
+                out.put(name, new TensorInfo(name, v.getType().getTensorType().getElemType(), shape));
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape) {
+        ModelProto original = graph.model().proto();
+        Set<String> wanted = new LinkedHashSet<>();
+        for (NodeProto n : graph.nodes()) {
+            for (String out : n.getOutputList()) {
+                if (!out.isEmpty()) {
+                    wanted.add(out);
+                }
+            }
+        }
+        GraphProto.Builder g = original.getGraph().toBuilder();
+        Set<String> present = new java.util.HashSet<>(graph.outputs());
+        for (String name : wanted) {
+            if (!present.contains(name)) {
+                g.addOutput(ValueInfoProto.newBuilder().setName(name));
+            }
+        }
+        ModelProto probeModel = original.toBuilder().setGraph(g).build();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Map<String, TensorInfo> out = new HashMap<>();
+        out.put(inputName, new TensorInfo(inputName, TensorInfo.FLOAT, inputShape));
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            try (OrtSession session = OrtSessions.create(env, graph.model().withProto(probeModel), opts);
+                 OnnxTensor x = OnnxTensor.createTensor(env,
+                         FloatBuffer.allocate((int) org.xgradcam.tensor.FloatTensor.numel(inputShape)), inputShape);
+                 OrtSession.Result r = session.run(Map.of(inputName, x))) {
+                for (Map.Entry<String, OnnxValue> e : r) {
+                    if (e.getValue() instanceof OnnxTensor t) {
+                        ai.onnxruntime.TensorInfo ti = t.getInfo();
+                        out.put(e.getKey(), new TensorInfo(e.getKey(), onnxType(ti.type), ti.getShape()));
+                    }
+                }
+            }
+        } catch (OrtException e) {
+            throw new XGradCamException("ONNX Runtime cannot run " + graph.model().source() + " on an input of shape "
+                    + Arrays.toString(inputShape) + ": " + firstLine(e.getMessage()), e);
+        }
+        return out;
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "(no message)";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private static int onnxType(ai.onnxruntime.OnnxJavaType t) {
+        return switch (t) {
+            case FLOAT -> TensorInfo.FLOAT;
+            case DOUBLE -> TensorProto.DataType.DOUBLE_VALUE;
+            case INT64 -> TensorProto.DataType.INT64_VALUE;
+            case INT32 -> TensorProto.DataType.INT32_VALUE;
+            case INT16 -> TensorProto.DataType.INT16_VALUE;
+            case INT8 -> TensorProto.DataType.INT8_VALUE;
+            case UINT8 -> TensorProto.DataType.UINT8_VALUE;
+            case BOOL -> TensorProto.DataType.BOOL_VALUE;
+            case FLOAT16 -> TensorProto.DataType.FLOAT16_VALUE;
+            case BFLOAT16 -> TensorProto.DataType.BFLOAT16_VALUE;
+            case STRING -> TensorProto.DataType.STRING_VALUE;
+            default -> TensorProto.DataType.UNDEFINED_VALUE;
+        };
+    }
+}

@@ -1,0 +1,131 @@
+package org.xgradcam.onnx;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.proto.OnnxProto.ModelProto;
+import org.xgradcam.onnx.proto.OnnxProto.OperatorSetIdProto;
+import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
+
+/**
+ * An ONNX model read from a file or bytes, with the folder its external data files (if any) are
+ * resolved against. Reading validates enough of the structure that later stages can trust it.
+ */
+public final class OnnxModel {
+    /** The ONNX default operator domain, spelled either way in files. */
+    public static boolean isDefaultDomain(String domain) {
+        return domain.isEmpty() || domain.equals("ai.onnx");
+    }
+
+    private final ModelProto proto;
+    private final Path baseDir;
+    private final String source;
+
+    public OnnxModel(ModelProto proto, Path baseDir, String source) {
+        this.proto = proto;
+        this.baseDir = baseDir;
+        this.source = source;
+        validate();
+    }
+
+    public static OnnxModel load(Path file) {
+        if (!Files.exists(file)) {
+            throw new XGradCamException("model file not found: " + file
+                    + " (give the path of an .onnx file, or a model name from 'xgradcam models')");
+        }
+        if (Files.isDirectory(file)) {
+            throw new XGradCamException("model path is a folder, not an .onnx file: " + file);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return new OnnxModel(parse(in, file.toString()), file.toAbsolutePath().getParent(), file.toString());
+        } catch (NoSuchFileException e) {
+            throw new XGradCamException("model file not found: " + file);
+        } catch (IOException e) {
+            throw new XGradCamException("cannot read model file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static OnnxModel fromBytes(byte[] bytes, String source) {
+        try {
+            return new OnnxModel(parse(new java.io.ByteArrayInputStream(bytes), source), null, source);
+        } catch (IOException e) {
+            throw new XGradCamException("cannot read model " + source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ModelProto parse(InputStream in, String source) throws IOException {
+        CodedInputStream coded = CodedInputStream.newInstance(in);
+        coded.setSizeLimit(Integer.MAX_VALUE); // protobuf's own ceiling; bigger models use external data
+        coded.setRecursionLimit(1000);
+        try {
+            return ModelProto.parseFrom(coded);
+        } catch (InvalidProtocolBufferException e) {
+            throw new XGradCamException(source + " is not a valid ONNX model (the file is truncated or not ONNX: "
+                    + e.getMessage() + "); re-export or re-download it", e);
+        }
+    }
+
+    private void validate() {
+        if (!proto.hasGraph() || proto.getGraph().getNodeCount() == 0) {
+            throw new XGradCamException(source + " is not a valid ONNX model: it holds no graph"
+                    + " (is it an ONNX file? re-export or re-download it)");
+        }
+        if (proto.getIrVersion() <= 0 || proto.getOpsetImportCount() == 0) {
+            throw new XGradCamException(source + " is not a valid ONNX model: no IR version or operator set"
+                    + " (is it an ONNX file? re-export or re-download it)");
+        }
+        long opset = opset();
+        if (opset < 7 || opset > 22) {
+            throw new XGradCamException(source + " uses ONNX operator set " + opset
+                    + "; supported are 7 to 22 (convert it with onnx.version_converter)");
+        }
+        if (proto.getGraph().getInputCount() == 0 || proto.getGraph().getOutputCount() == 0) {
+            throw new XGradCamException(source + " has no graph input or output");
+        }
+    }
+
+    public ModelProto proto() {
+        return proto;
+    }
+
+    /** The folder external data files are resolved against; null for models read from bytes. */
+    public Path baseDir() {
+        return baseDir;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** The version of the default (ai.onnx) operator set. */
+    public long opset() {
+        for (OperatorSetIdProto id : proto.getOpsetImportList()) {
+            if (isDefaultDomain(id.getDomain())) {
+                return id.getVersion();
+            }
+        }
+        return 1;
+    }
+
+    public boolean usesExternalData() {
+        for (TensorProto t : proto.getGraph().getInitializerList()) {
+            if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public OnnxModel withProto(ModelProto newProto) {
+        return new OnnxModel(newProto, baseDir, source);
+    }
+
+    public byte[] toBytes() {
+        return proto.toByteArray();
+    }
+}

@@ -1,0 +1,151 @@
+package org.xgradcam.onnx;
+
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.proto.OnnxProto.StringStringEntryProto;
+import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
+
+/** Conversions between TensorProto and Java arrays (raw_data is little-endian, as the format says). */
+public final class TensorProtos {
+    private TensorProtos() {}
+
+    public static TensorProto ofFloats(String name, float[] data, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(data);
+        return TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addAllDims(boxed(dims)).setRawData(ByteString.copyFrom(buf.array())).build();
+    }
+
+    public static TensorProto ofLongs(String name, long[] data, long... dims) {
+        ByteBuffer buf = ByteBuffer.allocate(8 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asLongBuffer().put(data);
+        return TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
+                .addAllDims(boxed(dims)).setRawData(ByteString.copyFrom(buf.array())).build();
+    }
+
+    private static java.util.List<Long> boxed(long[] dims) {
+        return java.util.Arrays.stream(dims).boxed().toList();
+    }
+
+    public static long[] dims(TensorProto t) {
+        return t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Values of a float, double or integer tensor as floats; external data is read from baseDir. */
+    public static float[] toFloats(TensorProto t, Path baseDir) {
+        int n = Math.toIntExact(org.xgradcam.tensor.FloatTensor.numel(dims(t)));
+        ByteString raw = rawBytes(t, baseDir);
+        float[] out = new float[n];
+        switch (t.getDataType()) {
+            case TensorProto.DataType.FLOAT_VALUE -> {
+                if (raw != null) {
+                    raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        out[i] = t.getFloatData(i);
+                    }
+                }
+            }
+            case TensorProto.DataType.DOUBLE_VALUE -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = (float) (raw != null
+                            ? raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getDouble(8 * i)
+                            : t.getDoubleData(i));
+                }
+            }
+            default -> {
+                long[] l = toLongs(t, baseDir);
+                for (int i = 0; i < n; i++) {
+                    out[i] = l[i];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Values of an integer tensor (int64, int32, int8/uint8, bool) as longs. */
+    public static long[] toLongs(TensorProto t, Path baseDir) {
+        int n = Math.toIntExact(org.xgradcam.tensor.FloatTensor.numel(dims(t)));
+        ByteString raw = rawBytes(t, baseDir);
+        long[] out = new long[n];
+        ByteBuffer b = raw == null ? null : raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        switch (t.getDataType()) {
+            case TensorProto.DataType.INT64_VALUE -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = b != null ? b.getLong(8 * i) : t.getInt64Data(i);
+                }
+            }
+            case TensorProto.DataType.INT32_VALUE -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = b != null ? b.getInt(4 * i) : t.getInt32Data(i);
+                }
+            }
+            case TensorProto.DataType.INT8_VALUE, TensorProto.DataType.UINT8_VALUE, TensorProto.DataType.BOOL_VALUE -> {
+                boolean unsigned = t.getDataType() != TensorProto.DataType.INT8_VALUE;
+                for (int i = 0; i < n; i++) {
+                    int v = b != null ? b.get(i) : t.getInt32Data(i);
+                    out[i] = unsigned ? (v & 0xff) : v;
+                }
+            }
+            case TensorProto.DataType.FLOAT_VALUE, TensorProto.DataType.DOUBLE_VALUE -> {
+                float[] f = toFloats(t, baseDir);
+                for (int i = 0; i < n; i++) {
+                    out[i] = (long) f[i];
+                }
+            }
+            default -> throw new XGradCamException("tensor '" + t.getName() + "' has data type "
+                    + t.getDataType() + ", which xgradcam cannot read as numbers");
+        }
+        return out;
+    }
+
+    private static ByteString rawBytes(TensorProto t, Path baseDir) {
+        if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+            return readExternal(t, baseDir);
+        }
+        return t.hasRawData() ? t.getRawData() : null;
+    }
+
+    private static ByteString readExternal(TensorProto t, Path baseDir) {
+        String location = null;
+        long offset = 0;
+        long length = -1;
+        for (StringStringEntryProto e : t.getExternalDataList()) {
+            switch (e.getKey()) {
+                case "location" -> location = e.getValue();
+                case "offset" -> offset = Long.parseLong(e.getValue());
+                case "length" -> length = Long.parseLong(e.getValue());
+                default -> { }
+            }
+        }
+        if (location == null || baseDir == null) {
+            throw new XGradCamException("tensor '" + t.getName() + "' is stored in an external data file"
+                    + " that cannot be located; keep the model's data files next to the .onnx file");
+        }
+        Path file = baseDir.resolve(location);
+        try (var ch = java.nio.channels.FileChannel.open(file)) {
+            long len = length >= 0 ? length : ch.size() - offset;
+            ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(len));
+            ch.read(buf, offset);
+            buf.flip();
+            return ByteString.copyFrom(buf);
+        } catch (java.io.IOException e) {
+            throw new XGradCamException("cannot read external data file " + file + " of tensor '"
+                    + t.getName() + "': " + e.getMessage() + "; keep it next to the .onnx file", e);
+        }
+    }
+
+    /** Whether a file is present: used to point users at missing external data before ORT does. */
+    public static boolean externalFileExists(TensorProto t, Path baseDir) {
+        for (StringStringEntryProto e : t.getExternalDataList()) {
+            if (e.getKey().equals("location")) {
+                return baseDir != null && Files.exists(baseDir.resolve(e.getValue()));
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,56 @@
+package org.xgradcam.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.OnnxModel;
+import org.xgradcam.tensor.FloatTensor;
+
+/** A plain forward run of a model (or of a part of one, such as the graph after a layer). */
+public final class ForwardSession implements AutoCloseable {
+    private final OrtSession session;
+    private final String input;
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+
+    public ForwardSession(OnnxModel model, String input, RuntimeOptions options) {
+        this.session = Sessions.open(model, options);
+        this.input = input;
+    }
+
+    /** Runs the model and returns the named outputs (all outputs if none are named). */
+    public Map<String, FloatTensor> run(FloatTensor x, String... outputs) {
+        try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), x.shape());
+             OrtSession.Result r = outputs.length == 0 ? session.run(Map.of(input, t))
+                     : session.run(Map.of(input, t), Set.copyOf(List.of(outputs)))) {
+            Map<String, FloatTensor> out = new LinkedHashMap<>();
+            for (var e : r) {
+                out.put(e.getKey(), GradientSession.read(r, e.getKey()));
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new XGradCamException("ONNX Runtime failed to run the model on an input of shape "
+                    + Arrays.toString(x.shape()) + ": " + Sessions.firstLine(e.getMessage()), e);
+        }
+    }
+
+    public FloatTensor run(FloatTensor x, String output) {
+        return run(x, new String[] {output}).get(output);
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new XGradCamException("cannot close session: " + e.getMessage(), e);
+        }
+    }
+}

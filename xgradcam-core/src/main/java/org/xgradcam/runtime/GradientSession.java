@@ -1,0 +1,153 @@
+package org.xgradcam.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.autodiff.AugmentedModel;
+import org.xgradcam.autodiff.BiasTerm;
+import org.xgradcam.tensor.FloatTensor;
+
+/**
+ * Runs an augmented model: forward and backward in one ONNX Runtime call. The seed selects the
+ * score: {@link Seed#topClass()} differentiates each row's top logit (chosen inside the graph),
+ * {@link Seed#of(FloatTensor)} any weighted mix of score entries per row.
+ */
+public final class GradientSession implements AutoCloseable {
+    private final AugmentedModel model;
+    private final OrtSession session;
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+
+    /** The weights of the score entries that make up L, per batch row. */
+    public static final class Seed {
+        final FloatTensor weights; // null: top class only
+        final float topClassWeight;
+
+        private Seed(FloatTensor weights, float topClassWeight) {
+            this.weights = weights;
+            this.topClassWeight = topClassWeight;
+        }
+
+        public static Seed topClass() {
+            return new Seed(null, 1f);
+        }
+
+        public static Seed of(FloatTensor weights) {
+            return new Seed(weights, 0f);
+        }
+
+        /** One-hot seeds: class classes[i] for row i. */
+        public static Seed classes(int[] classes, int numClasses) {
+            float[] w = new float[classes.length * numClasses];
+            for (int i = 0; i < classes.length; i++) {
+                if (classes[i] < 0 || classes[i] >= numClasses) {
+                    throw new XGradCamException("class index " + classes[i] + " is out of range: the model has "
+                            + numClasses + " classes (0 to " + (numClasses - 1) + ")");
+                }
+                w[i * numClasses + classes[i]] = 1f;
+            }
+            return new Seed(new FloatTensor(new long[] {classes.length, numClasses}, w), 0f);
+        }
+    }
+
+    public GradientSession(AugmentedModel model, RuntimeOptions options) {
+        this.model = model;
+        this.session = Sessions.open(model.model(), options);
+    }
+
+    public AugmentedModel model() {
+        return model;
+    }
+
+    public GradientResult run(FloatTensor input, Seed seed) {
+        long[] expected = model.inputShape();
+        long[] got = input.shape();
+        boolean ok = got.length == expected.length;
+        for (int i = 1; ok && i < got.length; i++) {
+            ok = got[i] == expected[i];
+        }
+        if (!ok) {
+            long[] shown = expected.clone();
+            shown[0] = -1;
+            throw new XGradCamException("wrong input shape " + Arrays.toString(got) + ": this model was prepared for "
+                    + Arrays.toString(shown).replace("-1", "N") + "; resize the image or prepare the model for this size");
+        }
+        int n = (int) got[0];
+        long[] scoreShape = model.scoreShape().clone();
+        scoreShape[0] = n;
+        FloatTensor seedWeights = seed.weights != null ? seed.weights : FloatTensor.zeros(scoreShape);
+        if (!Arrays.equals(seedWeights.shape(), scoreShape)) {
+            throw new XGradCamException("seed shape " + Arrays.toString(seedWeights.shape()) + " does not match the score shape "
+                    + Arrays.toString(scoreShape));
+        }
+        if (seed.weights == null && model.topClassSeed().isEmpty()) {
+            throw new XGradCamException("the score '" + model.score() + "' is not a [N, classes] tensor, so there is no"
+                    + " top class; give an explicit target");
+        }
+        List<OnnxTensor> owned = new ArrayList<>();
+        try {
+            Map<String, OnnxTensor> feeds = new HashMap<>();
+            feeds.put(model.input(), own(owned, input));
+            feeds.put(model.seed(), own(owned, seedWeights));
+            if (model.topClassSeed().isPresent()) {
+                float[] top = new float[n];
+                Arrays.fill(top, seed.topClassWeight);
+                feeds.put(model.topClassSeed().get(), own(owned, new FloatTensor(new long[] {n, 1}, top)));
+            }
+            try (OrtSession.Result r = session.run(feeds)) {
+                FloatTensor score = read(r, model.score());
+                Map<String, FloatTensor> acts = new LinkedHashMap<>();
+                Map<String, FloatTensor> grads = new LinkedHashMap<>();
+                for (String t : model.targets()) {
+                    acts.put(t, read(r, t));
+                    grads.put(t, read(r, model.targetGradients().get(t)));
+                }
+                Optional<FloatTensor> inGrad = model.inputGradient().map(g -> read(r, g));
+                Map<String, FloatTensor> bias = new LinkedHashMap<>();
+                for (BiasTerm b : model.biasTerms()) {
+                    bias.put(b.gradient(), read(r, b.gradient()));
+                }
+                return new GradientResult(score, acts, grads, inGrad, bias);
+            }
+        } catch (OrtException e) {
+            throw new XGradCamException("ONNX Runtime failed to run the model on an input of shape " + Arrays.toString(got)
+                    + ": " + Sessions.firstLine(e.getMessage()), e);
+        } finally {
+            owned.forEach(OnnxTensor::close);
+        }
+    }
+
+    private OnnxTensor own(List<OnnxTensor> owned, FloatTensor t) throws OrtException {
+        OnnxTensor o = OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.shape());
+        owned.add(o);
+        return o;
+    }
+
+    static FloatTensor read(OrtSession.Result r, String name) {
+        OnnxValue v = r.get(name).orElseThrow(() -> new XGradCamException("missing output " + name));
+        OnnxTensor t = (OnnxTensor) v;
+        FloatBuffer fb = t.getFloatBuffer();
+        float[] data = new float[fb.remaining()];
+        fb.get(data);
+        return new FloatTensor(t.getInfo().getShape(), data);
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new XGradCamException("cannot close session: " + e.getMessage(), e);
+        }
+    }
+}
