@@ -1,0 +1,49 @@
+package org.xgradcam.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.Assumptions;
+import org.xgradcam.tensor.FloatTensor;
+
+/** Test data: committed fixtures, and the shared folder of real models (which may be absent). */
+public final class Fixtures {
+    private Fixtures() {}
+
+    public static Path resource(String relative) {
+        try {
+            return Paths.get(Fixtures.class.getResource("/" + relative).toURI());
+        } catch (Exception e) {
+            throw new IllegalStateException("missing test resource " + relative, e);
+        }
+    }
+
+    /** ../shared next to the project root; the calling test is skipped when it is absent. */
+    public static Path shared(String relative) {
+        Path root = Paths.get("").toAbsolutePath();
+        for (Path p = root; p != null; p = p.getParent()) {
+            Path candidate = p.resolve("shared");
+            if (Files.isDirectory(candidate.resolve("models")) && !candidate.equals(root.resolve("shared"))) {
+                Path f = candidate.resolve(relative);
+                Assumptions.assumeTrue(Files.exists(f), "shared data " + f + " is absent");
+                return f;
+            }
+        }
+        Assumptions.assumeTrue(false, "../shared (real models and photos) is absent: skipping");
+        return null;
+    }
+
+    /** max |a - b| / max |b|: relative to the reference's scale, so tiny entries don't dominate. */
+    public static double relativeError(FloatTensor actual, FloatTensor reference) {
+        assertThat(actual.shape()).as("shape").isEqualTo(reference.shape());
+        double maxDiff = 0;
+        double maxRef = 0;
+        for (int i = 0; i < actual.size(); i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(actual.data()[i] - reference.data()[i]));
+            maxRef = Math.max(maxRef, Math.abs(reference.data()[i]));
+        }
+        return maxRef == 0 ? maxDiff : maxDiff / maxRef;
+    }
+}
