@@ -1,0 +1,276 @@
+package org.xgradcam.onnx;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.proto.OnnxProto.NodeProto;
+
+/**
+ * The tensors of a model that can serve as CAM target layers (4-D float feature maps that
+ * influence the score), the default one, and the score tensor itself.
+ */
+public final class LayerCatalog {
+    /** Ops that pass a tensor on unchanged (in value and shape) at inference. */
+    private static final Set<String> ALIASES = Set.of("Identity", "Dropout");
+    private static final Set<String> SOFTMAX = Set.of("Softmax", "LogSoftmax");
+    private static final Set<String> RESHAPES = Set.of("Identity", "Flatten", "Reshape", "Squeeze");
+
+    /** A candidate layer: the tensor, the op and node that produce it, and its shape (batch 1). */
+    public record Layer(String tensor, String opType, String node, long[] shape) {
+        public String describe() {
+            StringBuilder s = new StringBuilder();
+            for (int i = 1; i < shape.length; i++) {
+                s.append(i == 1 ? "" : "x").append(shape[i]);
+            }
+            return s.toString();
+        }
+    }
+
+    private final Graph graph;
+    private final ModelShapes shapes;
+    private final String score;
+    private final String scoreNote;
+    private final List<Layer> layers;
+    private final Layer defaultLayer;
+
+    public LayerCatalog(Graph graph, ModelShapes shapes) {
+        this.graph = graph;
+        this.shapes = shapes;
+        String output = graph.outputs().get(0);
+        String s = output;
+        String note = "";
+        // Pre-softmax logits are the score, as in the original work and pytorch-grad-cam.
+        String t = output;
+        while (true) {
+            Optional<NodeProto> p = graph.producer(t);
+            if (p.isEmpty()) {
+                break;
+            }
+            if (SOFTMAX.contains(p.get().getOpType())) {
+                s = p.get().getInput(0);
+                note = "the model ends in " + p.get().getOpType() + "; its input '" + s
+                        + "' (the pre-softmax logits) is used as the score";
+                break;
+            }
+            if (!RESHAPES.contains(p.get().getOpType())) {
+                break;
+            }
+            t = p.get().getInput(0);
+        }
+        this.score = s;
+        this.scoreNote = note;
+        Set<String> upstream = graph.ancestors(score);
+        java.util.Map<String, int[]> layouts = layouts(graph, shapes);
+        List<Layer> found = new ArrayList<>();
+        for (NodeProto n : graph.nodes()) {
+            for (String out : n.getOutputList()) {
+                if (out.isEmpty() || !upstream.contains(out) || out.equals(score)) {
+                    continue;
+                }
+                int[] layout = layouts.get(out);
+                if (layout != null && !java.util.Arrays.equals(layout, NCHW)) {
+                    continue; // a transposed view (e.g. NHWC inside ConvNeXt blocks): axis 1 is not channels
+                }
+                shapes.find(out).filter(i -> i.isFloat() && i.rank() == 4).ifPresent(i ->
+                        found.add(new Layer(out, n.getOpType(), n.getName(), i.shape())));
+            }
+        }
+        this.layers = Collections.unmodifiableList(found);
+        this.defaultLayer = pickDefault();
+    }
+
+    private static final int[] NCHW = {0, 1, 2, 3};
+
+    /**
+     * The axis order of each 4-D tensor relative to NCHW, followed through Transposes: conv-like
+     * ops produce NCHW, other ops keep the order of their first non-NCHW 4-D input. An NHWC
+     * image input (channels last, as TensorFlow exports) starts as {0, 2, 3, 1}.
+     */
+    private static java.util.Map<String, int[]> layouts(Graph graph, ModelShapes shapes) {
+        java.util.Map<String, int[]> layout = new java.util.HashMap<>();
+        long[] in = shapes.inputShape();
+        if (in.length == 4) {
+            layout.put(shapes.inputName(), in[3] == 3 && in[1] != 3 ? new int[] {0, 2, 3, 1} : NCHW);
+        }
+        Set<String> channelFirst = Set.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
+                "GlobalMaxPool", "BatchNormalization", "LRN", "Reshape", "Flatten");
+        for (NodeProto n : graph.nodes()) {
+            int[] result = NCHW;
+            if (n.getOpType().equals("Transpose")) {
+                int[] src = layout.getOrDefault(n.getInput(0), NCHW);
+                long[] perm = Attributes.getInts(n, "perm", new long[] {3, 2, 1, 0});
+                if (perm.length == 4) {
+                    result = new int[4];
+                    for (int i = 0; i < 4; i++) {
+                        result[i] = src[(int) perm[i]];
+                    }
+                }
+            } else if (!channelFirst.contains(n.getOpType())) {
+                for (String i : n.getInputList()) {
+                    int[] l = layout.get(i);
+                    if (l != null && !java.util.Arrays.equals(l, NCHW)) {
+                        result = l;
+                        break;
+                    }
+                }
+            }
+            for (String out : n.getOutputList()) {
+                if (!out.isEmpty() && shapes.find(out).map(t -> t.rank() == 4).orElse(false)) {
+                    layout.put(out, result);
+                }
+            }
+        }
+        return layout;
+    }
+
+    public static LayerCatalog of(Graph graph, ModelShapes shapes) {
+        return new LayerCatalog(graph, shapes);
+    }
+
+    public String score() {
+        return score;
+    }
+
+    /** Empty unless the score is not the model's output (e.g. the input of a final Softmax). */
+    public String scoreNote() {
+        return scoreNote;
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    public Optional<Layer> defaultLayer() {
+        return Optional.ofNullable(defaultLayer);
+    }
+
+    public Layer requireDefault() {
+        if (defaultLayer == null) {
+            throw new XGradCamException(graph.model().source() + " has no 4-D feature map on the way to its score;"
+                    + " xgradcam explains convolutional image models (name a layer with --layer if the model has one)");
+        }
+        return defaultLayer;
+    }
+
+    /**
+     * The last 4-D map with more than one spatial cell on the path to the score, as torch-cam
+     * picks it; when that map merely repeats an earlier one (Identity, Dropout, a 1x1 stride-1
+     * average pool such as VGG's adaptive pool at 224x224), the earlier one is named instead.
+     */
+    private Layer pickDefault() {
+        Layer best = null;
+        for (Layer l : layers) {
+            if (l.shape()[2] * l.shape()[3] > 1) {
+                best = l;
+            }
+        }
+        while (best != null) {
+            Optional<NodeProto> p = graph.producer(best.tensor());
+            if (p.isEmpty() || !isAlias(p.get())) {
+                break;
+            }
+            String in = p.get().getInput(0);
+            Layer prev = find(in).orElse(null);
+            if (prev == null) {
+                break;
+            }
+            best = prev;
+        }
+        return best;
+    }
+
+    private boolean isAlias(NodeProto n) {
+        if (ALIASES.contains(n.getOpType())) {
+            return true;
+        }
+        if (n.getOpType().equals("AveragePool") || n.getOpType().equals("MaxPool")) {
+            long[] k = Attributes.getInts(n, "kernel_shape", new long[0]);
+            long[] st = Attributes.getInts(n, "strides", new long[] {1, 1});
+            long[] pads = Attributes.getInts(n, "pads", new long[4]);
+            boolean unit = k.length == 2 && k[0] == 1 && k[1] == 1 && st[0] == 1 && st[1] == 1;
+            for (long p : pads) {
+                unit &= p == 0;
+            }
+            return unit;
+        }
+        return false;
+    }
+
+    /**
+     * Whether every path from the input to the score passes through the tensor: only then is
+     * the score a function of that layer alone (the graph after it can re-score modified
+     * activations, and Eq. 5 of the paper applies).
+     */
+    public boolean isCut(String tensor) {
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(score));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        while (!todo.isEmpty()) {
+            String t = todo.poll();
+            if (t.equals(tensor) || !seen.add(t)) {
+                continue;
+            }
+            if (t.equals(shapes.inputName())) {
+                return false;
+            }
+            graph.producer(t).ifPresent(p -> p.getInputList().stream().filter(i -> !i.isEmpty()).forEach(todo::add));
+        }
+        return seen.contains(score) || tensor.equals(score);
+    }
+
+    public Optional<Layer> find(String tensorOrNode) {
+        for (Layer l : layers) {
+            if (l.tensor().equals(tensorOrNode) || (!l.node().isEmpty() && l.node().equals(tensorOrNode))) {
+                return Optional.of(l);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A layer by tensor or node name, or an error that lists the closest candidates. */
+    public Layer resolve(String tensorOrNode) {
+        Optional<Layer> l = find(tensorOrNode);
+        if (l.isPresent()) {
+            return l.get();
+        }
+        if (shapes.find(tensorOrNode).isPresent()) {
+            TensorInfo info = shapes.get(tensorOrNode);
+            if (!graph.ancestors(score).contains(tensorOrNode)) {
+                throw new XGradCamException("layer '" + tensorOrNode + "' does not influence the score; list usable"
+                        + " layers with 'xgradcam layers'");
+            }
+            throw new XGradCamException("layer '" + tensorOrNode + "' is not a 4-D float feature map (shape "
+                    + java.util.Arrays.toString(info.shape()) + "); list usable layers with 'xgradcam layers'");
+        }
+        List<Layer> close = new ArrayList<>(layers);
+        close.sort(Comparator.comparingInt(x -> distance(x.tensor(), tensorOrNode)));
+        StringBuilder hint = new StringBuilder();
+        for (int i = 0; i < Math.min(3, close.size()); i++) {
+            hint.append(i == 0 ? "" : ", ").append(close.get(i).tensor());
+        }
+        throw new XGradCamException("unknown layer '" + tensorOrNode + "' in " + graph.model().source()
+                + (hint.length() > 0 ? "; closest: " + hint : "") + " (list them all with 'xgradcam layers')");
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,95 @@
+package org.xgradcam.onnx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.xgradcam.onnx.Attributes.ofInts;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.testing.Engines;
+import org.xgradcam.testing.Fixtures;
+import org.xgradcam.testing.TestGraph;
+
+class LayerCatalogTest {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            // VGG: the last max-pool, not the kernel-1 average pool that repeats it (the original's features[30])
+            "vgg, /features/features.10/MaxPool_output_0",
+            "resnet, /layer2/layer2.0/relu_2/Relu_output_0",
+            "mobilenetv2, /features/features.6/features.6.2/Clip_output_0",
+            // ConvNeXt's LayerNorm2d works on a transposed NHWC view: those tensors are not feature maps
+            "convnext, /features/features.3/features.3.0/Add_output_0"})
+    void defaultLayerIsTheLastSpatialFeatureMap(String name, String expected) {
+        Engines e = Engines.load(Fixtures.resource("torchvision/" + name + "/model.onnx"));
+        assertThat(e.catalog().requireDefault().tensor()).isEqualTo(expected);
+        assertThat(e.catalog().score()).isEqualTo("logits");
+        assertThat(e.catalog().scoreNote()).isEmpty();
+    }
+
+    @Test
+    void softmaxAtTheEndIsSkippedAndSaidSo() {
+        TestGraph g = new TestGraph(13);
+        String x = g.input("x", 1, 3, 8, 8);
+        String conv = g.node("Conv", List.of(x, g.random(new Random(1), 0.3f, 4, 3, 3, 3)));
+        String pooled = g.node("Flatten", List.of(g.node("GlobalAveragePool", List.of(conv))));
+        String logits = g.node("Gemm", List.of(pooled, g.random(new Random(2), 0.3f, 5, 4)), Attributes.ofInt("transB", 1));
+        String probs = g.node("Softmax", List.of(logits));
+        OnnxModel m = g.build(probs);
+        Graph graph = new Graph(m);
+        LayerCatalog c = LayerCatalog.of(graph, ModelShapes.of(graph, null));
+        assertThat(c.score()).isEqualTo(logits);
+        assertThat(c.scoreNote()).contains("Softmax").contains("pre-softmax");
+        assertThat(c.requireDefault().tensor()).isEqualTo(conv);
+        assertThat(c.isCut(conv)).isTrue();
+    }
+
+    @Test
+    void unknownLayerNamesTheClosestOnes() {
+        Engines e = Engines.load(Fixtures.resource("torchvision/vgg/model.onnx"));
+        assertThatThrownBy(() -> e.catalog().resolve("/features/features.10/MaxPool_output"))
+                .isInstanceOf(XGradCamException.class)
+                .hasMessageContaining("unknown layer '/features/features.10/MaxPool_output'")
+                .hasMessageContaining("closest: /features/features.10/MaxPool_output_0")
+                .hasMessageContaining("xgradcam layers");
+    }
+
+    @Test
+    void layersCanBeNamedByNodeName() {
+        Engines e = Engines.load(Fixtures.resource("torchvision/vgg/model.onnx"));
+        assertThat(e.catalog().resolve("/features/features.10/MaxPool").tensor())
+                .isEqualTo("/features/features.10/MaxPool_output_0");
+    }
+
+    @Test
+    void aModelWithoutFeatureMapsIsRefusedClearly() {
+        TestGraph g = new TestGraph(13);
+        String x = g.input("x", 1, 6);
+        String y = g.node("Gemm", List.of(x, g.random(new Random(1), 0.3f, 6, 3)));
+        Graph graph = new Graph(g.build(y));
+        LayerCatalog c = LayerCatalog.of(graph, ModelShapes.of(graph, null));
+        assertThatThrownBy(c::requireDefault).isInstanceOf(XGradCamException.class)
+                .hasMessageContaining("no 4-D feature map");
+    }
+
+    @Test
+    void nonFeatureMapTensorIsRefused() {
+        Engines e = Engines.load(Fixtures.resource("torchvision/vgg/model.onnx"));
+        assertThatThrownBy(() -> e.catalog().resolve("/Flatten_output_0"))
+                .isInstanceOf(XGradCamException.class).hasMessageContaining("not a 4-D float feature map");
+    }
+
+    @Test
+    void squeezePoolOfTheSameSizeIsNotAnAlias() {
+        TestGraph g = new TestGraph(13);
+        String x = g.input("x", 1, 2, 6, 6);
+        String pool = g.node("MaxPool", List.of(x), ofInts("kernel_shape", 3, 3), ofInts("pads", 1, 1, 1, 1));
+        String y = g.node("Flatten", List.of(g.node("GlobalAveragePool", List.of(pool))));
+        Graph graph = new Graph(g.build(y));
+        assertThat(LayerCatalog.of(graph, ModelShapes.of(graph, null)).requireDefault().tensor()).isEqualTo(pool);
+    }
+}
