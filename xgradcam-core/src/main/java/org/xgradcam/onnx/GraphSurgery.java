@@ -20,7 +20,8 @@ public final class GraphSurgery {
     /**
      * The part of the model after a layer: input = the layer's tensor (free batch axis),
      * output = the score. Used to re-score modified activations (Ablation-CAM, the sensitivity
-     * axiom, finite-difference checks) without running the layers before it again.
+     * axiom, finite-difference checks) without running the layers before it again. With the
+     * model input as the layer, it is the whole model with the score as its output.
      */
     public static OnnxModel tail(Graph graph, ModelShapes shapes, String layer, String score) {
         Set<String> needed = new HashSet<>();
@@ -39,7 +40,7 @@ public final class GraphSurgery {
         if (!needed.contains(layer)) {
             throw new XGradCamException("layer '" + layer + "' does not influence the score '" + score + "'");
         }
-        if (needed.contains(shapes.inputName())) {
+        if (!layer.equals(shapes.inputName()) && needed.contains(shapes.inputName())) {
             throw new XGradCamException("the score depends on the input by a path that bypasses layer '" + layer
                     + "' (a skip connection around it); pick a layer every path goes through");
         }

@@ -1,0 +1,146 @@
+package org.xgradcam.cam;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import org.xgradcam.runtime.ForwardSession;
+import org.xgradcam.runtime.GradientResult;
+import org.xgradcam.tensor.FloatTensor;
+
+/**
+ * Everything a method may use for one batch: the input, the shared run's results, the seed
+ * (class weights) of each row, and ways to score modified inputs or activations, batched.
+ */
+public final class CamContext {
+    private final FloatTensor input;
+    private final GradientResult run;
+    private final GradientResult guided;
+    private final GradientResult full;
+    private final float[][] seeds;
+    private final PostProcess convention;
+    private final int batchSize;
+    private final long randomSeed;
+    private final Function<FloatTensor, FloatTensor> modelScores;
+    private final Function<String, ForwardSession> tails;
+    private final int[] spatial;
+    private final Map<String, Object> cache = new HashMap<>();
+
+    public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full, float[][] seeds,
+                      PostProcess convention, int batchSize, long randomSeed,
+                      Function<FloatTensor, FloatTensor> modelScores, Function<String, ForwardSession> tails, int[] spatial) {
+        this.input = input;
+        this.run = run;
+        this.guided = guided;
+        this.full = full;
+        this.seeds = seeds;
+        this.convention = convention;
+        this.batchSize = batchSize;
+        this.randomSeed = randomSeed;
+        this.modelScores = modelScores;
+        this.tails = tails;
+        this.spatial = spatial;
+    }
+
+    public FloatTensor input() {
+        return input;
+    }
+
+    public int batch() {
+        return input.dim(0);
+    }
+
+    /** Input height and width. */
+    public int[] inputSize() {
+        return spatial.clone();
+    }
+
+    public FloatTensor activations(String layer) {
+        return run.activation(layer);
+    }
+
+    public FloatTensor gradients(String layer) {
+        return run.gradient(layer);
+    }
+
+    public GradientResult run() {
+        return run;
+    }
+
+    public GradientResult guidedRun() {
+        return guided;
+    }
+
+    public GradientResult fullRun() {
+        return full;
+    }
+
+    public PostProcess convention() {
+        return convention;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public Random random(String method) {
+        return new Random(randomSeed * 31 + method.hashCode());
+    }
+
+    /** The seed (weights over classes) of row r. */
+    public float[] seed(int r) {
+        return seeds[r];
+    }
+
+    /** sum_c seed_r[c] * scores[i, c] for each row i of a score batch, all from image r's seed. */
+    public double targetScore(float[] scores, int row, int r) {
+        int k = seeds[r].length;
+        double s = 0;
+        for (int c = 0; c < k; c++) {
+            if (seeds[r][c] != 0) {
+                s += (double) seeds[r][c] * scores[row * k + c];
+            }
+        }
+        return s;
+    }
+
+    /** The model's scores [M, classes] for a batch of M inputs, run in chunks of batchSize. */
+    public FloatTensor scoreInputs(FloatTensor inputs) {
+        return chunked(inputs, modelScores);
+    }
+
+    /** Scores of the graph after a layer for a batch of modified activations [M, C, h, w]. */
+    public FloatTensor scoreActivations(String layer, FloatTensor activations) {
+        ForwardSession tail = tails.apply(layer);
+        return chunked(activations, x -> tail.run(x).values().iterator().next());
+    }
+
+    private FloatTensor chunked(FloatTensor xs, Function<FloatTensor, FloatTensor> f) {
+        int m = xs.dim(0);
+        int per = xs.size() / m;
+        FloatTensor first = null;
+        float[] out = null;
+        int k = 0;
+        for (int start = 0; start < m; start += batchSize) {
+            int n = Math.min(batchSize, m - start);
+            long[] shape = xs.shape();
+            shape[0] = n;
+            float[] chunk = java.util.Arrays.copyOfRange(xs.data(), start * per, (start + n) * per);
+            FloatTensor y = f.apply(new FloatTensor(shape, chunk));
+            if (out == null) {
+                k = y.size() / n;
+                out = new float[m * k];
+                first = y;
+            }
+            System.arraycopy(y.data(), 0, out, start * k, n * k);
+        }
+        long[] shape = first.shape();
+        shape[0] = m;
+        return new FloatTensor(shape, out);
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> T cached(String key, java.util.function.Supplier<T> make) {
+        return (T) cache.computeIfAbsent(key, k -> make.get());
+    }
+}

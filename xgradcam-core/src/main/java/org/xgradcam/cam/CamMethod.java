@@ -1,0 +1,34 @@
+package org.xgradcam.cam;
+
+/**
+ * One CAM method: from what a run gave (activations, gradients, extra forward passes) to a
+ * signed low-resolution map per image, and the channel weights where the method has them.
+ * Post-processing (ReLU, scaling, resizing) is not the method's business.
+ */
+public interface CamMethod {
+    /** The name users see, e.g. "XGrad-CAM". */
+    String name();
+
+    /** Lower case without dashes, for files and the command line: "xgradcam". */
+    String id();
+
+    /** What the shared run must provide. */
+    default Needs needs() {
+        return Needs.GRADIENTS;
+    }
+
+    /** Raw map of one layer for every image of the batch. */
+    LayerMap compute(CamContext ctx, String layer);
+
+    /** What a method needs besides activations (which every run gives). */
+    enum Needs {
+        /** Activations only (Eigen-CAM, Random-CAM). */
+        ACTIVATIONS,
+        /** Gradients at the target layer. */
+        GRADIENTS,
+        /** Input gradient and bias-node gradients over the whole network (FullGrad). */
+        FULL_GRADIENTS,
+        /** Input gradient with guided ReLUs (Guided Backprop and the guided CAMs). */
+        GUIDED
+    }
+}

@@ -1,0 +1,270 @@
+package org.xgradcam.cam;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.autodiff.AugmentedModel;
+import org.xgradcam.autodiff.GradientBuilder;
+import org.xgradcam.autodiff.GradientRequest;
+import org.xgradcam.cam.methods.FullGrad;
+import org.xgradcam.cam.methods.GuidedCam;
+import org.xgradcam.onnx.Graph;
+import org.xgradcam.onnx.GraphSurgery;
+import org.xgradcam.onnx.LayerCatalog;
+import org.xgradcam.onnx.ModelShapes;
+import org.xgradcam.onnx.OnnxModel;
+import org.xgradcam.runtime.ForwardSession;
+import org.xgradcam.runtime.GradientResult;
+import org.xgradcam.runtime.GradientSession;
+import org.xgradcam.runtime.RuntimeOptions;
+import org.xgradcam.tensor.FloatTensor;
+
+/**
+ * The entry point: a model, ready to explain batches of preprocessed inputs with any set of
+ * methods, targets and layers. Sessions are built on first use and reused; one run gives every
+ * gradient-based method its activations and gradients, so asking for Grad-CAM and XGrad-CAM
+ * together costs one forward and one partial backward.
+ */
+public final class Explainer implements AutoCloseable {
+    /** How to open a model: input shape (null: the model's own), runtime, perturbation batch size. */
+    public record Options(long[] inputShape, RuntimeOptions runtime, int batchSize) {
+        public static Options defaults() {
+            return new Options(null, RuntimeOptions.cpu(), 32);
+        }
+
+        public Options withInputShape(long[] shape) {
+            return new Options(shape, runtime, batchSize);
+        }
+
+        public Options withRuntime(RuntimeOptions r) {
+            return new Options(inputShape, r, batchSize);
+        }
+
+        public Options withBatchSize(int b) {
+            if (b < 1) {
+                throw new XGradCamException("batch size must be at least 1");
+            }
+            return new Options(inputShape, runtime, b);
+        }
+    }
+
+    /** What to compute for a batch. An empty layer list means the model's default layer. */
+    public record Request(List<CamMethod> methods, Target target, List<String> layers, PostProcess convention,
+                          long randomSeed) {
+        public static Request of(CamMethod... methods) {
+            return new Request(List.of(methods), Target.topClass(), List.of(), PostProcess.SEED, 0);
+        }
+
+        public Request withTarget(Target t) {
+            return new Request(methods, t, layers, convention, randomSeed);
+        }
+
+        public Request withLayers(List<String> l) {
+            return new Request(methods, target, l, convention, randomSeed);
+        }
+
+        public Request withConvention(PostProcess p) {
+            return new Request(methods, target, layers, p, randomSeed);
+        }
+    }
+
+    private final OnnxModel model;
+    private final Graph graph;
+    private final ModelShapes shapes;
+    private final LayerCatalog catalog;
+    private final Options options;
+    private final Map<String, GradientSession> sessions = new HashMap<>();
+    private final Map<String, ForwardSession> tails = new HashMap<>();
+    private ForwardSession forward;
+
+    private Explainer(OnnxModel model, Options options) {
+        this.model = model;
+        this.options = options;
+        this.graph = new Graph(model);
+        this.shapes = ModelShapes.of(graph, options.inputShape());
+        this.catalog = LayerCatalog.of(graph, shapes);
+        long[] score = shapes.shape(catalog.score());
+        if (score.length != 2) {
+            throw new XGradCamException("the score '" + catalog.score() + "' of " + model.source() + " has shape "
+                    + java.util.Arrays.toString(score) + "; xgradcam explains classifiers with [N, classes] scores");
+        }
+    }
+
+    public static Explainer open(Path modelFile) {
+        return open(OnnxModel.load(modelFile), Options.defaults());
+    }
+
+    public static Explainer open(OnnxModel model, Options options) {
+        return new Explainer(model, options);
+    }
+
+    public OnnxModel model() {
+        return model;
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    public ModelShapes shapes() {
+        return shapes;
+    }
+
+    public LayerCatalog layers() {
+        return catalog;
+    }
+
+    public int numClasses() {
+        return (int) shapes.shape(catalog.score())[1];
+    }
+
+    /** Input shape at batch 1, e.g. [1, 3, 224, 224]. */
+    public long[] inputShape() {
+        return shapes.inputShape();
+    }
+
+    /** Height and width of the image input (NCHW, or NHWC for channels-last models). */
+    public int[] inputSize() {
+        long[] s = shapes.inputShape();
+        boolean nhwc = s.length == 4 && s[3] == 3 && s[1] != 3;
+        return nhwc ? new int[] {(int) s[1], (int) s[2]} : new int[] {(int) s[2], (int) s[3]};
+    }
+
+    public List<Explanation> explain(FloatTensor input, Request request) {
+        List<String> layers = request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
+                : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
+        boolean full = false;
+        boolean guided = false;
+        for (CamMethod m : request.methods()) {
+            full |= m.needs() == CamMethod.Needs.FULL_GRADIENTS;
+            guided |= m.needs() == CamMethod.Needs.GUIDED;
+        }
+        int n = input.dim(0);
+        GradientResult run = session(layers, full, false).run(input, request.target().seed(n, numClasses()));
+        GradientResult guidedRun = guided
+                ? session(layers, false, true).run(input, request.target().seed(n, numClasses())) : null;
+        float[][] seeds = new float[n][];
+        int k = numClasses();
+        for (int r = 0; r < n; r++) {
+            float[] logits = java.util.Arrays.copyOfRange(run.score().data(), r * k, (r + 1) * k);
+            seeds[r] = request.target().seedRow(r, logits);
+        }
+        CamContext ctx = new CamContext(input, run, guidedRun, full ? run : null, seeds, request.convention(),
+                options.batchSize(), request.randomSeed(), this::scoreInputs, this::tail, inputSize());
+        Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
+        Map<String, LayerMap> fullRes = new HashMap<>();
+        for (CamMethod m : request.methods()) {
+            if (m instanceof FullGrad fg) {
+                fg.useBiasTerms(sessions.get(key(layers, true, false)).model().biasTerms());
+            }
+            @SuppressWarnings("unchecked")
+            List<CamResult.LayerResult>[] rows = new List[n];
+            for (int r = 0; r < n; r++) {
+                rows[r] = new ArrayList<>();
+            }
+            for (String layer : layers) {
+                LayerMap lm = m.compute(ctx, layer);
+                if (lm == null) {
+                    break; // Guided Backprop: no heat map
+                }
+                if (lm.fullResolution()) {
+                    fullRes.put(m.id(), lm);
+                    break;
+                }
+                for (int r = 0; r < n; r++) {
+                    rows[r].add(new CamResult.LayerResult(layer, lm.raw().row(r),
+                            lm.weights() == null ? null : lm.weights().row(r)));
+                }
+            }
+            perMethod.put(m.id(), rows);
+        }
+        int[] size = inputSize();
+        List<Explanation> out = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            float[] logits = java.util.Arrays.copyOfRange(run.score().data(), r * k, (r + 1) * k);
+            Map<String, CamResult> results = new LinkedHashMap<>();
+            for (CamMethod m : request.methods()) {
+                List<CamResult.LayerResult> lrs = perMethod.get(m.id())[r];
+                FloatTensor map = null;
+                if (fullRes.containsKey(m.id())) {
+                    map = new FloatTensor(new long[] {size[0], size[1]},
+                            request.convention().applyFullResolution(fullRes.get(m.id()).raw().row(r).data()));
+                } else if (!lrs.isEmpty()) {
+                    List<float[]> raws = new ArrayList<>();
+                    List<int[]> sizes = new ArrayList<>();
+                    for (CamResult.LayerResult lr : lrs) {
+                        raws.add(lr.raw().data());
+                        sizes.add(new int[] {lr.raw().dim(0), lr.raw().dim(1)});
+                    }
+                    map = new FloatTensor(new long[] {size[0], size[1]}, request.convention().apply(raws, sizes, size[0], size[1]));
+                }
+                FloatTensor pixels = null;
+                if (m instanceof GuidedCam) {
+                    pixels = guidedPixels(guidedRun.inputGradient().orElseThrow().row(r), map);
+                }
+                results.put(m.id(), new CamResult(m, lrs, map, pixels));
+            }
+            String first = layers.get(0);
+            out.add(new Explanation(logits, request.target().classOf(r, logits), ctx.targetScore(run.score().data(), r, r),
+                    first, run.activation(first).row(r), run.gradient(first).row(r), results));
+        }
+        return out;
+    }
+
+    /** Guided gradients [C, H, W], times the heat map for the guided CAMs. */
+    private static FloatTensor guidedPixels(FloatTensor grad, FloatTensor map) {
+        if (map == null) {
+            return grad;
+        }
+        float[] g = grad.data().clone();
+        int plane = map.size();
+        for (int i = 0; i < g.length; i++) {
+            g[i] *= map.data()[i % plane];
+        }
+        return new FloatTensor(grad.shape(), g);
+    }
+
+    private static String key(List<String> layers, boolean full, boolean guided) {
+        return String.join("\u0000", layers) + "|" + full + "|" + guided;
+    }
+
+    private GradientSession session(List<String> layers, boolean full, boolean guided) {
+        return sessions.computeIfAbsent(key(layers, full, guided), k -> {
+            GradientRequest r = GradientRequest.of(layers, catalog.score());
+            if (full) {
+                r = r.withInputGradient().withBiasGradients();
+            }
+            if (guided) {
+                r = r.withInputGradient().withGuidedRelu();
+            }
+            AugmentedModel aug = GradientBuilder.build(graph, shapes, r);
+            return new GradientSession(aug, options.runtime());
+        });
+    }
+
+    private FloatTensor scoreInputs(FloatTensor inputs) {
+        if (forward == null) {
+            forward = new ForwardSession(GraphSurgery.tail(graph, shapes, shapes.inputName(), catalog.score()),
+                    shapes.inputName(), options.runtime());
+        }
+        return forward.run(inputs, catalog.score());
+    }
+
+    private ForwardSession tail(String layer) {
+        return tails.computeIfAbsent(layer, l -> new ForwardSession(
+                GraphSurgery.tail(graph, shapes, l, catalog.score()), l, options.runtime()));
+    }
+
+    @Override
+    public void close() {
+        sessions.values().forEach(GradientSession::close);
+        tails.values().forEach(ForwardSession::close);
+        if (forward != null) {
+            forward.close();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package org.xgradcam.cam;
+
+import java.util.List;
+import org.xgradcam.image.Resize;
+
+/**
+ * The two conventions for turning low-resolution maps into a picture-sized map in [0, 1].
+ * <ul>
+ * <li>{@code SEED}: exactly XGrad-CAM.py: ReLU, bilinear upsampling (OpenCV) to the input size,
+ *     then (x - min) / max. The seed divides 0 by 0 for an all-zero map; here that map stays 0.
+ * <li>{@code PYTORCH_GRAD_CAM}: pytorch-grad-cam 1.5: per layer ReLU, (x - min) / (max + 1e-7)
+ *     at low resolution, OpenCV resize; then the mean over layers, ReLU, and the same scaling.
+ * </ul>
+ * Several layers under {@code SEED}: each layer as the seed would, then their mean, rescaled.
+ */
+public enum PostProcess {
+    SEED("seed", 1e-6f),
+    PYTORCH_GRAD_CAM("pytorch-grad-cam", 1e-7f);
+
+    private final String id;
+    private final float xgradEps;
+
+    PostProcess(String id, float xgradEps) {
+        this.id = id;
+        this.xgradEps = xgradEps;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The epsilon in XGrad-CAM's weights: 1e-6 in XGrad-CAM.py, 1e-7 in pytorch-grad-cam. */
+    public float xgradCamEps() {
+        return xgradEps;
+    }
+
+    public static PostProcess parse(String s) {
+        for (PostProcess p : values()) {
+            if (p.id.equalsIgnoreCase(s) || p.name().equalsIgnoreCase(s)) {
+                return p;
+            }
+        }
+        throw new org.xgradcam.XGradCamException("unknown post-processing '" + s + "'; use seed or pytorch-grad-cam");
+    }
+
+    /** Low-res signed maps of one image, one per layer ([h, w] each), to the final [outH, outW] map. */
+    public float[] apply(List<float[]> lowRes, List<int[]> sizes, int outH, int outW) {
+        float[] acc = new float[outH * outW];
+        for (int l = 0; l < lowRes.size(); l++) {
+            int h = sizes.get(l)[0];
+            int w = sizes.get(l)[1];
+            float[] m = Maps.relu(lowRes.get(l));
+            float[] up;
+            if (this == SEED) {
+                up = Maps.minMax(Resize.bilinear(m, h, w, outH, outW), 0f);
+            } else {
+                up = Resize.bilinear(Maps.minMax(m, 1e-7f), h, w, outH, outW);
+            }
+            for (int i = 0; i < acc.length; i++) {
+                acc[i] += up[i] / lowRes.size();
+            }
+        }
+        if (this == SEED) {
+            return lowRes.size() == 1 ? acc : Maps.minMax(acc, 0f);
+        }
+        return Maps.minMax(Maps.relu(acc), 1e-7f);
+    }
+
+    /** A map that is already at the output size (FullGrad): ReLU and the final scaling only. */
+    public float[] applyFullResolution(float[] map) {
+        return Maps.minMax(Maps.relu(map), this == SEED ? 0f : 1e-7f);
+    }
+}
