@@ -1,0 +1,107 @@
+package org.xgradcam.image;
+
+import org.xgradcam.XGradCamException;
+import org.xgradcam.tensor.FloatTensor;
+
+/**
+ * How an image becomes a model input: size, resize mode, value scale, mean/std, channel order
+ * and layout. {@link #seed()} is XGrad-CAM.py's exact pipeline.
+ */
+public record Preprocessing(int width, int height, ResizeMode resize, int shorterSide, Scale scale, float[] mean,
+                            float[] std, boolean bgr, boolean nhwc) {
+
+    /** DIRECT: stretch to the size (as the original tool); CENTER_CROP: shorter side, then a centre crop. */
+    public enum ResizeMode { DIRECT, CENTER_CROP }
+
+    /** Pixel values before mean/std: [0, 1], [0, 255] or [-1, 1]. */
+    public enum Scale {
+        UNIT, BYTE, SYMMETRIC;
+
+        float apply(int v) {
+            return switch (this) {
+                case UNIT -> v / 255f;
+                case BYTE -> v;
+                case SYMMETRIC -> v / 127.5f - 1f;
+            };
+        }
+
+        public static Scale parse(String s) {
+            return switch (s) {
+                case "0-1", "[0,1]", "unit" -> UNIT;
+                case "0-255", "[0,255]", "byte" -> BYTE;
+                case "-1-1", "[-1,1]", "symmetric" -> SYMMETRIC;
+                default -> throw new XGradCamException("unknown value scale '" + s + "'; use 0-1, 0-255 or -1-1");
+            };
+        }
+    }
+
+    public static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
+    public static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
+
+    /**
+     * XGrad-CAM.py: OpenCV bilinear resize of the 8-bit image straight to 224x224, / 255, RGB,
+     * ImageNet mean/std, NCHW. (The seed reads BGR and flips it to RGB: the same values.)
+     */
+    public static Preprocessing seed() {
+        return new Preprocessing(224, 224, ResizeMode.DIRECT, 0, Scale.UNIT, IMAGENET_MEAN, IMAGENET_STD, false, false);
+    }
+
+    /** torchvision's evaluation transform: shorter side to round(256 S / 224), centre crop S. */
+    public static Preprocessing imagenet(int size) {
+        return new Preprocessing(size, size, ResizeMode.CENTER_CROP, Math.round(256f * size / 224f), Scale.UNIT,
+                IMAGENET_MEAN, IMAGENET_STD, false, false);
+    }
+
+    public Preprocessing withSize(int w, int h) {
+        return new Preprocessing(w, h, resize, resize == ResizeMode.CENTER_CROP ? Math.round(256f * Math.min(w, h) / 224f) : 0,
+                scale, mean, std, bgr, nhwc);
+    }
+
+    public Preprocessing withMeanStd(float[] m, float[] s) {
+        return new Preprocessing(width, height, resize, shorterSide, scale, m, s, bgr, nhwc);
+    }
+
+    public Preprocessing withScale(Scale s) {
+        return new Preprocessing(width, height, resize, shorterSide, s, mean, std, bgr, nhwc);
+    }
+
+    public Preprocessing withBgr(boolean b) {
+        return new Preprocessing(width, height, resize, shorterSide, scale, mean, std, b, nhwc);
+    }
+
+    public Preprocessing withNhwc(boolean n) {
+        return new Preprocessing(width, height, resize, shorterSide, scale, mean, std, bgr, n);
+    }
+
+    public Preprocessing withResize(ResizeMode m) {
+        return new Preprocessing(width, height, m, m == ResizeMode.CENTER_CROP ? Math.round(256f * Math.min(width, height) / 224f) : 0,
+                scale, mean, std, bgr, nhwc);
+    }
+
+    /** The image as the model sees it, 8-bit, at the input size (also the backdrop of overlays). */
+    public RgbImage fit(RgbImage img) {
+        if (resize == ResizeMode.DIRECT) {
+            return img.width() == width && img.height() == height ? img : img.resize(width, height);
+        }
+        double s = (double) shorterSide / Math.min(img.width(), img.height());
+        int w = Math.max(width, (int) Math.round(img.width() * s));
+        int h = Math.max(height, (int) Math.round(img.height() * s));
+        RgbImage resized = img.resize(w, h);
+        return resized.crop((w - width) / 2, (h - height) / 2, width, height);
+    }
+
+    /** A fitted image to a [1, 3, H, W] (or [1, H, W, 3]) tensor. */
+    public FloatTensor toTensor(RgbImage fitted) {
+        int plane = width * height;
+        float[] out = new float[3 * plane];
+        byte[] px = fitted.rgb();
+        for (int i = 0; i < plane; i++) {
+            for (int c = 0; c < 3; c++) {
+                int src = bgr ? 2 - c : c;
+                float v = (scale.apply(px[3 * i + src] & 0xff) - mean[c]) / std[c];
+                out[nhwc ? 3 * i + c : c * plane + i] = v;
+            }
+        }
+        return new FloatTensor(nhwc ? new long[] {1, height, width, 3} : new long[] {1, 3, height, width}, out);
+    }
+}
