@@ -37,6 +37,11 @@ public interface BackwardContext {
      */
     String requireForwardOutput(NodeProto node, int outputIndex);
 
+    /** Integer constant values behind a tensor name (model constants, or ones the emitter made). */
+    default Optional<long[]> constantLongs(String name) {
+        return graph().constantLongs(name);
+    }
+
     default XGradCamException unsupported(NodeProto node, String why) {
         return new XGradCamException("cannot differentiate " + Graph.label(node) + ": " + why);
     }

@@ -66,7 +66,8 @@ public final class GradientBuilder {
         }
 
         AugmentedModel build() {
-            String score = request.score();
+            String rawScore = request.score();
+            String score = rawScore;
             TensorInfo scoreInfo = requireTensor(score, "score");
             if (!scoreInfo.isFloat()) {
                 throw new XGradCamException("score tensor '" + score + "' is not float32");
@@ -114,7 +115,13 @@ public final class GradientBuilder {
                 extraInputs.add(top1.get());
                 effectiveSeed = topClassSeed(score, scoreShape[1], seed, top1.get());
             }
-            contributions.computeIfAbsent(score, k -> new ArrayList<>()).add(effectiveSeed);
+            contributions.computeIfAbsent(transformedScore(score, scoreShape), k -> new ArrayList<>()).add(effectiveSeed);
+            if (!transformed.isEmpty()) {
+                // the transform's own backward first: it sits after every forward node
+                for (int i = transformed.size() - 1; i >= 0; i--) {
+                    backward(transformed.get(i));
+                }
+            }
 
             for (int i = path.size() - 1; i >= 0; i--) {
                 NodeProto n = path.get(i);
@@ -179,6 +186,64 @@ public final class GradientBuilder {
             }
         }
 
+        private final List<NodeProto> transformed = new ArrayList<>();
+        private final Map<String, TensorInfo> extraShapes = new HashMap<>();
+
+        /**
+         * Appends the score transform as forward nodes (kept in the augmented graph) and returns
+         * the tensor the seed weighs. Their shapes equal the score's.
+         */
+        private String transformedScore(String score, long[] shape) {
+            switch (request.transform()) {
+                case NONE -> {
+                    return score;
+                }
+                case SOFTMAX -> {
+                    String p = emit.fresh("probabilities");
+                    NodeProto n = NodeProto.newBuilder().setOpType("Softmax").setName(p + "_node").addInput(score)
+                            .addOutput(p).addAttribute(Attributes.ofInt("axis", 1)).build();
+                    if (emit.opset() < 13 && shape.length != 2) {
+                        throw new XGradCamException("a probability target needs a [N, classes] score before opset 13");
+                    }
+                    addTransformNode(n, shape);
+                    return p;
+                }
+                case L2_NORMALIZE -> {
+                    String sq = emit.fresh("squares");
+                    String sum = emit.fresh("sum_squares");
+                    String norm = emit.fresh("norm");
+                    String out = emit.fresh("normalised");
+                    long[] reduced = shape.clone();
+                    reduced[1] = 1;
+                    addTransformNode(NodeProto.newBuilder().setOpType("Mul").setName(sq + "_node").addInput(score)
+                            .addInput(score).addOutput(sq).build(), shape);
+                    NodeProto.Builder rs = NodeProto.newBuilder().setOpType("ReduceSum").setName(sum + "_node")
+                            .addInput(sq).addOutput(sum).addAttribute(Attributes.ofInt("keepdims", 1));
+                    if (emit.opset() >= 13) {
+                        rs.addInput(emit.longs(1));
+                    } else {
+                        rs.addAttribute(Attributes.ofInts("axes", 1));
+                    }
+                    addTransformNode(rs.build(), reduced);
+                    addTransformNode(NodeProto.newBuilder().setOpType("Sqrt").setName(norm + "_node").addInput(sum)
+                            .addOutput(norm).build(), reduced);
+                    addTransformNode(NodeProto.newBuilder().setOpType("Div").setName(out + "_node").addInput(score)
+                            .addInput(norm).addOutput(out).build(), shape);
+                    return out;
+                }
+                default -> throw new IllegalStateException();
+            }
+        }
+
+        private void addTransformNode(NodeProto n, long[] shape) {
+            emit.nodes().add(n);
+            transformed.add(n);
+            for (String o : n.getOutputList()) {
+                reachable.add(o);
+                extraShapes.put(o, new TensorInfo(o, TensorInfo.FLOAT, shape));
+            }
+        }
+
         /** seed + top1 * onehot(argmax(score)): the default target resolved inside the graph. */
         private String topClassSeed(String score, long classes, String seed, String top1) {
             String arg = emit.op("ArgMax", score, Attributes.ofInt("axis", 1), Attributes.ofInt("keepdims", 1));
@@ -233,6 +298,22 @@ public final class GradientBuilder {
                 @Override
                 public ModelShapes shapes() {
                     return shapes;
+                }
+
+                @Override
+                public Optional<long[]> constantLongs(String name) {
+                    for (var t : emit.initializers()) {
+                        if (t.getName().equals(name)) {
+                            return Optional.of(org.xgradcam.onnx.TensorProtos.toLongs(t, null));
+                        }
+                    }
+                    return graph.constantLongs(name);
+                }
+
+                @Override
+                public long[] shape(String tensor) {
+                    TensorInfo extra = extraShapes.get(tensor);
+                    return extra != null ? extra.shape() : shapes.shape(tensor);
                 }
 
                 @Override

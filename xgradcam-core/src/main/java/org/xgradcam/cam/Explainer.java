@@ -88,9 +88,10 @@ public final class Explainer implements AutoCloseable {
         this.shapes = ModelShapes.of(graph, options.inputShape());
         this.catalog = LayerCatalog.of(graph, shapes);
         long[] score = shapes.shape(catalog.score());
-        if (score.length != 2) {
+        if (score.length != 2 && score.length != 4) {
             throw new XGradCamException("the score '" + catalog.score() + "' of " + model.source() + " has shape "
-                    + java.util.Arrays.toString(score) + "; xgradcam explains classifiers with [N, classes] scores");
+                    + java.util.Arrays.toString(score) + "; xgradcam explains classifiers ([N, classes] scores) and"
+                    + " segmentation models ([N, classes, H, W])");
         }
     }
 
@@ -144,11 +145,13 @@ public final class Explainer implements AutoCloseable {
             guided |= m.needs() == CamMethod.Needs.GUIDED;
         }
         int n = input.dim(0);
-        GradientResult run = session(layers, full, false).run(input, request.target().seed(n, numClasses()));
+        long[] scoreShape = shapes.shape(catalog.score());
+        var transform = request.target().transform();
+        GradientResult run = session(layers, full, false, transform).run(input, request.target().seed(n, scoreShape));
         GradientResult guidedRun = guided
-                ? session(layers, false, true).run(input, request.target().seed(n, numClasses())) : null;
+                ? session(layers, false, true, transform).run(input, request.target().seed(n, scoreShape)) : null;
         float[][] seeds = new float[n][];
-        int k = numClasses();
+        int k = run.score().size() / n;
         for (int r = 0; r < n; r++) {
             float[] logits = java.util.Arrays.copyOfRange(run.score().data(), r * k, (r + 1) * k);
             seeds[r] = request.target().seedRow(r, logits);
@@ -159,7 +162,7 @@ public final class Explainer implements AutoCloseable {
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {
             if (m instanceof FullGrad fg) {
-                fg.useBiasTerms(sessions.get(key(layers, true, false)).model().biasTerms());
+                fg.useBiasTerms(sessions.get(key(layers, true, false, transform)).model().biasTerms());
             }
             @SuppressWarnings("unchecked")
             List<CamResult.LayerResult>[] rows = new List[n];
@@ -228,13 +231,13 @@ public final class Explainer implements AutoCloseable {
         return new FloatTensor(grad.shape(), g);
     }
 
-    private static String key(List<String> layers, boolean full, boolean guided) {
-        return String.join("\u0000", layers) + "|" + full + "|" + guided;
+    private static String key(List<String> layers, boolean full, boolean guided, GradientRequest.ScoreTransform t) {
+        return String.join("\u0000", layers) + "|" + full + "|" + guided + "|" + t;
     }
 
-    private GradientSession session(List<String> layers, boolean full, boolean guided) {
-        return sessions.computeIfAbsent(key(layers, full, guided), k -> {
-            GradientRequest r = GradientRequest.of(layers, catalog.score());
+    private GradientSession session(List<String> layers, boolean full, boolean guided, GradientRequest.ScoreTransform t) {
+        return sessions.computeIfAbsent(key(layers, full, guided, t), k -> {
+            GradientRequest r = GradientRequest.of(layers, catalog.score()).withTransform(t);
             if (full) {
                 r = r.withInputGradient().withBiasGradients();
             }

@@ -2,60 +2,149 @@ package org.xgradcam.cam;
 
 import java.util.Arrays;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.autodiff.GradientRequest.ScoreTransform;
 import org.xgradcam.runtime.GradientSession.Seed;
 import org.xgradcam.tensor.FloatTensor;
 
 /**
- * What score a map explains, per batch row: the top class (default), given classes, or a
- * weighted mix of class logits. Scores are pre-softmax logits, as in XGrad-CAM.py and
- * pytorch-grad-cam.
+ * What score a map explains, per batch row. Scores are pre-softmax logits unless said otherwise,
+ * as in XGrad-CAM.py and pytorch-grad-cam.
+ * <ul>
+ * <li>{@link #topClass()}: each row's top class (default), chosen inside the graph;
+ * <li>{@link #classes(int...)}: one class for all rows, or one per row;
+ * <li>{@link #probability(int...)}: the softmax probability of a class instead of its logit;
+ * <li>{@link #mix(float[])}: S = sum_c w_c logit_c;
+ * <li>{@link #segmentation(int, float[], int, int)}: for models with per-pixel scores [N, K, H, W],
+ *     the sum of class k's scores inside a mask;
+ * <li>{@link #embedding(float[], boolean)}: similarity of the output vector to a given embedding,
+ *     as a dot product or a cosine.
+ * </ul>
  */
 public final class Target {
-    private final int[] classes;       // null for top class / mix
-    private final float[] mix;         // null unless a mix
+    private enum Kind { TOP, CLASSES, PROBABILITY, MIX, SEGMENTATION, EMBEDDING }
 
-    private Target(int[] classes, float[] mix) {
+    private final Kind kind;
+    private final int[] classes;
+    private final float[] weights;   // mix weights, mask, or embedding
+    private final boolean cosine;
+
+    private Target(Kind kind, int[] classes, float[] weights, boolean cosine) {
+        this.kind = kind;
         this.classes = classes;
-        this.mix = mix;
+        this.weights = weights;
+        this.cosine = cosine;
     }
 
     public static Target topClass() {
-        return new Target(null, null);
+        return new Target(Kind.TOP, null, null, false);
     }
 
-    /** The same class for every row, or one class per row. */
     public static Target classes(int... classes) {
         if (classes.length == 0) {
             throw new XGradCamException("no class given");
         }
-        return new Target(classes.clone(), null);
+        return new Target(Kind.CLASSES, classes.clone(), null, false);
     }
 
-    /** S = sum_c weights[c] * logit_c for every row. */
+    public static Target probability(int... classes) {
+        if (classes.length == 0) {
+            throw new XGradCamException("no class given");
+        }
+        return new Target(Kind.PROBABILITY, classes.clone(), null, false);
+    }
+
     public static Target mix(float[] weights) {
-        return new Target(null, weights.clone());
+        return new Target(Kind.MIX, null, weights.clone(), false);
+    }
+
+    /** Class k's per-pixel scores summed inside mask (h x w, row-major, any non-negative weights). */
+    public static Target segmentation(int classIndex, float[] mask, int h, int w) {
+        if (mask.length != h * w) {
+            throw new XGradCamException("the mask has " + mask.length + " values, not " + h + "x" + w);
+        }
+        return new Target(Kind.SEGMENTATION, new int[] {classIndex, h, w}, mask.clone(), false);
+    }
+
+    /** Similarity of the model's output vector to e: dot product, or cosine (e and output normalised). */
+    public static Target embedding(float[] e, boolean cosine) {
+        float[] v = e.clone();
+        if (cosine) {
+            double n = 0;
+            for (float x : v) {
+                n += x * x;
+            }
+            n = Math.sqrt(n);
+            if (n == 0) {
+                throw new XGradCamException("the embedding is all zeros; cosine similarity is undefined");
+            }
+            for (int i = 0; i < v.length; i++) {
+                v[i] /= (float) n;
+            }
+        }
+        return new Target(Kind.EMBEDDING, null, v, cosine);
     }
 
     public boolean isTopClass() {
-        return classes == null && mix == null;
+        return kind == Kind.TOP;
     }
 
-    public Seed seed(int batch, int numClasses) {
-        if (mix != null) {
-            if (mix.length != numClasses) {
-                throw new XGradCamException("the class mix has " + mix.length + " weights; the model has " + numClasses
-                        + " classes");
+    /** The transform the augmented model applies to the score before the seed weighs it. */
+    public ScoreTransform transform() {
+        return switch (kind) {
+            case PROBABILITY -> ScoreTransform.SOFTMAX;
+            case EMBEDDING -> cosine ? ScoreTransform.L2_NORMALIZE : ScoreTransform.NONE;
+            default -> ScoreTransform.NONE;
+        };
+    }
+
+    /** The seed for a batch, given the score's shape at batch size 1. */
+    public Seed seed(int batch, long[] scoreShape) {
+        int numClasses = (int) scoreShape[1];
+        switch (kind) {
+            case TOP -> {
+                return Seed.topClass();
             }
-            float[] w = new float[batch * numClasses];
-            for (int r = 0; r < batch; r++) {
-                System.arraycopy(mix, 0, w, r * numClasses, numClasses);
+            case CLASSES, PROBABILITY -> {
+                requireVector(scoreShape);
+                return Seed.classes(perRow(batch), numClasses);
             }
-            return Seed.of(new FloatTensor(new long[] {batch, numClasses}, w));
+            case MIX, EMBEDDING -> {
+                requireVector(scoreShape);
+                if (weights.length != numClasses) {
+                    throw new XGradCamException("the " + (kind == Kind.MIX ? "class mix" : "embedding") + " has "
+                            + weights.length + " values; the model's output has " + numClasses);
+                }
+                float[] w = new float[batch * numClasses];
+                for (int r = 0; r < batch; r++) {
+                    System.arraycopy(weights, 0, w, r * numClasses, numClasses);
+                }
+                return Seed.of(new FloatTensor(new long[] {batch, numClasses}, w));
+            }
+            case SEGMENTATION -> {
+                if (scoreShape.length != 4 || scoreShape[2] != classes[1] || scoreShape[3] != classes[2]) {
+                    throw new XGradCamException("a segmentation target needs per-pixel scores [N, K, " + classes[1] + ", "
+                            + classes[2] + "]; the model's score has shape " + Arrays.toString(scoreShape));
+                }
+                if (classes[0] < 0 || classes[0] >= numClasses) {
+                    throw new XGradCamException("class index " + classes[0] + " is out of range: the model has "
+                            + numClasses + " classes (0 to " + (numClasses - 1) + ")");
+                }
+                int plane = classes[1] * classes[2];
+                float[] w = new float[batch * numClasses * plane];
+                for (int r = 0; r < batch; r++) {
+                    System.arraycopy(weights, 0, w, (r * numClasses + classes[0]) * plane, plane);
+                }
+                return Seed.of(new FloatTensor(new long[] {batch, numClasses, classes[1], classes[2]}, w));
+            }
+            default -> throw new IllegalStateException();
         }
-        if (classes == null) {
-            return Seed.topClass();
+    }
+
+    private void requireVector(long[] scoreShape) {
+        if (scoreShape.length != 2) {
+            throw new XGradCamException("this target needs a [N, classes] score; the model's has shape "
+                    + Arrays.toString(scoreShape) + " (use a segmentation target for per-pixel scores)");
         }
-        return Seed.classes(perRow(batch), numClasses);
     }
 
     private int[] perRow(int batch) {
@@ -71,25 +160,37 @@ public final class Target {
         return classes;
     }
 
-    /** The seed row (weights over classes) that row r of this target used, given its logits. */
-    public float[] seedRow(int r, float[] logitsRow) {
-        if (mix != null) {
-            return mix.clone();
-        }
-        float[] s = new float[logitsRow.length];
-        s[classOf(r, logitsRow)] = 1f;
-        return s;
+    /**
+     * The seed row (weights over the score entries of one image) this target used, given that
+     * row's raw score, for methods that re-score inputs (Score-CAM, Ablation-CAM): there the
+     * target score is seed . raw score (probability and cosine targets use their logit/dot part).
+     */
+    public float[] seedRow(int r, float[] scoreRow) {
+        return switch (kind) {
+            case MIX, EMBEDDING -> weights.clone();
+            case SEGMENTATION -> {
+                float[] s = new float[scoreRow.length];
+                int plane = classes[1] * classes[2];
+                System.arraycopy(weights, 0, s, classes[0] * plane, plane);
+                yield s;
+            }
+            default -> {
+                float[] s = new float[scoreRow.length];
+                s[classOf(r, scoreRow)] = 1f;
+                yield s;
+            }
+        };
     }
 
-    /** The class a row is explained for (for a mix: its largest weight). */
-    public int classOf(int r, float[] logitsRow) {
-        if (mix != null) {
-            return argmax(mix);
-        }
-        if (classes == null) {
-            return argmax(logitsRow);
-        }
-        return classes.length == 1 ? classes[0] : classes[r];
+    /** The class a row is explained for (a mix: its largest weight; an embedding: -1). */
+    public int classOf(int r, float[] scoreRow) {
+        return switch (kind) {
+            case TOP -> argmax(scoreRow);
+            case CLASSES, PROBABILITY -> classes.length == 1 ? classes[0] : classes[r];
+            case MIX -> argmax(weights);
+            case SEGMENTATION -> classes[0];
+            case EMBEDDING -> -1;
+        };
     }
 
     static int argmax(float[] v) {

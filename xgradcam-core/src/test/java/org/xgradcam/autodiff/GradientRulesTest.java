@@ -89,6 +89,12 @@ class GradientRulesTest {
                 g.node("Conv", List.of(x, g.random(w, 0.3f, 2, 2, 2, 2)), ofString("auto_pad", "SAME_LOWER"))));
         a.add(c("Conv auto_pad VALID 1x1 stride 2 (output_padding)", 7, s(1, 2, 8, 8), gauss(s(1, 2, 8, 8)), (g, x) ->
                 g.node("Conv", List.of(x, g.random(w, 0.3f, 3, 2, 1, 1)), ofString("auto_pad", "VALID"), ofInts("strides", 2, 2))));
+        a.add(c("ConvTranspose stride 2 pads output_padding", 13, s(1, 4, 5, 5), gauss(s(1, 4, 5, 5)), (g, x) ->
+                g.node("ConvTranspose", List.of(x, g.random(w, 0.3f, 4, 3, 3, 3), g.random(w, 0.3f, 3)),
+                        ofInts("strides", 2, 2), ofInts("pads", 1, 1, 0, 1), ofInts("output_padding", 1, 0))));
+        a.add(c("ConvTranspose grouped dilated", 13, s(1, 4, 5, 5), gauss(s(1, 4, 5, 5)), (g, x) ->
+                g.node("ConvTranspose", List.of(x, g.random(w, 0.3f, 4, 1, 2, 2)), ofInt("group", 2),
+                        ofInts("dilations", 2, 2))));
         // ---- Gemm, MatMul ------------------------------------------------------------------
         a.add(c("Gemm transB alpha beta", 13, s(1, 6), gauss(s(1, 6)), (g, x) ->
                 g.node("Gemm", List.of(x, g.random(w, 0.5f, 5, 6), g.random(w, 0.5f, 5)), ofInt("transB", 1),

@@ -18,6 +18,7 @@ public final class ConvolutionRules {
 
     public static void register(GradientRegistry r) {
         r.register("Conv", ConvolutionRules::conv);
+        r.register("ConvTranspose", ConvolutionRules::convTranspose);
         r.register("MaxPool", ConvolutionRules::maxPool);
         r.register("AveragePool", ConvolutionRules::averagePool);
         r.register("GlobalAveragePool", ConvolutionRules::globalAveragePool);
@@ -35,6 +36,30 @@ public final class ConvolutionRules {
         long group = Attributes.getInt(n, "group", 1);
         // Conv weights [M, C/g, k...] are exactly ConvTranspose weights [M, C/g, k...] mapping M -> C.
         c.setInputGradient(0, win.scatter(c.emit(), c.gradOut(), n.getInput(1), group));
+    }
+
+    /**
+     * ConvTranspose's backward is the Conv with the same weights, strides, pads, dilations and
+     * group ([C_in, C_out/g, k...] is a Conv weight mapping C_out to C_in); output_padding only
+     * added rows the Conv never reads.
+     */
+    private static void convTranspose(NodeProto n, BackwardContext c) {
+        if (c.wantsGradient(1) || (n.getInputCount() > 2 && c.wantsGradient(2))) {
+            throw c.unsupported(n, "its weights or bias depend on the target layer");
+        }
+        String autoPad = Attributes.getString(n, "auto_pad", "NOTSET");
+        if (!autoPad.equals("NOTSET") || Attributes.find(n, "output_shape").isPresent()) {
+            throw c.unsupported(n, "ConvTranspose with auto_pad or output_shape is not supported; give explicit pads");
+        }
+        long[] w = c.shape(n.getInput(1));
+        int s = w.length - 2;
+        long[] kernel = Arrays.copyOfRange(w, 2, w.length);
+        c.setInputGradient(0, c.emit().op("Conv", List.of(c.gradOut(), n.getInput(1)),
+                Attributes.ofInts("kernel_shape", kernel),
+                Attributes.ofInts("strides", Attributes.getInts(n, "strides", Window.ones(s))),
+                Attributes.ofInts("dilations", Attributes.getInts(n, "dilations", Window.ones(s))),
+                Attributes.ofInts("pads", Attributes.getInts(n, "pads", new long[2 * s])),
+                Attributes.ofInt("group", Attributes.getInt(n, "group", 1))));
     }
 
     private static void maxPool(NodeProto n, BackwardContext c) {

@@ -96,7 +96,7 @@ public final class NormalizationRules {
         boolean axesAsInput = mean ? e.opset() >= 18 : e.opset() >= 13;
         long[] axes;
         if (axesAsInput && n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
-            axes = c.graph().constantLongs(n.getInput(1))
+            axes = c.constantLongs(n.getInput(1))
                     .orElseThrow(() -> c.unsupported(n, "its axes are not a constant"));
         } else {
             axes = Attributes.getInts(n, "axes", null);

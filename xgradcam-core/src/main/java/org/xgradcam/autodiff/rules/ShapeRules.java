@@ -113,7 +113,7 @@ public final class ShapeRules {
     }
 
     private static long[] constantInput(NodeProto n, BackwardContext c, int i) {
-        return c.graph().constantLongs(n.getInput(i))
+        return c.constantLongs(n.getInput(i))
                 .orElseThrow(() -> c.unsupported(n, "input " + i + " is not a constant"));
     }
 
