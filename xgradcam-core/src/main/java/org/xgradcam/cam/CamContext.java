@@ -24,11 +24,13 @@ public final class CamContext {
     private final Function<FloatTensor, FloatTensor> modelScores;
     private final Function<String, ForwardSession> tails;
     private final int[] spatial;
+    private final Function<FloatTensor, GradientResult> rerun;
     private final Map<String, Object> cache = new HashMap<>();
 
     public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full, float[][] seeds,
                       PostProcess convention, int batchSize, long randomSeed,
-                      Function<FloatTensor, FloatTensor> modelScores, Function<String, ForwardSession> tails, int[] spatial) {
+                      Function<FloatTensor, FloatTensor> modelScores, Function<String, ForwardSession> tails, int[] spatial,
+                      Function<FloatTensor, GradientResult> rerun) {
         this.input = input;
         this.run = run;
         this.guided = guided;
@@ -40,6 +42,15 @@ public final class CamContext {
         this.modelScores = modelScores;
         this.tails = tails;
         this.spatial = spatial;
+        this.rerun = rerun;
+    }
+
+    /**
+     * Activations and gradients of the same input for other seeds ([N, classes]): methods whose
+     * target depends on the logits (Finer-CAM) pass d(target)/d(logits) at the first run's logits.
+     */
+    public GradientResult runWithSeeds(FloatTensor seeds) {
+        return rerun.apply(seeds);
     }
 
     public FloatTensor input() {

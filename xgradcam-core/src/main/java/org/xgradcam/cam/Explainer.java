@@ -157,7 +157,9 @@ public final class Explainer implements AutoCloseable {
             seeds[r] = request.target().seedRow(r, logits);
         }
         CamContext ctx = new CamContext(input, run, guidedRun, full ? run : null, seeds, request.convention(),
-                options.batchSize(), request.randomSeed(), this::scoreInputs, this::tail, inputSize());
+                options.batchSize(), request.randomSeed(), this::scoreInputs, this::tail, inputSize(),
+                seedTensor -> session(layers, false, false, GradientRequest.ScoreTransform.NONE)
+                        .run(input, GradientSession.Seed.of(seedTensor)));
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {

@@ -27,9 +27,14 @@ public final class Methods {
         ALL.put("hirescam", ElementwiseCam::hiResCam);
         ALL.put("gradcamelementwise", ElementwiseCam::gradCamElementWise);
         ALL.put("layercam", ElementwiseCam::layerCam);
+        ALL.put("finercam", org.xgradcam.cam.methods.FinerCam::new);
+        ALL.put("fem", org.xgradcam.cam.methods.Fem::new);
         ALL.put("eigencam", EigenCam::eigenCam);
         ALL.put("eigengradcam", EigenCam::eigenGradCam);
         ALL.put("scorecam", ScoreCam::new);
+        ALL.put("sscam", ScoreCam::smoothed);
+        ALL.put("iscam", ScoreCam::integrated);
+        ALL.put("fasterscorecam", ScoreCam::faster);
         ALL.put("ablationcam", AblationCam::new);
         ALL.put("fullgrad", FullGrad::new);
         ALL.put("guidedbackprop", GuidedCam::backprop);

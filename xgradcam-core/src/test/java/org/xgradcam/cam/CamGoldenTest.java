@@ -41,6 +41,8 @@ class CamGoldenTest {
     @CsvSource({
             "vgg, gradcam", "vgg, xgradcam", "vgg, gradcamplusplus", "vgg, hirescam", "vgg, gradcamelementwise",
             "vgg, layercam", "vgg, eigencam", "vgg, eigengradcam", "vgg, scorecam", "vgg, ablationcam",
+            "vgg, iscam", "vgg, fasterscorecam", "resnet, iscam", "resnet, fasterscorecam",
+            "vgg, fem", "vgg, finercam", "resnet, fem", "resnet, finercam",
             "resnet, gradcam", "resnet, xgradcam", "resnet, gradcamplusplus", "resnet, hirescam",
             "resnet, gradcamelementwise", "resnet, layercam", "resnet, eigencam", "resnet, eigengradcam",
             "resnet, scorecam", "resnet, ablationcam"})
@@ -69,6 +71,23 @@ class CamGoldenTest {
         assertThat(Fixtures.relativeError(w, Npy.read(cam.resolve(reference + "_weights.npy")))).isLessThanOrEqualTo(1e-4);
         FloatTensor map = stack(ex, e -> e.result(method).map());
         assertThat(maxAbs(map, Npy.read(cam.resolve(reference + "_seed.npy")))).as("seed map").isLessThanOrEqualTo(1e-4);
+    }
+
+    /** SS-CAM without noise is torch-cam's Score-CAM: masks scaled at low resolution, then upsampled. */
+    @org.junit.jupiter.api.Test
+    void smoothedScoreCamWithoutNoiseIsTorchCamsScoreCam() throws Exception {
+        Path dir = Fixtures.resource("torchvision/vgg");
+        String layer = Files.readAllLines(dir.resolve("layers.tsv")).stream().map(l -> l.split("\t"))
+                .filter(p -> p[1].equals("features.10")).findFirst().orElseThrow()[2];
+        FloatTensor x = Npy.read(dir.resolve("input.npy"));
+        try (Explainer e = Explainer.open(OnnxModel.load(dir.resolve("model.onnx")),
+                Explainer.Options.defaults().withInputShape(x.shape()))) {
+            List<Explanation> ex = e.explain(x, Explainer.Request.of(org.xgradcam.cam.methods.ScoreCam.smoothed(2, 0f))
+                    .withLayers(List.of(layer)));
+            FloatTensor w = stack(ex, r -> r.result("sscam").layers().get(0).weights());
+            assertThat(Fixtures.relativeError(w, Npy.read(dir.resolve("cam/torchcam_scorecam_weights.npy"))))
+                    .isLessThanOrEqualTo(1e-4);
+        }
     }
 
     @org.junit.jupiter.api.Test
