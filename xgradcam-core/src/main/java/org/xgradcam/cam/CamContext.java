@@ -21,6 +21,7 @@ public final class CamContext {
     private final PostProcess convention;
     private final int batchSize;
     private final long randomSeed;
+    private final boolean eigenSmooth;
     private final Function<FloatTensor, FloatTensor> modelScores;
     private final Function<String, ForwardSession> tails;
     private final int[] spatial;
@@ -28,7 +29,7 @@ public final class CamContext {
     private final Map<String, Object> cache = new HashMap<>();
 
     public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full, float[][] seeds,
-                      PostProcess convention, int batchSize, long randomSeed,
+                      PostProcess convention, int batchSize, long randomSeed, boolean eigenSmooth,
                       Function<FloatTensor, FloatTensor> modelScores, Function<String, ForwardSession> tails, int[] spatial,
                       Function<FloatTensor, GradientResult> rerun) {
         this.input = input;
@@ -39,6 +40,7 @@ public final class CamContext {
         this.convention = convention;
         this.batchSize = batchSize;
         this.randomSeed = randomSeed;
+        this.eigenSmooth = eigenSmooth;
         this.modelScores = modelScores;
         this.tails = tails;
         this.spatial = spatial;
@@ -84,6 +86,11 @@ public final class CamContext {
 
     public GradientResult fullRun() {
         return full;
+    }
+
+    /** Whether maps come from the first principal component of the weighted activations. */
+    public boolean eigenSmooth() {
+        return eigenSmooth;
     }
 
     public PostProcess convention() {

@@ -54,21 +54,38 @@ public final class Explainer implements AutoCloseable {
 
     /** What to compute for a batch. An empty layer list means the model's default layer. */
     public record Request(List<CamMethod> methods, Target target, List<String> layers, PostProcess convention,
-                          long randomSeed) {
+                          long randomSeed, boolean eigenSmooth, boolean augmentationSmooth) {
+        public Request(List<CamMethod> methods, Target target, List<String> layers, PostProcess convention, long randomSeed) {
+            this(methods, target, layers, convention, randomSeed, false, false);
+        }
+
         public static Request of(CamMethod... methods) {
             return new Request(List.of(methods), Target.topClass(), List.of(), PostProcess.SEED, 0);
         }
 
         public Request withTarget(Target t) {
-            return new Request(methods, t, layers, convention, randomSeed);
+            return new Request(methods, t, layers, convention, randomSeed, eigenSmooth, augmentationSmooth);
         }
 
         public Request withLayers(List<String> l) {
-            return new Request(methods, target, l, convention, randomSeed);
+            return new Request(methods, target, l, convention, randomSeed, eigenSmooth, augmentationSmooth);
         }
 
         public Request withConvention(PostProcess p) {
-            return new Request(methods, target, layers, p, randomSeed);
+            return new Request(methods, target, layers, p, randomSeed, eigenSmooth, augmentationSmooth);
+        }
+
+        /** Maps from the first principal component of the weighted activations (pytorch-grad-cam's eigen_smooth). */
+        public Request withEigenSmooth(boolean on) {
+            return new Request(methods, target, layers, convention, randomSeed, on, augmentationSmooth);
+        }
+
+        /**
+         * Test-time augmentation (pytorch-grad-cam's aug_smooth): horizontal flip x brightness
+         * 0.9/1.0/1.1 of the input tensor, each map flipped back, the 6 final maps averaged.
+         */
+        public Request withAugmentationSmooth(boolean on) {
+            return new Request(methods, target, layers, convention, randomSeed, eigenSmooth, on);
         }
     }
 
@@ -136,6 +153,80 @@ public final class Explainer implements AutoCloseable {
     }
 
     public List<Explanation> explain(FloatTensor input, Request request) {
+        if (!request.augmentationSmooth()) {
+            return explainOnce(input, request);
+        }
+        if (input.rank() != 4 || inputSize()[1] != input.dim(3)) {
+            throw new XGradCamException("augmentation smoothing needs an NCHW image input");
+        }
+        Request plain = request.withAugmentationSmooth(false);
+        List<Explanation> base = null;
+        Map<String, float[][]> sums = new LinkedHashMap<>();
+        int variants = 0;
+        for (boolean flip : new boolean[] {false, true}) {
+            for (float factor : new float[] {0.9f, 1f, 1.1f}) {
+                FloatTensor x = augment(input, flip, factor);
+                List<Explanation> ex = explainOnce(x, plain);
+                if (!flip && factor == 1f) {
+                    base = ex;
+                }
+                for (int r = 0; r < ex.size(); r++) {
+                    for (CamResult res : ex.get(r).results().values()) {
+                        if (res.map() == null) {
+                            continue;
+                        }
+                        float[] m = flip ? flipRows(res.map().data(), res.map().dim(1)) : res.map().data();
+                        float[][] acc = sums.computeIfAbsent(res.method().id(), k -> new float[ex.size()][m.length]);
+                        for (int i = 0; i < m.length; i++) {
+                            acc[r][i] += m[i];
+                        }
+                    }
+                }
+                variants++;
+            }
+        }
+        List<Explanation> out = new ArrayList<>();
+        for (int r = 0; r < base.size(); r++) {
+            Explanation e = base.get(r);
+            Map<String, CamResult> results = new LinkedHashMap<>();
+            for (CamResult res : e.results().values()) {
+                float[][] acc = sums.get(res.method().id());
+                FloatTensor map = res.map();
+                if (acc != null) {
+                    float[] mean = acc[r].clone();
+                    for (int i = 0; i < mean.length; i++) {
+                        mean[i] /= variants;
+                    }
+                    map = new FloatTensor(res.map().shape(), mean);
+                }
+                results.put(res.method().id(), new CamResult(res.method(), res.layers(), map, res.pixels()));
+            }
+            out.add(new Explanation(e.logits(), e.classIndex(), e.score(), e.layer(), e.activations(), e.gradients(), results));
+        }
+        return out;
+    }
+
+    private static FloatTensor augment(FloatTensor x, boolean flip, float factor) {
+        int w = x.dim(3);
+        float[] d = flip ? flipRows(x.data(), w) : x.data().clone();
+        for (int i = 0; i < d.length; i++) {
+            d[i] *= factor;
+        }
+        return new FloatTensor(x.shape(), d);
+    }
+
+    /** Mirrors every row of length w. */
+    private static float[] flipRows(float[] v, int w) {
+        float[] out = new float[v.length];
+        for (int row = 0; row < v.length / w; row++) {
+            for (int i = 0; i < w; i++) {
+                out[row * w + i] = v[row * w + w - 1 - i];
+            }
+        }
+        return out;
+    }
+
+    private List<Explanation> explainOnce(FloatTensor input, Request request) {
         List<String> layers = request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
                 : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
         boolean full = false;
@@ -157,7 +248,7 @@ public final class Explainer implements AutoCloseable {
             seeds[r] = request.target().seedRow(r, logits);
         }
         CamContext ctx = new CamContext(input, run, guidedRun, full ? run : null, seeds, request.convention(),
-                options.batchSize(), request.randomSeed(), this::scoreInputs, this::tail, inputSize(),
+                options.batchSize(), request.randomSeed(), request.eigenSmooth(), this::scoreInputs, this::tail, inputSize(),
                 seedTensor -> session(layers, false, false, GradientRequest.ScoreTransform.NONE)
                         .run(input, GradientSession.Seed.of(seedTensor)));
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();

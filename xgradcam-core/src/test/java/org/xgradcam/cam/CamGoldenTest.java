@@ -73,6 +73,26 @@ class CamGoldenTest {
         assertThat(maxAbs(map, Npy.read(cam.resolve(reference + "_seed.npy")))).as("seed map").isLessThanOrEqualTo(1e-4);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"vgg", "resnet"})
+    void smoothingOptions(String model) throws Exception {
+        Path dir = Fixtures.resource("torchvision/" + model);
+        String module = model.equals("vgg") ? "features.10" : "layer2";
+        String layer = Files.readAllLines(dir.resolve("layers.tsv")).stream().map(l -> l.split("\t"))
+                .filter(p -> p[1].equals(module)).findFirst().orElseThrow()[2];
+        FloatTensor x = Npy.read(dir.resolve("input.npy"));
+        try (Explainer e = Explainer.open(OnnxModel.load(dir.resolve("model.onnx")),
+                Explainer.Options.defaults().withInputShape(x.shape()))) {
+            Explainer.Request base = Explainer.Request.of(Methods.byName("gradcam")).withLayers(List.of(layer))
+                    .withConvention(PostProcess.PYTORCH_GRAD_CAM);
+            FloatTensor eigen = stack(e.explain(x, base.withEigenSmooth(true)), r -> r.result("gradcam").layers().get(0).raw());
+            assertThat(Fixtures.relativeError(eigen, Npy.read(dir.resolve("cam/gradcam_eigensmooth_raw.npy"))))
+                    .isLessThanOrEqualTo(1e-4);
+            FloatTensor aug = stack(e.explain(x, base.withAugmentationSmooth(true)), r -> r.result("gradcam").map());
+            assertThat(maxAbs(aug, Npy.read(dir.resolve("cam/gradcam_augsmooth_pgc.npy")))).isLessThanOrEqualTo(1e-4);
+        }
+    }
+
     /** SS-CAM without noise is torch-cam's Score-CAM: masks scaled at low resolution, then upsampled. */
     @org.junit.jupiter.api.Test
     void smoothedScoreCamWithoutNoiseIsTorchCamsScoreCam() throws Exception {

@@ -55,6 +55,20 @@ public final class ElementwiseCam implements CamMethod {
         int hw = a.dim(2) * a.dim(3);
         float[] cam = new float[n * hw];
         for (int r = 0; r < n; r++) {
+            if (ctx.eigenSmooth()) {
+                double[][] x = new double[hw][c];
+                for (int k = 0; k < c; k++) {
+                    for (int i = 0; i < hw; i++) {
+                        int j = (r * c + k) * hw + i;
+                        x[i][k] = f.applyAsDouble(a.data()[j], g.data()[j]);
+                    }
+                }
+                double[] p = Pca.firstProjection(Pca.centre(x));
+                for (int i = 0; i < hw; i++) {
+                    cam[r * hw + i] = (float) p[i];
+                }
+                continue;
+            }
             for (int i = 0; i < hw; i++) {
                 double s = 0;
                 for (int k = 0; k < c; k++) {

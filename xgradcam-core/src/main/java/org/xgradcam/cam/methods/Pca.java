@@ -4,6 +4,23 @@ package org.xgradcam.cam.methods;
 final class Pca {
     private Pca() {}
 
+    /** Subtracts each column's mean (in place) and returns the matrix. */
+    static double[][] centre(double[][] x) {
+        int m = x.length;
+        int c = m == 0 ? 0 : x[0].length;
+        for (int k = 0; k < c; k++) {
+            double mean = 0;
+            for (double[] row : x) {
+                mean += row[k];
+            }
+            mean /= m;
+            for (double[] row : x) {
+                row[k] -= mean;
+            }
+        }
+        return x;
+    }
+
     /**
      * X v1 for the first right singular vector v1 of X (m x c), computed as sigma1 u1 from the
      * m x m Gram matrix X X^T (m = h*w is small for CAM layers) by power iteration, sign-fixed

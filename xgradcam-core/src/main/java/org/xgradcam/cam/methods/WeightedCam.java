@@ -28,6 +28,20 @@ public abstract class WeightedCam implements CamMethod {
         float[] weights = new float[n * c];
         for (int r = 0; r < n; r++) {
             System.arraycopy(w[r], 0, weights, r * c, c);
+            if (ctx.eigenSmooth()) {
+                // pytorch-grad-cam's eigen_smooth: project (w_k A_k) on its first principal direction
+                double[][] x = new double[hw][c];
+                for (int k = 0; k < c; k++) {
+                    for (int i = 0; i < hw; i++) {
+                        x[i][k] = (double) w[r][k] * a.data()[(r * c + k) * hw + i];
+                    }
+                }
+                double[] p = Pca.firstProjection(Pca.centre(x));
+                for (int i = 0; i < hw; i++) {
+                    cam[r * hw + i] = (float) p[i];
+                }
+                continue;
+            }
             for (int k = 0; k < c; k++) {
                 float wk = w[r][k];
                 if (wk == 0) {
