@@ -26,11 +26,11 @@ MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
-# The last feature map is 12x12 (cells of 8 pixels, objects of 21-38 pixels), read by the FC head
-# as VGG16's classifier reads its 7x7 map: fine enough for XGrad-CAM's peak to land on the shape.
-CFG = [16, "M", 32, "M", 64, "M", 64]
-FEATURE_SIZE = SIZE // 8
-HIDDEN = 32
+# Four conv/ReLU/max-pool stages down to a 6x6 map read by an FC head, as VGG16's classifier reads
+# its 7x7 map.
+CFG = [16, "M", 32, "M", 64, "M", 64, "M"]
+FEATURE_SIZE = SIZE // 16
+HIDDEN = 128
 
 
 class ShapesNet(nn.Module):
@@ -79,7 +79,11 @@ def pointing_game(model, root, count=500, seed=424242):
     files = sorted(boxes)
     store = {}
     last = [m for m in model.features if isinstance(m, (nn.ReLU, nn.MaxPool2d))][-1]
-    last.register_forward_hook(lambda _m, _i, o: (store.__setitem__("a", o), o.register_hook(lambda g: store.__setitem__("g", g))))
+    def hook(_m, _i, o):
+        store["a"] = o
+        o.register_hook(lambda g: store.__setitem__("g", g))
+
+    last.register_forward_hook(hook)
     hits = 0
     model.eval()
     for i, f in enumerate(files):

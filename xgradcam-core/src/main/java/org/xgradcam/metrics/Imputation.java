@@ -7,7 +7,8 @@ import java.util.Random;
  * of its 8 neighbours (weight 1/6 for the 4 direct ones, 1/12 for the diagonals, renormalised at
  * borders and over neighbours), solved jointly for all removed pixels of a channel, plus Gaussian
  * noise (std 0.01 by default). The linear system is diagonally dominant; it is solved by
- * Gauss-Seidel iteration to a residual below 1e-6.
+ * successive over-relaxation (omega 1.9, which needs far fewer sweeps than Gauss-Seidel when
+ * large regions are removed) until no value moves by more than 1e-5.
  */
 public final class Imputation {
     private Imputation() {}
@@ -56,20 +57,20 @@ public final class Imputation {
             for (int p = 0; p < plane; p++) {
                 v[p] = removed[p] ? 0 : chw[ch * plane + p];
             }
-            for (int iter = 0; iter < 10_000; iter++) {
+            int[] todo = java.util.stream.IntStream.range(0, plane).filter(p -> removed[p]).toArray();
+            final double omega = 1.9;
+            for (int iter = 0; iter < 20_000; iter++) {
                 double change = 0;
-                for (int p = 0; p < plane; p++) {
-                    if (!removed[p]) {
-                        continue;
-                    }
+                for (int p : todo) {
                     double s = 0;
                     for (int i = 0; i < nb[p].length; i++) {
                         s += wt[p][i] * v[nb[p][i]];
                     }
-                    change = Math.max(change, Math.abs(s - v[p]));
-                    v[p] = s;
+                    double next = v[p] + omega * (s - v[p]);
+                    change = Math.max(change, Math.abs(next - v[p]));
+                    v[p] = next;
                 }
-                if (change < 1e-6) {
+                if (change < 1e-5) {
                     break;
                 }
             }

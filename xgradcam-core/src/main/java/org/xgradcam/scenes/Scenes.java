@@ -43,7 +43,7 @@ public final class Scenes {
 
     /**
      * Scene number `index` of the stream `seed`: 1 or 2 shapes (2 with probability
-     * pTwo, always of different classes), sizes 22-40% of the side, boxes not overlapping.
+     * pTwo, always of different classes), sizes 28-45% of the side, boxes not overlapping.
      */
     public static Scene generate(long seed, long index, int size, double pTwo) {
         SplittableRandom rnd = new SplittableRandom(seed * 1_000_003L + index);
@@ -58,7 +58,7 @@ public final class Scenes {
             for (int k = 0; k < count; k++) {
                 int cls = k == 0 ? first : (first + 1 + rnd.nextInt(CLASSES.size() - 1)) % CLASSES.size();
                 for (int attempt = 0; attempt < 50; attempt++) {
-                    int s = (int) (size * (0.22 + 0.18 * rnd.nextDouble()));
+                    int s = (int) (size * (0.28 + 0.17 * rnd.nextDouble()));
                     int x = rnd.nextInt(size - s);
                     int y = rnd.nextInt(size - s);
                     Item item = new Item(cls, x, y, x + s, y + s);

@@ -20,11 +20,16 @@ import org.xgradcam.testing.Fixtures;
  */
 class CamGoldenTest {
 
+    /** The ONNX tensor of the layer the references were computed at. */
+    static String referenceLayer(String model) throws java.io.IOException {
+        String module = model.equals("vgg") ? "features.10" : "layer2";
+        return Files.readAllLines(Fixtures.resource("torchvision/" + model).resolve("layers.tsv")).stream()
+                .map(l -> l.split("\t")).filter(p -> p[1].equals(module)).findFirst().orElseThrow()[2];
+    }
+
     private static List<Explanation> explain(String model, String method, PostProcess convention) throws Exception {
         Path dir = Fixtures.resource("torchvision/" + model);
-        String module = model.equals("vgg") ? "features.10" : "layer2";
-        String layer = Files.readAllLines(dir.resolve("layers.tsv")).stream().map(l -> l.split("\t"))
-                .filter(p -> p[1].equals(module)).findFirst().orElseThrow()[2];
+        String layer = referenceLayer(model);
         FloatTensor x = Npy.read(dir.resolve("input.npy"));
         try (Explainer e = Explainer.open(OnnxModel.load(dir.resolve("model.onnx")),
                 Explainer.Options.defaults().withInputShape(x.shape()).withBatchSize(16))) {
@@ -77,9 +82,7 @@ class CamGoldenTest {
     @CsvSource({"vgg", "resnet"})
     void smoothingOptions(String model) throws Exception {
         Path dir = Fixtures.resource("torchvision/" + model);
-        String module = model.equals("vgg") ? "features.10" : "layer2";
-        String layer = Files.readAllLines(dir.resolve("layers.tsv")).stream().map(l -> l.split("\t"))
-                .filter(p -> p[1].equals(module)).findFirst().orElseThrow()[2];
+        String layer = referenceLayer(model);
         FloatTensor x = Npy.read(dir.resolve("input.npy"));
         try (Explainer e = Explainer.open(OnnxModel.load(dir.resolve("model.onnx")),
                 Explainer.Options.defaults().withInputShape(x.shape()))) {
@@ -97,8 +100,7 @@ class CamGoldenTest {
     @org.junit.jupiter.api.Test
     void smoothedScoreCamWithoutNoiseIsTorchCamsScoreCam() throws Exception {
         Path dir = Fixtures.resource("torchvision/vgg");
-        String layer = Files.readAllLines(dir.resolve("layers.tsv")).stream().map(l -> l.split("\t"))
-                .filter(p -> p[1].equals("features.10")).findFirst().orElseThrow()[2];
+        String layer = referenceLayer("vgg");
         FloatTensor x = Npy.read(dir.resolve("input.npy"));
         try (Explainer e = Explainer.open(OnnxModel.load(dir.resolve("model.onnx")),
                 Explainer.Options.defaults().withInputShape(x.shape()))) {

@@ -35,6 +35,26 @@ public final class Fixtures {
         return null;
     }
 
+    /** A PNG whose header claims w x h pixels, with nothing behind it (a decompression bomb's shape). */
+    public static byte[] pngHeaderClaiming(int w, int h) {
+        try {
+            java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+            png.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10});
+            byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 2)
+                    .put((byte) 0).put((byte) 0).put((byte) 0).array();
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update("IHDR".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            crc.update(ihdr);
+            png.write(java.nio.ByteBuffer.allocate(4).putInt(13).array());
+            png.write("IHDR".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            png.write(ihdr);
+            png.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+            return png.toByteArray();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** max |a - b| / max |b|: relative to the reference's scale, so tiny entries don't dominate. */
     public static double relativeError(FloatTensor actual, FloatTensor reference) {
         assertThat(actual.shape()).as("shape").isEqualTo(reference.shape());

@@ -37,16 +37,7 @@ public final class FinerCam extends WeightedCam {
     @Override
     protected float[][] weights(CamContext ctx, String layer, FloatTensor a, FloatTensor g) {
         GradientResult r = ctx.cached("finercam", () -> ctx.runWithSeeds(seeds(ctx)));
-        FloatTensor grad = r.gradient(layer);
-        int hw = a.dim(2) * a.dim(3);
-        double[][] s = spatialSums(grad, i -> grad.data()[i]);
-        float[][] w = new float[s.length][s[0].length];
-        for (int n = 0; n < s.length; n++) {
-            for (int k = 0; k < s[n].length; k++) {
-                w[n][k] = (float) (s[n][k] / hw);
-            }
-        }
-        return w;
+        return GradCam.meanGradients(r.gradient(layer));
     }
 
     private FloatTensor seeds(CamContext ctx) {

@@ -17,7 +17,12 @@ public final class GradCam extends WeightedCam {
 
     @Override
     protected float[][] weights(CamContext ctx, String layer, FloatTensor a, FloatTensor g) {
-        int hw = a.dim(2) * a.dim(3);
+        return meanGradients(g);
+    }
+
+    /** The spatial mean of each channel's gradient, per image: Grad-CAM's weights. */
+    static float[][] meanGradients(FloatTensor g) {
+        int hw = g.dim(2) * g.dim(3);
         double[][] s = spatialSums(g, i -> g.data()[i]);
         float[][] w = new float[s.length][s[0].length];
         for (int r = 0; r < s.length; r++) {
