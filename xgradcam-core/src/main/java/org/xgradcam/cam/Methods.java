@@ -31,6 +31,7 @@ public final class Methods {
         ALL.put("fem", org.xgradcam.cam.methods.Fem::new);
         ALL.put("eigencam", EigenCam::eigenCam);
         ALL.put("eigengradcam", EigenCam::eigenGradCam);
+        ALL.put("kpcacam", EigenCam::kpcaCam);
         ALL.put("scorecam", ScoreCam::new);
         ALL.put("sscam", ScoreCam::smoothed);
         ALL.put("iscam", ScoreCam::integrated);

@@ -47,7 +47,7 @@ class CamGoldenTest {
             "vgg, gradcam", "vgg, xgradcam", "vgg, gradcamplusplus", "vgg, hirescam", "vgg, gradcamelementwise",
             "vgg, layercam", "vgg, eigencam", "vgg, eigengradcam", "vgg, scorecam", "vgg, ablationcam",
             "vgg, iscam", "vgg, fasterscorecam", "resnet, iscam", "resnet, fasterscorecam",
-            "vgg, fem", "vgg, finercam", "resnet, fem", "resnet, finercam",
+            "vgg, fem", "vgg, finercam", "resnet, fem", "resnet, finercam", "vgg, kpcacam", "resnet, kpcacam",
             "resnet, gradcam", "resnet, xgradcam", "resnet, gradcamplusplus", "resnet, hirescam",
             "resnet, gradcamelementwise", "resnet, layercam", "resnet, eigencam", "resnet, eigengradcam",
             "resnet, scorecam", "resnet, ablationcam"})

@@ -13,27 +13,37 @@ import org.xgradcam.tensor.FloatTensor;
  */
 public final class EigenCam implements CamMethod {
     private final boolean withGradients;
+    private final boolean kernel;
 
-    private EigenCam(boolean withGradients) {
+    private EigenCam(boolean withGradients, boolean kernel) {
         this.withGradients = withGradients;
+        this.kernel = kernel;
+    }
+
+    /**
+     * KPCA-CAM (Karmani et al. 2024) as pytorch-grad-cam computes it: kernel PCA (sigmoid kernel,
+     * gamma = 1 / C, sklearn's defaults) of the centred activations instead of linear PCA.
+     */
+    public static EigenCam kpcaCam() {
+        return new EigenCam(false, true);
     }
 
     public static EigenCam eigenCam() {
-        return new EigenCam(false);
+        return new EigenCam(false, false);
     }
 
     public static EigenCam eigenGradCam() {
-        return new EigenCam(true);
+        return new EigenCam(true, false);
     }
 
     @Override
     public String name() {
-        return withGradients ? "EigenGrad-CAM" : "Eigen-CAM";
+        return kernel ? "KPCA-CAM" : withGradients ? "EigenGrad-CAM" : "Eigen-CAM";
     }
 
     @Override
     public String id() {
-        return withGradients ? "eigengradcam" : "eigencam";
+        return kernel ? "kpcacam" : withGradients ? "eigengradcam" : "eigencam";
     }
 
     @Override
@@ -64,7 +74,7 @@ public final class EigenCam implements CamMethod {
                     x[i][k] -= mean;
                 }
             }
-            double[] p = Pca.firstProjection(x);
+            double[] p = kernel ? Pca.firstKernelProjection(x) : Pca.firstProjection(x);
             for (int i = 0; i < hw; i++) {
                 cam[r * hw + i] = (float) p[i];
             }
