@@ -142,6 +142,9 @@ public final class GradientBuilder {
             inputGradient.ifPresent(outputs::add);
             for (BiasTerm b : biasTerms) {
                 outputs.add(b.gradient());
+                if (b.isSaturation()) {
+                    outputs.add(b.clipInput());
+                }
             }
             ModelProto augmented = assemble(extraInputs, scoreShape, outputs);
             return new AugmentedModel(graph.model().withProto(augmented), input, shapes.inputShape(), score,
@@ -381,6 +384,7 @@ public final class GradientBuilder {
                     case "Gemm" -> gemmBias(n, outShape, grad.get());
                     case "BatchNormalization" -> batchNormBias(n, outShape, grad.get());
                     case "Add", "Sub" -> addBias(n, outShape, grad.get());
+                    case "Clip" -> clipSaturation(n, outShape, grad.get());
                     default -> null;
                 };
                 if (term != null) {
@@ -392,9 +396,36 @@ public final class GradientBuilder {
             }
             List<BiasTerm> named = new ArrayList<>();
             for (BiasTerm t : terms) {
-                named.add(new BiasTerm(t.node(), t.opType(), t.output(), t.bias(), t.biasShape(), "grad:" + t.output()));
+                named.add(new BiasTerm(t.node(), t.opType(), t.output(), t.bias(), t.biasShape(), "grad:" + t.output(),
+                        t.clipInput(), t.clipMin(), t.clipMax()));
             }
             return named;
+        }
+
+        /** A Clip with constant bounds: its input (a forward tensor) is exposed to find saturated units. */
+        private BiasTerm clipSaturation(NodeProto n, long[] outShape, String grad) {
+            float min = Float.NEGATIVE_INFINITY;
+            float max = Float.POSITIVE_INFINITY;
+            if (emit.opset() < 11) {
+                min = Attributes.getFloat(n, "min", min);
+                max = Attributes.getFloat(n, "max", max);
+            } else {
+                if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
+                    Optional<float[]> v = graph.constantFloats(n.getInput(1));
+                    if (v.isEmpty()) {
+                        return null;
+                    }
+                    min = v.get()[0];
+                }
+                if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
+                    Optional<float[]> v = graph.constantFloats(n.getInput(2));
+                    if (v.isEmpty()) {
+                        return null;
+                    }
+                    max = v.get()[0];
+                }
+            }
+            return new BiasTerm(nodeName(n), "Clip", n.getOutput(0), new float[0], outShape, grad, n.getInput(0), min, max);
         }
 
         private BiasTerm channelBias(NodeProto n, Optional<float[]> bias, long[] outShape, String grad) {

@@ -9,9 +9,10 @@ import org.xgradcam.tensor.FloatTensor;
 
 /**
  * Eq. (5) of the XGrad-CAM paper for networks of ReLU, max-pool and affine ops: the class score
- * equals sum(A * dS/dA) at a layer plus sum(b * dS/db) over every bias after it. The residual
- * measures how far a network is from that form (saturating units such as ReLU6 add hidden
- * biases; smooth activations break it).
+ * equals sum(A * dS/dA) at a layer plus sum(b * dS/db) over every bias after it. Saturated
+ * units of a Clip (ReLU6) act as hidden biases (the bound times the gradient at the Clip's
+ * output) and are counted as such terms, named after their node. The residual measures how far
+ * the network is from that form (smooth activations break it).
  */
 public record ScoreDecomposition(double score, double featureTerm, double biasTerm, List<Contribution> biases) {
 
@@ -49,7 +50,9 @@ public record ScoreDecomposition(double score, double featureTerm, double biasTe
         List<Contribution> parts = new ArrayList<>();
         for (BiasTerm b : model.biasTerms()) {
             FloatTensor grad = r.biasGradients().get(b.gradient());
-            double v = b.contribution(grad.data(), grad.shape())[row];
+            double v = b.isSaturation()
+                    ? b.saturationContribution(grad.data(), r.biasGradients().get(b.clipInput()).data(), grad.shape())[row]
+                    : b.contribution(grad.data(), grad.shape())[row];
             bias += v;
             parts.add(new Contribution(b.node(), b.opType(), v));
         }

@@ -116,6 +116,9 @@ public final class GradientSession implements AutoCloseable {
                 Map<String, FloatTensor> bias = new LinkedHashMap<>();
                 for (BiasTerm b : model.biasTerms()) {
                     bias.put(b.gradient(), read(r, b.gradient()));
+                    if (b.isSaturation()) {
+                        bias.put(b.clipInput(), read(r, b.clipInput()));
+                    }
                 }
                 return new GradientResult(score, acts, grads, inGrad, bias);
             }

@@ -57,6 +57,27 @@ class Eq5Test {
         assertThat(withBias).as("checks with a non-trivial bias term").isGreaterThan(checked / 2);
     }
 
+    /** ReLU6 networks: saturated Clip units count as bias terms of their own, and Eq. 5 closes. */
+    @Test
+    void holdsOnRealMobileNetV2WithSaturationTerms() {
+        Engines e = Engines.load(Fixtures.shared("models/mobilenetv2-12-int8-dequant-fp32.onnx"));
+        FloatTensor x = Npy.read(Fixtures.shared("expected/mobilenetv2-12-int8-dequant-fp32/ILSVRC2012_val_00000077_input.npy"));
+        var cuts = e.catalog().layers().stream().filter(l -> e.catalog().isCut(l.tensor())).toList();
+        String layer = cuts.get(cuts.size() / 2).tensor();
+        AugmentedModel aug = e.augment(GradientRequest.of(List.of(layer), e.catalog().score()).withBiasGradients());
+        assertThat(aug.biasTerms()).anyMatch(BiasTerm::isSaturation);
+        try (GradientSession s = new GradientSession(aug, RuntimeOptions.cpu())) {
+            float[] seed = new float[1000];
+            seed[159] = 1;
+            GradientResult r = s.run(x, GradientSession.Seed.classes(new int[] {159}, 1000));
+            ScoreDecomposition d = ScoreDecomposition.of(aug, r, layer, 0, seed);
+            double saturation = d.biases().stream().filter(c -> c.opType().equals("Clip")).mapToDouble(c -> c.value()).sum();
+            System.out.printf("mobilenetv2 at %s: S %.4f, feature %.4f, bias %.4f (of which saturation %.4f), residual %.2e%n",
+                    layer, d.score(), d.featureTerm(), d.biasTerm(), saturation, d.residual());
+            assertThat(d.relativeResidual()).as("%s", d.score()).isLessThanOrEqualTo(1e-4);
+        }
+    }
+
     @Test
     void holdsOnRealSqueezeNet() {
         Engines e = Engines.load(Fixtures.shared("models/squeezenet1.1-7-fp32.onnx"));
