@@ -32,6 +32,7 @@ public final class Methods {
         ALL.put("eigencam", EigenCam::eigenCam);
         ALL.put("eigengradcam", EigenCam::eigenGradCam);
         ALL.put("kpcacam", EigenCam::kpcaCam);
+        ALL.put("dff", org.xgradcam.cam.methods.DeepFeatureFactorization::new);
         ALL.put("scorecam", ScoreCam::new);
         ALL.put("sscam", ScoreCam::smoothed);
         ALL.put("iscam", ScoreCam::integrated);
