@@ -1,0 +1,123 @@
+package org.xgradcam.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xgradcam.image.Pictures;
+import org.xgradcam.scenes.Scenes;
+
+/** Each bad input: a one-line error, a non-zero exit, and no file left in the output folder. */
+class BadInputCommandTest {
+    @TempDir
+    Path tmp;
+
+    private void assertCleanFailure(CliRunner.Result r, Path out, String expected) throws Exception {
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+        assertThat(r.err()).startsWith("xgradcam: error: ").contains(expected).doesNotContain("\tat ");
+        if (Files.exists(out)) {
+            try (var s = Files.list(out)) {
+                assertThat(s.toList()).as("files left behind").isEmpty();
+            }
+        }
+    }
+
+    private Path good() {
+        Path p = tmp.resolve("good.png");
+        Pictures.save(Scenes.generate(1, 1, 96, 1.0).image(), p);
+        return p;
+    }
+
+    @Test
+    void missingImage() throws Exception {
+        Path out = tmp.resolve("o1");
+        assertCleanFailure(CliRunner.run("--image-path", tmp.resolve("nope.jpg").toString(), "--output-dir", out.toString()),
+                out, "image not found");
+    }
+
+    @Test
+    void corruptJpeg() throws Exception {
+        Path jpg = tmp.resolve("corrupt.jpg");
+        byte[] b = new byte[2000];
+        b[0] = (byte) 0xFF;
+        b[1] = (byte) 0xD8;
+        b[2] = (byte) 0xFF;
+        b[3] = (byte) 0xE0;
+        new java.util.Random(3).nextBytes(java.util.Arrays.copyOfRange(b, 4, b.length));
+        Files.write(jpg, b);
+        Path out = tmp.resolve("o2");
+        assertCleanFailure(CliRunner.run("--image-path", jpg.toString(), "--output-dir", out.toString()), out, "corrupt.jpg");
+    }
+
+    @Test
+    void hugePngHeader() throws Exception {
+        Path p = tmp.resolve("bomb.png");
+        Files.write(p, org.xgradcam.testing.Fixtures.pngHeaderClaiming(30000, 30000));
+        Path out = tmp.resolve("o3");
+        assertCleanFailure(CliRunner.run("--image-path", p.toString(), "--output-dir", out.toString()), out, "30000x30000");
+    }
+
+    @Test
+    void textFileAsImage() throws Exception {
+        Path p = tmp.resolve("notes.png");
+        Files.writeString(p, "not an image");
+        Path out = tmp.resolve("o4");
+        assertCleanFailure(CliRunner.run("--image-path", p.toString(), "--output-dir", out.toString()), out, "is not an image");
+    }
+
+    @Test
+    void unknownModelName() throws Exception {
+        Path out = tmp.resolve("o5");
+        assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--model", "vgg17", "--output-dir", out.toString()),
+                out, "unknown model 'vgg17'");
+    }
+
+    @Test
+    void classIndexOutOfRange() throws Exception {
+        Path out = tmp.resolve("o6");
+        assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--target-index", "6", "--output-dir",
+                out.toString()), out, "class index 6 is out of range");
+    }
+
+    @Test
+    void unknownLayerAndMethod() throws Exception {
+        Path out = tmp.resolve("o7");
+        assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--layer", "conv99", "--output-dir",
+                out.toString()), out, "unknown layer 'conv99'");
+        assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--method", "magiccam", "--output-dir",
+                out.toString()), out, "unknown method 'magiccam'");
+    }
+
+    @Test
+    void unwritableOutputDirectory() throws Exception {
+        Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root can write anywhere");
+        Path ro = tmp.resolve("ro");
+        Files.createDirectories(ro);
+        Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+        assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--output-dir", ro.toString()), ro,
+                "cannot write to output directory");
+    }
+
+    @Test
+    void outputDirectoryThatIsAFile() throws Exception {
+        Path file = tmp.resolve("afile");
+        Files.writeString(file, "x");
+        var r = CliRunner.run("--image-path", good().toString(), "--output-dir", file.toString());
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err()).startsWith("xgradcam: error: cannot write to output directory");
+    }
+
+    @Test
+    void brokenModelFile() throws Exception {
+        Path m = tmp.resolve("broken.onnx");
+        Files.writeString(m, "garbage");
+        Path out = tmp.resolve("o8");
+        assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--model", m.toString(), "--output-dir",
+                out.toString()), out, "is not a valid ONNX model");
+    }
+}
