@@ -12,27 +12,40 @@ import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
 
 /**
  * The model-randomisation sanity check (Adebayo et al. 2018): re-initialise the weights of the
- * layers after the target layer (the "head": every Gemm, MatMul and Conv weight downstream of it)
- * with Gaussian noise of the same standard deviation; a map that explains the model, not the
+ * head (every Gemm, MatMul and Conv weight downstream of the target layer; when there is none, as
+ * for SqueezeNet's class-map layer, the last weighted layer of the model) with Gaussian noise of
+ * the same standard deviation; a map that explains the model, not the
  * image, must change. Compare maps with {@link Faithfulness#spearman}: a rank correlation near 1
  * between the original and the randomised maps is a failed check.
  */
 public final class SanityCheck {
     private SanityCheck() {}
 
+    private static void addWeights(Graph g, NodeProto n, Set<String> weights) {
+        for (int i = 1; i < n.getInputCount(); i++) {
+            if (g.isInitializer(n.getInput(i))) {
+                weights.add(n.getInput(i));
+            }
+        }
+    }
+
     public static OnnxModel randomiseHead(OnnxModel model, String layer, long seed) {
         Graph g = new Graph(model);
         Set<String> downstream = g.descendants(java.util.List.of(layer));
         Set<String> weights = new HashSet<>();
+        NodeProto last = null;
         for (NodeProto n : g.nodes()) {
-            boolean after = n.getInputList().stream().anyMatch(downstream::contains);
-            if (after && (n.getOpType().equals("Gemm") || n.getOpType().equals("MatMul") || n.getOpType().equals("Conv"))) {
-                for (int i = 1; i < n.getInputCount(); i++) {
-                    if (g.isInitializer(n.getInput(i))) {
-                        weights.add(n.getInput(i));
-                    }
-                }
+            boolean weighted = n.getOpType().equals("Gemm") || n.getOpType().equals("MatMul") || n.getOpType().equals("Conv");
+            if (!weighted) {
+                continue;
             }
+            last = n;
+            if (n.getInputList().stream().anyMatch(downstream::contains)) {
+                addWeights(g, n, weights);
+            }
+        }
+        if (weights.isEmpty() && last != null) {
+            addWeights(g, last, weights);
         }
         Random rnd = new Random(seed);
         GraphProto.Builder gb = model.proto().getGraph().toBuilder();
