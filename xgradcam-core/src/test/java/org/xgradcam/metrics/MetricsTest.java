@@ -64,7 +64,8 @@ class MetricsTest {
         boolean[] removed = new boolean[9];
         removed[4] = true;
         float[] out = Imputation.noisyLinear(img, 1, 3, 3, removed, 0, new Random(1));
-        assertThat(out[4]).isCloseTo(4 * (1f / 6) * 1 + 4 * (1f / 12) * 4, within(1e-5f)); // 2
+        // the solver stops when no value moves by more than 1e-3 (a tenth of ROAD's noise)
+        assertThat(out[4]).isCloseTo(4 * (1f / 6) * 1 + 4 * (1f / 12) * 4, within(1e-3f)); // 2
         assertThat(out[0]).isEqualTo(4f);
     }
 
