@@ -1,0 +1,122 @@
+package org.xgradcam.cli;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import org.xgradcam.cam.CamMethod;
+import org.xgradcam.cam.Explainer;
+import org.xgradcam.cam.Methods;
+import org.xgradcam.cam.PostProcess;
+import org.xgradcam.cam.Target;
+import org.xgradcam.autodiff.GradientBuilder;
+import org.xgradcam.autodiff.GradientRequest;
+import org.xgradcam.runtime.ForwardSession;
+import org.xgradcam.runtime.GradientSession;
+import org.xgradcam.tensor.FloatTensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Times the augmented (forward + backward) run and each CAM method against a plain ONNX
+ * Runtime forward of the original model, in the same process, interleaved, as medians: the
+ * figures are ratios, comparable across machines.
+ */
+@Command(name = "bench", description = "Benchmark: augmented run and methods as a ratio to one plain forward pass.")
+public class BenchCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    @Option(names = "--layer", paramLabel = "NAME", description = "Target layer (default: the default layer).")
+    String layer;
+
+    @Option(names = "--batch", defaultValue = "1", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--iterations", defaultValue = "20", description = "Timed runs per variant (default: ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--method", paramLabel = "NAME", description = "Methods to time (repeatable; default: none, just the run).")
+    List<String> methods = new ArrayList<>();
+
+    private final List<AutoCloseable> closeLater = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        try {
+            return bench();
+        } finally {
+            for (AutoCloseable c : closeLater) {
+                c.close();
+            }
+        }
+    }
+
+    private Integer bench() {
+        ModelSpec spec = common.resolveModel();
+        long[] one = LayersCommand.shape(spec);
+        long[] shape = one.clone();
+        shape[0] = batch;
+        float[] data = new float[(int) FloatTensor.numel(shape)];
+        Random rnd = new Random(1);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) rnd.nextGaussian();
+        }
+        FloatTensor x = new FloatTensor(shape, data);
+        try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(one)
+                .withRuntime(common.runtime()));
+             ForwardSession plain = new ForwardSession(spec.model(), e.shapes().inputName(), common.runtime())) {
+            List<String> layers = layer == null ? List.of() : List.of(layer);
+            String target = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
+            GradientSession augmented = new GradientSession(GradientBuilder.build(e.graph(), e.shapes(),
+                    GradientRequest.of(List.of(target), e.layers().score())), common.runtime());
+            closeLater.add(augmented);
+            List<String> names = new ArrayList<>(List.of("plain forward", "augmented session (fwd + bwd)",
+                    "Grad-CAM, whole explain call"));
+            List<Runnable> variants = new ArrayList<>();
+            variants.add(() -> plain.run(x));
+            variants.add(() -> augmented.run(x, GradientSession.Seed.topClass()));
+            Explainer.Request base = new Explainer.Request(List.of(Methods.byName("gradcam")), Target.topClass(), layers,
+                    PostProcess.SEED, 0);
+            variants.add(() -> e.explain(x, base));
+            for (String m : methods) {
+                CamMethod cm = Methods.byName(m);
+                names.add(cm.name());
+                variants.add(() -> e.explain(x, new Explainer.Request(List.of(cm), Target.topClass(), layers, PostProcess.SEED, 0)));
+            }
+            for (Runnable r : variants) {
+                for (int i = 0; i < warmup; i++) {
+                    r.run();
+                }
+            }
+            double[][] times = new double[variants.size()][iterations];
+            for (int it = 0; it < iterations; it++) {
+                for (int v = 0; v < variants.size(); v++) {
+                    long t = System.nanoTime();
+                    variants.get(v).run();
+                    times[v][it] = (System.nanoTime() - t) / 1e6;
+                }
+            }
+            double basis = median(times[0]);
+            System.out.printf(Locale.ROOT, "model %s, input %s, layer %s, %d iterations, medians%n", spec.name(),
+                    Arrays.toString(shape), layer == null ? e.layers().requireDefault().tensor() : layer, iterations);
+            for (int v = 0; v < variants.size(); v++) {
+                double m = median(times[v]);
+                System.out.printf(Locale.ROOT, "%-32s %10.2f ms  %7.3fx%n", names.get(v), m, m / basis);
+            }
+        }
+        return 0;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,410 @@
+package org.xgradcam.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.cam.CamMethod;
+import org.xgradcam.cam.CamResult;
+import org.xgradcam.cam.Explainer;
+import org.xgradcam.cam.Explanation;
+import org.xgradcam.cam.Methods;
+import org.xgradcam.cam.PostProcess;
+import org.xgradcam.cam.Target;
+import org.xgradcam.image.Colormap;
+import org.xgradcam.image.ImageLoader;
+import org.xgradcam.image.Overlay;
+import org.xgradcam.image.Preprocessing;
+import org.xgradcam.image.RgbImage;
+import org.xgradcam.io.AtomicFiles;
+import org.xgradcam.metrics.Axioms;
+import org.xgradcam.metrics.Box;
+import org.xgradcam.metrics.Faithfulness;
+import org.xgradcam.metrics.Localisation;
+import org.xgradcam.metrics.SanityCheck;
+import org.xgradcam.tensor.FloatTensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs methods and metrics over a folder of images and writes results.csv (one row per image,
+ * method and metric), summary.json (means) and report.html (tables, deletion/insertion curves,
+ * thumbnails).
+ */
+@Command(name = "evaluate", description = "Measure how faithful maps are: metrics over a folder, with an HTML report.")
+public class EvaluateCommand implements Callable<Integer> {
+    static final List<String> ALL_METRICS = List.of("confidence", "deletion", "insertion", "road", "adcc", "pointing",
+            "energy", "localisation", "conservation", "sensitivity", "sanity");
+
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    @Option(names = "--images", required = true, paramLabel = "DIR", description = "Folder of images.")
+    Path images;
+
+    @Option(names = "--boxes", paramLabel = "FILE|DIR", description = "Ground truth: CSV file,class,x0,y0,x1,y1 or a folder of Pascal VOC XML.")
+    Path boxes;
+
+    @Option(names = "--methods", split = ",", defaultValue = "gradcam,xgradcam", description = "Methods (default: ${DEFAULT-VALUE}).")
+    List<String> methods;
+
+    @Option(names = "--metrics", split = ",", description = "Metrics (default: all that apply): ${COMPLETION-CANDIDATES}",
+            completionCandidates = MetricNames.class)
+    List<String> metrics;
+
+    @Option(names = "--output-dir", defaultValue = "evaluation", description = "Where results go (default: ${DEFAULT-VALUE}).")
+    Path outputDir;
+
+    @Option(names = "--layer", description = "Target layer (default: the model's default).")
+    String layer;
+
+    @Option(names = "--limit", defaultValue = "0", description = "At most this many images (0: all).")
+    int limit;
+
+    @Option(names = "--steps", defaultValue = "25", description = "Steps of the deletion and insertion curves (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--threshold", defaultValue = "0.15", description = "Localisation: fraction of the map's maximum (default: ${DEFAULT-VALUE}).")
+    double threshold;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of ROAD's imputation noise and the sanity check.")
+    long seed;
+
+    static class MetricNames extends ArrayList<String> {
+        MetricNames() {
+            super(ALL_METRICS);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<CamMethod> camMethods = methods.stream().map(Methods::byName).toList();
+        Set<String> chosen = new LinkedHashSet<>(metrics == null ? ALL_METRICS : metrics);
+        for (String m : chosen) {
+            if (!ALL_METRICS.contains(m)) {
+                throw new XGradCamException("unknown metric '" + m + "'; choose from " + String.join(", ", ALL_METRICS));
+            }
+        }
+        List<Path> files;
+        if (!Files.isDirectory(images)) {
+            throw new XGradCamException("--images must be a folder of images: " + images);
+        }
+        try (Stream<Path> s = Files.list(images)) {
+            files = s.filter(p -> p.toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png|bmp|gif|webp|tiff?)$"))
+                    .sorted().toList();
+        }
+        if (limit > 0 && files.size() > limit) {
+            files = files.subList(0, limit);
+        }
+        if (files.isEmpty()) {
+            throw new XGradCamException("no images in " + images);
+        }
+        Files.createDirectories(outputDir);
+        ModelSpec spec = common.resolveModel();
+        GroundTruth truth = boxes == null ? GroundTruth.none() : GroundTruth.load(boxes, spec.labels());
+        if (truth.isEmpty()) {
+            chosen.removeAll(List.of("pointing", "energy", "localisation"));
+        }
+        Preprocessing pre = spec.preprocessing();
+        long[] shape = LayersCommand.shape(spec);
+        List<String[]> rows = new ArrayList<>();
+        Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
+        Map<String, List<double[]>> deletionCurves = new LinkedHashMap<>();
+        Map<String, List<double[]>> insertionCurves = new LinkedHashMap<>();
+        List<String> thumbnails = new ArrayList<>();
+        Progress progress = new Progress(System.err, !common.quiet);
+        String usedLayer;
+        try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(shape)
+                .withRuntime(common.runtime()))) {
+            usedLayer = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
+            Faithfulness f = new Faithfulness(e);
+            Explainer randomised = chosen.contains("sanity") ? Explainer.open(SanityCheck.randomiseHead(spec.model(),
+                    usedLayer, seed), Explainer.Options.defaults().withInputShape(shape).withRuntime(common.runtime())) : null;
+            try {
+                for (int i = 0; i < files.size(); i++) {
+                    Path file = files.get(i);
+                    RgbImage original = ImageLoader.load(file);
+                    RgbImage fitted = pre.fit(original);
+                    FloatTensor x = pre.toTensor(fitted);
+                    List<Box> gt = scaleBoxes(truth.of(file), original, pre);
+                    Target target = gt.isEmpty() ? Target.topClass() : Target.classes(gt.get(0).classIndex());
+                    Explainer.Request req = new Explainer.Request(camMethods, target, List.of(usedLayer), PostProcess.SEED, seed);
+                    Explanation ex = e.explain(x, req).get(0);
+                    int cls = ex.classIndex();
+                    List<Box> classBoxes = gt.stream().filter(b -> b.classIndex() == cls).toList();
+                    float[] seedRow = new float[ex.logits().length];
+                    seedRow[cls] = 1;
+                    StringBuilder thumbRow = new StringBuilder();
+                    for (CamMethod m : camMethods) {
+                        CamResult r = ex.result(m.id());
+                        if (r.map() == null) {
+                            continue;
+                        }
+                        float[] map = r.map().data();
+                        Map<String, Double> v = new LinkedHashMap<>();
+                        if (chosen.contains("confidence")) {
+                            Faithfulness.Confidence c = f.confidence(x, map, cls);
+                            v.put("average_drop_percent", c.averageDropPercent());
+                            v.put("increase_in_confidence", c.increase());
+                            v.put("pgc_drop_in_confidence", c.dropInConfidence());
+                            v.put("pgc_confidence_change", c.change());
+                        }
+                        int step = Math.max(1, map.length / steps);
+                        if (chosen.contains("deletion")) {
+                            Faithfulness.Curve c = f.deletion(x, map, cls, step);
+                            v.put("deletion_auc", c.auc());
+                            deletionCurves.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(c.scores());
+                        }
+                        if (chosen.contains("insertion")) {
+                            Faithfulness.Curve c = f.insertion(x, map, cls, step);
+                            v.put("insertion_auc", c.auc());
+                            insertionCurves.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(c.scores());
+                        }
+                        if (chosen.contains("road")) {
+                            var road = f.road(x, map, cls, new double[] {10, 30, 50, 70, 90}, seed + i);
+                            v.put("road_morf_mean", road.stream().mapToDouble(Faithfulness.Road::mostRelevantFirst).average().orElse(0));
+                            v.put("road_lerf_mean", road.stream().mapToDouble(Faithfulness.Road::leastRelevantFirst).average().orElse(0));
+                            v.put("road_combined", Faithfulness.roadCombined(road));
+                        }
+                        if (chosen.contains("adcc")) {
+                            Explanation again = e.explain(Faithfulness.masked(x, map), req.withTarget(Target.classes(cls))).get(0);
+                            Faithfulness.Confidence c = chosen.contains("confidence") ? null : f.confidence(x, map, cls);
+                            double drop = (c != null ? c.averageDropPercent() : v.get("average_drop_percent")) / 100;
+                            v.put("adcc", Faithfulness.adcc(map, again.result(m.id()).map().data(), drop));
+                        }
+                        int w = fitted.width();
+                        if (!classBoxes.isEmpty()) {
+                            if (chosen.contains("pointing")) {
+                                v.put("pointing_game", Localisation.pointingGameHit(map, w, classBoxes) ? 1.0 : 0.0);
+                            }
+                            if (chosen.contains("energy")) {
+                                v.put("energy_pointing_game", Localisation.energyPointingGame(map, w, classBoxes));
+                            }
+                            if (chosen.contains("localisation")) {
+                                v.put("localisation_error", Localisation.localised(map, w, classBoxes, threshold) ? 0.0 : 1.0);
+                            }
+                        }
+                        CamResult.LayerResult lr = r.layers().isEmpty() ? null : r.layers().get(0);
+                        if (lr != null && chosen.contains("conservation")) {
+                            v.put("conservation_residual", Axioms.conservation(ex.logits()[cls], lr.raw()));
+                        }
+                        if (lr != null && lr.weights() != null && chosen.contains("sensitivity") && e.layers().isCut(usedLayer)) {
+                            v.put("sensitivity_residual", Axioms.sensitivity(e, usedLayer, ex.activations(),
+                                    lr.weights().data(), ex.logits()[cls], seedRow, 64));
+                        }
+                        if (randomised != null) {
+                            Explanation rx = randomised.explain(x, req.withTarget(Target.classes(cls))).get(0);
+                            v.put("sanity_spearman", Faithfulness.spearman(map, rx.result(m.id()).map().data()));
+                        }
+                        for (var kv : v.entrySet()) {
+                            rows.add(new String[] {file.getFileName().toString(), m.id(), spec.labels().name(cls), kv.getKey(),
+                                    String.format(Locale.ROOT, "%.6g", kv.getValue())});
+                            values.computeIfAbsent(m.name(), k -> new LinkedHashMap<>())
+                                    .computeIfAbsent(kv.getKey(), k -> new ArrayList<>()).add(kv.getValue());
+                        }
+                        if (thumbnails.size() < 8) {
+                            thumbRow.append("<td><img src=\"data:image/png;base64,")
+                                    .append(png(Overlay.additive(fitted, map, Colormap.JET))).append("\"></td>");
+                        }
+                    }
+                    if (thumbnails.size() < 8) {
+                        thumbnails.add("<tr><td>" + html(file.getFileName().toString()) + "<br>" + html(spec.labels().name(cls))
+                                + "</td><td><img src=\"data:image/png;base64," + png(fitted) + "\"></td>" + thumbRow + "</tr>");
+                    }
+                    progress.update("evaluating", i + 1, files.size());
+                }
+            } finally {
+                if (randomised != null) {
+                    randomised.close();
+                }
+            }
+        }
+        progress.done();
+        writeCsv(rows);
+        Map<String, Object> summary = summary(spec, usedLayer, files.size(), values);
+        AtomicFiles.write(outputDir.resolve("summary.json"), Json.write(summary).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(outputDir.resolve("report.html"), report(spec, usedLayer, files.size(), values, deletionCurves,
+                insertionCurves, thumbnails, camMethods).getBytes(StandardCharsets.UTF_8));
+        System.out.println("wrote " + outputDir.resolve("results.csv") + ", " + outputDir.resolve("summary.json") + ", "
+                + outputDir.resolve("report.html"));
+        return 0;
+    }
+
+    /** Boxes from the image's pixels to the fitted input's. */
+    static List<Box> scaleBoxes(List<Box> in, RgbImage img, Preprocessing p) {
+        List<Box> out = new ArrayList<>();
+        for (Box b : in) {
+            double sx;
+            double sy;
+            double ox = 0;
+            double oy = 0;
+            if (p.resize() == Preprocessing.ResizeMode.DIRECT) {
+                sx = (double) p.width() / img.width();
+                sy = (double) p.height() / img.height();
+            } else {
+                double s = (double) p.shorterSide() / Math.min(img.width(), img.height());
+                sx = s;
+                sy = s;
+                ox = (Math.max(p.width(), Math.round(img.width() * s)) - p.width()) / 2;
+                oy = (Math.max(p.height(), Math.round(img.height() * s)) - p.height()) / 2;
+            }
+            out.add(new Box(b.classIndex(), (int) Math.floor(b.x0() * sx - ox), (int) Math.floor(b.y0() * sy - oy),
+                    (int) Math.ceil(b.x1() * sx - ox), (int) Math.ceil(b.y1() * sy - oy)));
+        }
+        return out;
+    }
+
+    private void writeCsv(List<String[]> rows) {
+        StringBuilder sb = new StringBuilder("image,method,class,metric,value\n");
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                String v = r[i];
+                sb.append(i == 0 ? "" : ",").append(v.contains(",") || v.contains("\"") ? "\"" + v.replace("\"", "\"\"") + "\"" : v);
+            }
+            sb.append('\n');
+        }
+        AtomicFiles.write(outputDir.resolve("results.csv"), sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static double mean(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    private static Map<String, Object> summary(ModelSpec spec, String layer, int n, Map<String, Map<String, List<Double>>> values) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("model", spec.name());
+        root.put("layer", layer);
+        root.put("images", n);
+        Map<String, Object> methods = new LinkedHashMap<>();
+        values.forEach((m, metrics) -> {
+            Map<String, Object> mm = new LinkedHashMap<>();
+            metrics.forEach((k, v) -> mm.put(k, mean(v)));
+            methods.put(m, mm);
+        });
+        root.put("means", methods);
+        return root;
+    }
+
+    private static String png(RgbImage img) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(img.toBufferedImage(), "png", out);
+            return Base64.getEncoder().encodeToString(out.toByteArray());
+        } catch (java.io.IOException e) {
+            throw new XGradCamException("cannot encode a thumbnail: " + e.getMessage(), e);
+        }
+    }
+
+    static String html(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static final String[] COLOURS = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
+
+    /** The mean curve of each method as an SVG line plot over [0, 1] x [0, 1]. */
+    static String plot(String title, Map<String, List<double[]>> curves) {
+        int w = 480;
+        int h = 220;
+        int pad = 36;
+        int legend = 130; // room on the right for the method names
+        StringBuilder sb = new StringBuilder("<figure><svg width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " + h
+                + "\" role=\"img\" aria-label=\"" + html(title) + "\">");
+        sb.append("<rect x=\"").append(pad).append("\" y=\"10\" width=\"").append(w - pad - 10 - legend).append("\" height=\"")
+                .append(h - pad - 10).append("\" fill=\"none\" stroke=\"#999\"/>");
+        sb.append("<text x=\"").append((w - legend) / 2).append("\" y=\"").append(h - 6).append("\" text-anchor=\"middle\" font-size=\"11\">fraction of pixels</text>");
+        sb.append("<text x=\"12\" y=\"").append(h / 2).append("\" font-size=\"11\" transform=\"rotate(-90 12 ").append(h / 2)
+                .append(")\" text-anchor=\"middle\">class probability</text>");
+        int c = 0;
+        for (var e : curves.entrySet()) {
+            double[] mean = new double[e.getValue().get(0).length];
+            for (double[] cur : e.getValue()) {
+                for (int i = 0; i < mean.length && i < cur.length; i++) {
+                    mean[i] += cur[i] / e.getValue().size();
+                }
+            }
+            StringBuilder pts = new StringBuilder();
+            for (int i = 0; i < mean.length; i++) {
+                double px = pad + (w - pad - 10 - legend) * (mean.length == 1 ? 0 : (double) i / (mean.length - 1));
+                double py = 10 + (h - pad - 10) * (1 - Math.max(0, Math.min(1, mean[i])));
+                pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", px, py));
+            }
+            String colour = COLOURS[c % COLOURS.length];
+            sb.append("<polyline fill=\"none\" stroke=\"").append(colour).append("\" stroke-width=\"2\" points=\"")
+                    .append(pts).append("\"/>");
+            sb.append("<text x=\"").append(w - legend + 4).append("\" y=\"").append(26 + 14 * c).append("\" font-size=\"11\" fill=\"")
+                    .append(colour).append("\">").append(html(e.getKey())).append("</text>");
+            c++;
+        }
+        return sb.append("</svg><figcaption>").append(html(title)).append("</figcaption></figure>").toString();
+    }
+
+    private static String report(ModelSpec spec, String layer, int n, Map<String, Map<String, List<Double>>> values,
+                                 Map<String, List<double[]>> deletion, Map<String, List<double[]>> insertion,
+                                 List<String> thumbnails, List<CamMethod> methods) {
+        StringBuilder sb = new StringBuilder("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>xgradcam evaluation</title>"
+                + "<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
+                + "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}"
+                + "figure{display:inline-block;margin:0 1em 1em 0}img{width:96px;height:96px;image-rendering:pixelated}"
+                + ".best{font-weight:bold;background:#eef7ee}</style></head><body>");
+        sb.append("<h1>xgradcam evaluation</h1><p>Model <b>").append(html(spec.name())).append("</b>, layer <code>")
+                .append(html(layer)).append("</code>, ").append(n).append(" images. Means over images.</p>");
+        Set<String> metricNames = new LinkedHashSet<>();
+        values.values().forEach(m -> metricNames.addAll(m.keySet()));
+        sb.append("<table><tr><th>metric</th>");
+        for (String m : values.keySet()) {
+            sb.append("<th>").append(html(m)).append("</th>");
+        }
+        sb.append("<th>better</th></tr>");
+        for (String metric : metricNames) {
+            boolean higher = metric.contains("insertion") || metric.contains("increase") || metric.contains("pointing")
+                    || metric.equals("adcc") || metric.contains("lerf") || metric.contains("combined") || metric.contains("change");
+            boolean none = metric.startsWith("sanity");
+            double best = higher ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+            for (var mv : values.values()) {
+                if (mv.containsKey(metric)) {
+                    double v = mean(mv.get(metric));
+                    best = higher ? Math.max(best, v) : Math.min(best, v);
+                }
+            }
+            sb.append("<tr><td>").append(html(metric)).append("</td>");
+            for (var mv : values.values()) {
+                if (!mv.containsKey(metric)) {
+                    sb.append("<td>-</td>");
+                    continue;
+                }
+                double v = mean(mv.get(metric));
+                sb.append("<td").append(!none && v == best && values.size() > 1 ? " class=\"best\"" : "").append(">")
+                        .append(String.format(Locale.ROOT, "%.4f", v)).append("</td>");
+            }
+            sb.append("<td>").append(none ? "lower (maps must change)" : higher ? "higher" : "lower").append("</td></tr>");
+        }
+        sb.append("</table>");
+        if (!deletion.isEmpty()) {
+            sb.append(plot("Deletion: probability as the most relevant pixels are removed (lower is better)", deletion));
+        }
+        if (!insertion.isEmpty()) {
+            sb.append(plot("Insertion: probability as the most relevant pixels are restored (higher is better)", insertion));
+        }
+        sb.append("<h2>Maps</h2><table><tr><th>image</th><th>input</th>");
+        for (CamMethod m : methods) {
+            sb.append("<th>").append(html(m.name())).append("</th>");
+        }
+        sb.append("</tr>");
+        thumbnails.forEach(sb::append);
+        sb.append("</table><p>Metric definitions: see docs/metrics.md.</p></body></html>");
+        return sb.toString();
+    }
+}

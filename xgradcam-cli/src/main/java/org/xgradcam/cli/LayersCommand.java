@@ -1,0 +1,37 @@
+package org.xgradcam.cli;
+
+import java.util.concurrent.Callable;
+import org.xgradcam.cam.Explainer;
+import org.xgradcam.onnx.LayerCatalog;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** Lists the layers a map can be computed at. */
+@Command(name = "layers", description = "List candidate target layers (4-D feature maps) with shapes; * marks the default.")
+public class LayersCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    @Override
+    public Integer call() {
+        ModelSpec spec = common.resolveModel();
+        try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults()
+                .withInputShape(shape(spec)).withRuntime(common.runtime()))) {
+            LayerCatalog c = e.layers();
+            String def = c.defaultLayer().map(LayerCatalog.Layer::tensor).orElse("");
+            int width = c.layers().stream().mapToInt(l -> l.tensor().length()).max().orElse(10);
+            System.out.printf("%-" + width + "s  %-18s  %-14s  %s%n", "  layer", "op", "shape (CxHxW)", "every path passes");
+            for (LayerCatalog.Layer l : c.layers()) {
+                System.out.printf("%s %-" + (width - 1) + "s  %-18s  %-14s  %s%n", l.tensor().equals(def) ? "*" : " ",
+                        l.tensor(), l.opType(), l.describe(), c.isCut(l.tensor()) ? "yes" : "no (inside a branch)");
+            }
+            System.out.println("score: " + c.score() + (c.scoreNote().isEmpty() ? "" : " (" + c.scoreNote() + ")"));
+        }
+        return 0;
+    }
+
+    static long[] shape(ModelSpec spec) {
+        var p = spec.preprocessing();
+        return p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
+    }
+}

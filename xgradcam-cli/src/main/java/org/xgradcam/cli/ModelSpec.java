@@ -1,0 +1,83 @@
+package org.xgradcam.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.image.Preprocessing;
+import org.xgradcam.onnx.OnnxModel;
+import org.xgradcam.onnx.proto.OnnxProto.TensorShapeProto;
+import org.xgradcam.onnx.proto.OnnxProto.ValueInfoProto;
+
+/** A model ready to use: the ONNX file, how to preprocess images for it, and its labels. */
+public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessing, Labels labels) {
+    /** The embedded demo: shapes on textured backgrounds, 96x96, trained by tools/demo_model/train.py. */
+    public static final String DEMO = "shapes";
+
+    /** A catalogue name, the embedded demo, or a path to an .onnx file. */
+    public static ModelSpec resolve(String nameOrFile, ModelCache cache) {
+        if (nameOrFile == null || nameOrFile.equalsIgnoreCase(DEMO)) {
+            return demo();
+        }
+        var entry = Catalogue.find(nameOrFile);
+        if (entry.isPresent()) {
+            Path file = cache.fetch(entry.get());
+            return new ModelSpec(entry.get().name(), OnnxModel.load(file), entry.get().preprocessing(),
+                    Labels.resource(entry.get().labels()));
+        }
+        Path file = Path.of(nameOrFile);
+        if (!Files.exists(file)) {
+            StringBuilder names = new StringBuilder(DEMO);
+            Catalogue.entries().forEach(e -> names.append(", ").append(e.name()));
+            throw new XGradCamException("unknown model '" + nameOrFile + "': neither a file nor a known name (" + names
+                    + "; see 'xgradcam models')");
+        }
+        OnnxModel m = OnnxModel.load(file);
+        return new ModelSpec(file.getFileName().toString(), m, guessPreprocessing(m), guessLabels(m));
+    }
+
+    public static ModelSpec demo() {
+        try (InputStream in = ModelSpec.class.getResourceAsStream("demo/shapes.onnx")) {
+            if (in == null) {
+                throw new IllegalStateException("the embedded demo model is missing from the jar");
+            }
+            OnnxModel m = OnnxModel.fromBytes(in.readAllBytes(), "the embedded demo model (shapes)");
+            Preprocessing p = Preprocessing.seed().withSize(96, 96);
+            return new ModelSpec(DEMO, m, p, Labels.resource("shapes"));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * For a model file: the original tool's preprocessing (direct resize, [0, 1], ImageNet
+     * mean/std) at the model's input size (224 where free), channels-last if the input says so.
+     */
+    static Preprocessing guessPreprocessing(OnnxModel m) {
+        ValueInfoProto in = m.proto().getGraph().getInput(0);
+        for (ValueInfoProto v : m.proto().getGraph().getInputList()) {
+            boolean init = m.proto().getGraph().getInitializerList().stream().anyMatch(t -> t.getName().equals(v.getName()));
+            if (!init) {
+                in = v;
+                break;
+            }
+        }
+        TensorShapeProto s = in.getType().getTensorType().getShape();
+        long[] d = new long[s.getDimCount()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = s.getDim(i).hasDimValue() ? s.getDim(i).getDimValue() : -1;
+        }
+        boolean nhwc = d.length == 4 && d[3] == 3 && d[1] != 3;
+        long h = d.length == 4 ? (nhwc ? d[1] : d[2]) : -1;
+        long w = d.length == 4 ? (nhwc ? d[2] : d[3]) : -1;
+        return Preprocessing.seed().withSize(w > 0 ? (int) w : 224, h > 0 ? (int) h : 224).withNhwc(nhwc);
+    }
+
+    /** ImageNet labels for 1000-class models, else class numbers. */
+    static Labels guessLabels(OnnxModel m) {
+        var out = m.proto().getGraph().getOutput(0).getType().getTensorType().getShape();
+        boolean imagenet = out.getDimCount() == 2 && out.getDim(1).hasDimValue() && out.getDim(1).getDimValue() == 1000;
+        return imagenet ? Labels.resource("imagenet") : Labels.none();
+    }
+}
