@@ -73,7 +73,10 @@ final class Pca {
         return p;
     }
 
-    /** Top eigenvector (sign-fixed, first m entries) and its eigenvalue (entry m) by power iteration. */
+    /**
+     * Top eigenvector (first m entries; its largest-magnitude entry made positive) and its
+     * eigenvalue (entry m) by power iteration; the start is not orthogonal to it in practice.
+     */
     private static double[] topEigen(double[][] a) {
         int m = a.length;
         double[] u = new double[m];
@@ -142,50 +145,12 @@ final class Pca {
                 gram[j][i] = s;
             }
         }
-        double[] u = new double[m];
-        for (int i = 0; i < m; i++) {
-            u[i] = 1.0 + 0.01 * i; // not orthogonal to the top eigenvector in practice
-        }
-        double lambda = 0;
-        for (int it = 0; it < 10000; it++) {
-            double[] next = new double[m];
-            for (int i = 0; i < m; i++) {
-                double s = 0;
-                for (int j = 0; j < m; j++) {
-                    s += gram[i][j] * u[j];
-                }
-                next[i] = s;
-            }
-            double norm = 0;
-            for (double v : next) {
-                norm += v * v;
-            }
-            norm = Math.sqrt(norm);
-            if (norm == 0) {
-                return new double[m];
-            }
-            double change = 0;
-            for (int i = 0; i < m; i++) {
-                next[i] /= norm;
-                change = Math.max(change, Math.abs(next[i] - u[i]));
-            }
-            u = next;
-            lambda = norm;
-            if (change < 1e-12) {
-                break;
-            }
-        }
-        double sigma = Math.sqrt(lambda);
-        int big = 0;
-        for (int i = 1; i < m; i++) {
-            if (Math.abs(u[i]) > Math.abs(u[big])) {
-                big = i;
-            }
-        }
-        double sign = u[big] < 0 ? -1 : 1;
+        // the Gram matrix is positive semi-definite: its largest-magnitude eigenvalue is sigma1^2
+        double[] eig = topEigen(gram);
+        double sigma = Math.sqrt(Math.max(eig[m], 0));
         double[] p = new double[m];
         for (int i = 0; i < m; i++) {
-            p[i] = sign * sigma * u[i];
+            p[i] = sigma * eig[i];
         }
         return p;
     }
