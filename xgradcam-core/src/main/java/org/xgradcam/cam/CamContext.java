@@ -124,16 +124,17 @@ public final class CamContext {
 
     /** The model's scores [M, classes] for a batch of M inputs, run in chunks of batchSize. */
     public FloatTensor scoreInputs(FloatTensor inputs) {
-        return chunked(inputs, modelScores);
+        return chunked(inputs, batchSize, modelScores);
     }
 
     /** Scores of the graph after a layer for a batch of modified activations [M, C, h, w]. */
     public FloatTensor scoreActivations(String layer, FloatTensor activations) {
         ForwardSession tail = tails.apply(layer);
-        return chunked(activations, x -> tail.run(x).values().iterator().next());
+        return chunked(activations, batchSize, x -> tail.run(x).values().iterator().next());
     }
 
-    private FloatTensor chunked(FloatTensor xs, Function<FloatTensor, FloatTensor> f) {
+    /** f over xs in chunks of at most batchSize rows along axis 0, the results concatenated. */
+    static FloatTensor chunked(FloatTensor xs, int batchSize, Function<FloatTensor, FloatTensor> f) {
         int m = xs.dim(0);
         int per = xs.size() / m;
         FloatTensor first = null;

@@ -344,23 +344,7 @@ public final class Explainer implements AutoCloseable {
 
     /** The model's score (logits) for a batch of inputs, run in chunks of the batch size. */
     public FloatTensor logits(FloatTensor inputs) {
-        int m = inputs.dim(0);
-        int per = inputs.size() / m;
-        float[] out = null;
-        long[] shape = null;
-        for (int start = 0; start < m; start += options.batchSize()) {
-            int n = Math.min(options.batchSize(), m - start);
-            long[] s = inputs.shape();
-            s[0] = n;
-            FloatTensor y = scoreInputs(new FloatTensor(s, java.util.Arrays.copyOfRange(inputs.data(), start * per, (start + n) * per)));
-            if (out == null) {
-                out = new float[m * (y.size() / n)];
-                shape = y.shape();
-                shape[0] = m;
-            }
-            System.arraycopy(y.data(), 0, out, start * (y.size() / n), y.size());
-        }
-        return new FloatTensor(shape, out);
+        return CamContext.chunked(inputs, options.batchSize(), this::scoreInputs);
     }
 
     /** Scores of the graph after a layer for a batch of activations [M, C, h, w]. */

@@ -232,17 +232,9 @@ public final class ModelShapes {
             }
         } catch (OrtException e) {
             throw new XGradCamException("ONNX Runtime cannot run " + graph.model().source() + " on an input of shape "
-                    + Arrays.toString(inputShape) + ": " + firstLine(e.getMessage()), e);
+                    + Arrays.toString(inputShape) + ": " + OrtSessions.firstLine(e.getMessage()), e);
         }
         return out;
-    }
-
-    static String firstLine(String s) {
-        if (s == null) {
-            return "(no message)";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 
     private static int onnxType(ai.onnxruntime.OnnxJavaType t) {

@@ -55,6 +55,15 @@ public final class OrtSessions {
         }
     }
 
+    /** The first line of an ONNX Runtime message (the rest is a native stack trace). */
+    public static String firstLine(String s) {
+        if (s == null) {
+            return "no message";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
     private static void deleteTree(Path dir) {
         try (var walk = Files.walk(dir)) {
             walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -37,7 +37,7 @@ public final class ForwardSession implements AutoCloseable {
             return out;
         } catch (OrtException e) {
             throw new XGradCamException("ONNX Runtime failed to run the model on an input of shape "
-                    + Arrays.toString(x.shape()) + ": " + Sessions.firstLine(e.getMessage()), e);
+                    + Arrays.toString(x.shape()) + ": " + org.xgradcam.onnx.OrtSessions.firstLine(e.getMessage()), e);
         }
     }
 

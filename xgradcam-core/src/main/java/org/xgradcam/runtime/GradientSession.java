@@ -124,7 +124,7 @@ public final class GradientSession implements AutoCloseable {
             }
         } catch (OrtException e) {
             throw new XGradCamException("ONNX Runtime failed to run the model on an input of shape " + Arrays.toString(got)
-                    + ": " + Sessions.firstLine(e.getMessage()), e);
+                    + ": " + org.xgradcam.onnx.OrtSessions.firstLine(e.getMessage()), e);
         } finally {
             owned.forEach(OnnxTensor::close);
         }

@@ -30,21 +30,13 @@ public final class Sessions {
                 try {
                     opts.addCUDA(0);
                 } catch (OrtException | RuntimeException e) {
-                    notes.accept("CUDA is not available (" + firstLine(e.getMessage())
+                    notes.accept("CUDA is not available (" + OrtSessions.firstLine(e.getMessage())
                             + "); running on the CPU. Use the onnxruntime_gpu build and a CUDA device to run on the GPU.");
                 }
             }
             return OrtSessions.create(env, model, opts);
         } catch (OrtException e) {
-            throw new XGradCamException("ONNX Runtime cannot load " + model.source() + ": " + firstLine(e.getMessage()), e);
+            throw new XGradCamException("ONNX Runtime cannot load " + model.source() + ": " + OrtSessions.firstLine(e.getMessage()), e);
         }
-    }
-
-    static String firstLine(String s) {
-        if (s == null) {
-            return "no message";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 }
