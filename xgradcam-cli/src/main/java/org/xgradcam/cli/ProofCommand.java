@@ -14,6 +14,7 @@ import org.xgradcam.metrics.ScoreDecomposition;
 import org.xgradcam.runtime.GradientResult;
 import org.xgradcam.runtime.GradientSession;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.tensor.Vectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,7 +54,7 @@ public class ProofCommand implements Callable<Integer> {
             try (GradientSession s = new GradientSession(aug, common.runtime())) {
                 int k = e.numClasses();
                 GradientResult first = s.run(x, GradientSession.Seed.topClass());
-                int cls = targetIndex != null ? targetIndex : argmax(first.score().data());
+                int cls = targetIndex != null ? targetIndex : Vectors.argmax(first.score().data());
                 GradientResult r = targetIndex == null ? first : s.run(x, GradientSession.Seed.classes(new int[] {cls}, k));
                 float[] seed = new float[k];
                 seed[cls] = 1;
@@ -76,15 +77,5 @@ public class ProofCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static int argmax(float[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
     }
 }

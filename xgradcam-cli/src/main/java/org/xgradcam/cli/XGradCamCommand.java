@@ -28,6 +28,7 @@ import org.xgradcam.image.RgbImage;
 import org.xgradcam.io.Npy;
 import org.xgradcam.runtime.Sessions;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.tensor.Vectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -359,20 +360,13 @@ public class XGradCamCommand implements Callable<Integer> {
         m.put("class", spec.labels().line(e.classIndex()));
         m.put("score", e.score());
         List<Object> top = new ArrayList<>();
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : e.logits()) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : e.logits()) {
-            sum += Math.exp(v - max);
-        }
+        double[] probabilities = Vectors.softmax(e.logits());
         for (int c : e.topK(5)) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("index", c);
             t.put("class", spec.labels().line(c));
             t.put("logit", e.logits()[c]);
-            t.put("probability", Math.exp(e.logits()[c] - max) / sum);
+            t.put("probability", probabilities[c]);
             top.add(t);
         }
         m.put("top5", top);

@@ -5,6 +5,7 @@ import org.xgradcam.XGradCamException;
 import org.xgradcam.autodiff.GradientRequest.ScoreTransform;
 import org.xgradcam.runtime.GradientSession.Seed;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.tensor.Vectors;
 
 /**
  * What score a map explains, per batch row. Scores are pre-softmax logits unless said otherwise,
@@ -185,21 +186,11 @@ public final class Target {
     /** The class a row is explained for (a mix: its largest weight; an embedding: -1). */
     public int classOf(int r, float[] scoreRow) {
         return switch (kind) {
-            case TOP -> argmax(scoreRow);
+            case TOP -> Vectors.argmax(scoreRow);
             case CLASSES, PROBABILITY -> classes.length == 1 ? classes[0] : classes[r];
-            case MIX -> argmax(weights);
+            case MIX -> Vectors.argmax(weights);
             case SEGMENTATION -> classes[0];
             case EMBEDDING -> -1;
         };
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Random;
 import org.xgradcam.cam.Explainer;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.tensor.Vectors;
 
 /**
  * Faithfulness metrics that re-run the model on perturbed inputs. An input is one preprocessed
@@ -26,15 +27,7 @@ public final class Faithfulness {
         int k = y.size() / n;
         double[] p = new double[n];
         for (int r = 0; r < n; r++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < k; j++) {
-                max = Math.max(max, y.data()[r * k + j]);
-            }
-            double z = 0;
-            for (int j = 0; j < k; j++) {
-                z += Math.exp(y.data()[r * k + j] - max);
-            }
-            p[r] = Math.exp(y.data()[r * k + c] - max) / z;
+            p[r] = Vectors.softmax(y.data(), r * k, k)[c];
         }
         return p;
     }

@@ -2,6 +2,7 @@ package org.xgradcam.metrics;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import org.xgradcam.tensor.Vectors;
 
 /**
  * Localisation metrics of a map [h, w] against ground-truth boxes of the explained class.
@@ -17,18 +18,8 @@ import java.util.List;
 public final class Localisation {
     private Localisation() {}
 
-    public static int argmax(float[] map) {
-        int best = 0;
-        for (int i = 1; i < map.length; i++) {
-            if (map[i] > map[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     public static boolean pointingGameHit(float[] map, int w, List<Box> boxes) {
-        int p = argmax(map);
+        int p = Vectors.argmax(map);
         return boxes.stream().anyMatch(b -> b.contains(p % w, p / w));
     }
 
@@ -51,7 +42,7 @@ public final class Localisation {
     /** The box around the largest 8-connected region where map >= threshold * max(map). */
     public static Box boxOfLargestComponent(float[] map, int w, double threshold) {
         int h = map.length / w;
-        float max = map[argmax(map)];
+        float max = map[Vectors.argmax(map)];
         boolean[] on = new boolean[map.length];
         for (int i = 0; i < map.length; i++) {
             on[i] = max > 0 && map[i] >= threshold * max;

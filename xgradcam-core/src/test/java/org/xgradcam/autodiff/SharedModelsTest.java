@@ -17,6 +17,7 @@ import org.xgradcam.runtime.RuntimeOptions;
 import org.xgradcam.tensor.FloatTensor;
 import org.xgradcam.testing.Engines;
 import org.xgradcam.testing.Fixtures;
+import org.xgradcam.tensor.Vectors;
 
 /**
  * The real ImageNet models of ../shared: logits equal the recorded ONNX Runtime outputs, the
@@ -49,7 +50,7 @@ class SharedModelsTest {
             }
         }
         if (ridgeback >= 0) {
-            assertThat(argmax(Npy.read(Fixtures.shared("expected/" + name + "/ILSVRC2012_val_00000077_logits.npy")).data()))
+            assertThat(Vectors.argmax(Npy.read(Fixtures.shared("expected/" + name + "/ILSVRC2012_val_00000077_logits.npy")).data()))
                     .isEqualTo(ridgeback);
         }
         List<LayerCatalog.Layer> layers = e.catalog().layers().stream().filter(l -> e.catalog().isCut(l.tensor())).toList();
@@ -97,15 +98,5 @@ class SharedModelsTest {
                         .isLessThanOrEqualTo(rounding + 1e-2 * maxG);
             }
         }
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -3,6 +3,7 @@ package org.xgradcam.cam.methods;
 import org.xgradcam.cam.CamContext;
 import org.xgradcam.runtime.GradientResult;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.tensor.Vectors;
 
 /**
  * Finer-CAM (Zhang et al. 2025) as pytorch-grad-cam computes it, on Grad-CAM: the target
@@ -85,19 +86,7 @@ public final class FinerCam extends WeightedCam {
     /** dS/dy for S = sum_j p_j (y_m - alpha y_j) / (sum_j p_j + 1e-9), p = softmax(y). */
     static double[] gradient(double[] y, int m, int[] js, double alpha) {
         int k = y.length;
-        double max = Double.NEGATIVE_INFINITY;
-        for (double v : y) {
-            max = Math.max(max, v);
-        }
-        double[] p = new double[k];
-        double z = 0;
-        for (int i = 0; i < k; i++) {
-            p[i] = Math.exp(y[i] - max);
-            z += p[i];
-        }
-        for (int i = 0; i < k; i++) {
-            p[i] /= z;
-        }
+        double[] p = Vectors.softmax(y);
         double num = 0;
         double sumP = 0;
         boolean[] inJ = new boolean[k];

@@ -6,6 +6,7 @@ import org.xgradcam.XGradCamException;
 import org.xgradcam.cam.CamContext;
 import org.xgradcam.image.Resize;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.tensor.Vectors;
 
 /**
  * The Score-CAM family: each channel, turned into a [0, 1] mask at the input size, multiplies
@@ -199,19 +200,10 @@ public final class ScoreCam extends WeightedCam {
     }
 
     static float[] softmax(double[] v) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double d : v) {
-            max = Math.max(max, d);
-        }
-        double sum = 0;
-        double[] e = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            e[i] = Math.exp(v[i] - max);
-            sum += e[i];
-        }
+        double[] p = Vectors.softmax(v);
         float[] out = new float[v.length];
         for (int i = 0; i < v.length; i++) {
-            out[i] = (float) (e[i] / sum);
+            out[i] = (float) p[i];
         }
         return out;
     }
