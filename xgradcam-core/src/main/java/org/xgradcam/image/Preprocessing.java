@@ -7,11 +7,27 @@ import org.xgradcam.tensor.FloatTensor;
  * How an image becomes a model input: size, resize mode, value scale, mean/std, channel order
  * and layout. {@link #seed()} is XGrad-CAM.py's exact pipeline.
  */
-public record Preprocessing(int width, int height, ResizeMode resize, int shorterSide, Scale scale, float[] mean,
-                            float[] std, boolean bgr, boolean nhwc) {
+public record Preprocessing(int width, int height, ResizeMode resize, int shorterSide, Interpolation interpolation,
+                            Scale scale, float[] mean, float[] std, boolean bgr, boolean nhwc) {
 
     /** DIRECT: stretch to the size (as the original tool); CENTER_CROP: shorter side, then a centre crop. */
     public enum ResizeMode { DIRECT, CENTER_CROP }
+
+    /**
+     * The bilinear resize of 8-bit images: OpenCV's (cv2.resize, as XGrad-CAM.py; no
+     * antialiasing) or Pillow's (torchvision's Resize on PIL images; antialiased when shrinking).
+     */
+    public enum Interpolation {
+        OPENCV, PIL;
+
+        public static Interpolation parse(String s) {
+            return switch (s) {
+                case "opencv", "cv2" -> OPENCV;
+                case "pil", "pillow" -> PIL;
+                default -> throw new XGradCamException("unknown interpolation '" + s + "'; use opencv or pil");
+            };
+        }
+    }
 
     /** Pixel values before mean/std: [0, 1], [0, 255] or [-1, 1]. */
     public enum Scale {
@@ -43,50 +59,57 @@ public record Preprocessing(int width, int height, ResizeMode resize, int shorte
      * ImageNet mean/std, NCHW. (The seed reads BGR and flips it to RGB: the same values.)
      */
     public static Preprocessing seed() {
-        return new Preprocessing(224, 224, ResizeMode.DIRECT, 0, Scale.UNIT, IMAGENET_MEAN, IMAGENET_STD, false, false);
+        return new Preprocessing(224, 224, ResizeMode.DIRECT, 0, Interpolation.OPENCV, Scale.UNIT, IMAGENET_MEAN, IMAGENET_STD, false, false);
     }
 
-    /** torchvision's evaluation transform: shorter side to round(256 S / 224), centre crop S. */
+    /**
+     * torchvision's evaluation transform on PIL images: shorter side to round(256 S / 224) with
+     * Pillow's bilinear filter, centre crop S.
+     */
     public static Preprocessing imagenet(int size) {
-        return new Preprocessing(size, size, ResizeMode.CENTER_CROP, Math.round(256f * size / 224f), Scale.UNIT,
+        return new Preprocessing(size, size, ResizeMode.CENTER_CROP, Math.round(256f * size / 224f), Interpolation.PIL, Scale.UNIT,
                 IMAGENET_MEAN, IMAGENET_STD, false, false);
     }
 
     public Preprocessing withSize(int w, int h) {
         return new Preprocessing(w, h, resize, resize == ResizeMode.CENTER_CROP ? Math.round(256f * Math.min(w, h) / 224f) : 0,
-                scale, mean, std, bgr, nhwc);
+                interpolation, scale, mean, std, bgr, nhwc);
     }
 
     public Preprocessing withMeanStd(float[] m, float[] s) {
-        return new Preprocessing(width, height, resize, shorterSide, scale, m, s, bgr, nhwc);
+        return new Preprocessing(width, height, resize, shorterSide, interpolation, scale, m, s, bgr, nhwc);
     }
 
     public Preprocessing withScale(Scale s) {
-        return new Preprocessing(width, height, resize, shorterSide, s, mean, std, bgr, nhwc);
+        return new Preprocessing(width, height, resize, shorterSide, interpolation, s, mean, std, bgr, nhwc);
     }
 
     public Preprocessing withBgr(boolean b) {
-        return new Preprocessing(width, height, resize, shorterSide, scale, mean, std, b, nhwc);
+        return new Preprocessing(width, height, resize, shorterSide, interpolation, scale, mean, std, b, nhwc);
     }
 
     public Preprocessing withNhwc(boolean n) {
-        return new Preprocessing(width, height, resize, shorterSide, scale, mean, std, bgr, n);
+        return new Preprocessing(width, height, resize, shorterSide, interpolation, scale, mean, std, bgr, n);
+    }
+
+    public Preprocessing withInterpolation(Interpolation i) {
+        return new Preprocessing(width, height, resize, shorterSide, i, scale, mean, std, bgr, nhwc);
     }
 
     public Preprocessing withResize(ResizeMode m) {
         return new Preprocessing(width, height, m, m == ResizeMode.CENTER_CROP ? Math.round(256f * Math.min(width, height) / 224f) : 0,
-                scale, mean, std, bgr, nhwc);
+                interpolation, scale, mean, std, bgr, nhwc);
     }
 
     /** The image as the model sees it, 8-bit, at the input size (also the backdrop of overlays). */
     public RgbImage fit(RgbImage img) {
         if (resize == ResizeMode.DIRECT) {
-            return img.width() == width && img.height() == height ? img : img.resize(width, height);
+            return img.width() == width && img.height() == height ? img : img.resize(width, height, interpolation);
         }
         double s = (double) shorterSide / Math.min(img.width(), img.height());
         int w = Math.max(width, (int) Math.round(img.width() * s));
         int h = Math.max(height, (int) Math.round(img.height() * s));
-        RgbImage resized = img.resize(w, h);
+        RgbImage resized = img.resize(w, h, interpolation);
         return resized.crop((w - width) / 2, (h - height) / 2, width, height);
     }
 

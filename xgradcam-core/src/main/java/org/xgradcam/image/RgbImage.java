@@ -33,8 +33,11 @@ public record RgbImage(int width, int height, byte[] rgb) {
         return img;
     }
 
-    public RgbImage resize(int outW, int outH) {
-        return new RgbImage(outW, outH, Resize.bilinear8(rgb, height, width, 3, outH, outW));
+    public RgbImage resize(int outW, int outH, Preprocessing.Interpolation interpolation) {
+        return new RgbImage(outW, outH, switch (interpolation) {
+            case OPENCV -> Resize.bilinear8(rgb, height, width, 3, outH, outW);
+            case PIL -> PilResize.bilinear8(rgb, height, width, 3, outH, outW);
+        });
     }
 
     public RgbImage crop(int x, int y, int w, int h) {
