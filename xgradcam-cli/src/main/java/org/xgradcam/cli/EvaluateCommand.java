@@ -1,6 +1,7 @@
 package org.xgradcam.cli;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +113,16 @@ public class EvaluateCommand implements Callable<Integer> {
         if (files.isEmpty()) {
             throw new XGradCamException("no images in " + images);
         }
-        Files.createDirectories(outputDir);
+        Path created = OutputFolder.ensureWritable(outputDir);
+        try {
+            return evaluate(camMethods, chosen, files);
+        } catch (RuntimeException | IOException e) {
+            OutputFolder.removeEmptyFolders(outputDir, created);
+            throw e;
+        }
+    }
+
+    private int evaluate(List<CamMethod> camMethods, Set<String> chosen, List<Path> files) throws IOException {
         ModelSpec spec = common.resolveModel();
         GroundTruth truth = boxes == null ? GroundTruth.none() : GroundTruth.load(boxes, spec.labels());
         if (truth.isEmpty()) {

@@ -95,6 +95,11 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode: direct (the original's) or crop (shorter side, centre crop).")
     String resize;
 
+    @Option(names = "--interpolation", paramLabel = "opencv|pil",
+            description = "Bilinear resize of the image: opencv (the original's cv2.resize) or pil (torchvision's, antialiased); "
+                    + "default: the model's preset (opencv for the demo and .onnx files, pil for the catalogue).")
+    String interpolation;
+
     @Option(names = "--mean", paramLabel = "R,G,B", description = "Per-channel mean to subtract (after scaling).")
     String mean;
 
@@ -157,7 +162,18 @@ public class XGradCamCommand implements Callable<Integer> {
                 camMethods.add(cm);
             }
         }
-        ensureWritable(outputDir);
+        Path created = OutputFolder.ensureWritable(outputDir);
+        try {
+            return explainAll(images, convention, cmap, camMethods);
+        } catch (RuntimeException | IOException e) {
+            // a run that fails before writing anything leaves no empty folders behind
+            OutputFolder.removeEmptyFolders(outputDir, created);
+            throw e;
+        }
+    }
+
+    private int explainAll(List<Path> images, PostProcess convention, Colormap cmap, List<CamMethod> camMethods)
+            throws IOException {
         Sessions.setNoteSink(msg -> System.err.println("xgradcam: note: " + msg));
         long t0 = System.nanoTime();
         ModelSpec spec = common.resolveModel();
@@ -229,16 +245,6 @@ public class XGradCamCommand implements Callable<Integer> {
         return out;
     }
 
-    private static void ensureWritable(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Path probe = Files.createTempFile(dir, ".xgradcam", ".probe");
-            Files.delete(probe);
-        } catch (IOException | SecurityException e) {
-            throw new XGradCamException("cannot write to output directory " + dir + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); choose another with --output-dir");
-        }
-    }
 
     private Preprocessing preprocessing(ModelSpec spec) {
         Preprocessing p = spec.preprocessing();
@@ -248,6 +254,9 @@ public class XGradCamCommand implements Callable<Integer> {
                 case "crop" -> Preprocessing.ResizeMode.CENTER_CROP;
                 default -> throw new XGradCamException("unknown resize mode '" + resize + "'; use direct or crop");
             });
+        }
+        if (interpolation != null) {
+            p = p.withInterpolation(Preprocessing.Interpolation.parse(interpolation));
         }
         if (scale != null) {
             p = p.withScale(Preprocessing.Scale.parse(scale));

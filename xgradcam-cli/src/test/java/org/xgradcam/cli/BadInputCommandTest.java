@@ -20,12 +20,16 @@ class BadInputCommandTest {
         assertThat(r.exit()).isNotZero();
         assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
         assertThat(r.err()).startsWith("xgradcam: error: ").contains(expected).doesNotContain("\tat ");
-        if (Files.exists(out)) {
+        if (existedBefore.contains(out)) {
             try (var s = Files.list(out)) {
                 assertThat(s.toList()).as("files left behind").isEmpty();
             }
+        } else {
+            assertThat(out).as("output folder created by the failed run").doesNotExist();
         }
     }
+
+    private final java.util.Set<Path> existedBefore = new java.util.HashSet<>();
 
     private Path good() {
         Path p = tmp.resolve("good.png");
@@ -99,6 +103,7 @@ class BadInputCommandTest {
         Path ro = tmp.resolve("ro");
         Files.createDirectories(ro);
         Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+        existedBefore.add(ro);
         assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--output-dir", ro.toString()), ro,
                 "cannot write to output directory");
     }
@@ -119,5 +124,22 @@ class BadInputCommandTest {
         Path out = tmp.resolve("o8");
         assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--model", m.toString(), "--output-dir",
                 out.toString()), out, "is not a valid ONNX model");
+    }
+
+    @Test
+    void aFailedRunRemovesTheNestedFoldersItCreated() throws Exception {
+        Path out = tmp.resolve("a/b/c");
+        assertCleanFailure(CliRunner.run("--image-path", good().toString(), "--target-index", "6", "--output-dir",
+                out.toString()), tmp.resolve("a"), "class index 6");
+    }
+
+    @Test
+    void evaluateWithAnUnknownModelLeavesNoFolder() throws Exception {
+        Path images = tmp.resolve("imgs");
+        Files.createDirectories(images);
+        Pictures.save(Scenes.generate(1, 1, 96, 1.0).image(), images.resolve("s.png"));
+        Path out = tmp.resolve("ev");
+        assertCleanFailure(CliRunner.run("evaluate", "--images", images.toString(), "--model", "vgg17", "--output-dir",
+                out.toString()), out, "unknown model 'vgg17'");
     }
 }

@@ -64,4 +64,28 @@ class RealModelsCommandTest {
         assertThat(tmp.resolve("mb/cam.jpg")).exists();
         assertThat(tmp.resolve("mb/X_cam.jpg")).exists();
     }
+
+    @Test
+    void torchvisionPreprocessingGivesTheRecordedLogits() {
+        // shorter side 256 with Pillow's bilinear, centre crop 224: ../shared's recorded input, so
+        // the logits are ONNX Runtime's recorded ones
+        Path model = Fixtures.shared("models/squeezenet1.1-7-fp32.onnx");
+        Path out = tmp.resolve("tv");
+        var r = CliRunner.run("--image-path", Fixtures.shared("images/chelsea.png").toString(), "--model", model.toString(),
+                "--resize", "crop", "--interpolation", "pil", "--save-raw", "--output-dir", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        FloatTensor logits = Npy.read(out.resolve("logits.npy"));
+        FloatTensor expected = Npy.read(Fixtures.shared("expected/squeezenet1.1-7-fp32/chelsea_logits.npy"));
+        assertThat(Fixtures.relativeError(logits, expected)).isLessThan(1e-5);
+        assertThat(r.out().trim()).isEqualTo("class of interest: n02124075 Egyptian cat");
+    }
+
+    @Test
+    void unknownInterpolationIsOneLine() {
+        var r = CliRunner.run("--image-path", Fixtures.shared("images/chelsea.png").toString(), "--interpolation", "bicubic",
+                "--output-dir", tmp.resolve("bad").toString());
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.err().strip()).isEqualTo("xgradcam: error: unknown interpolation 'bicubic'; use opencv or pil");
+        assertThat(tmp.resolve("bad")).doesNotExist();
+    }
 }
