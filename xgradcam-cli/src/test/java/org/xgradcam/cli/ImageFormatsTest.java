@@ -32,8 +32,24 @@ class ImageFormatsTest {
         assertThat(right).as("blue on the right").isGreaterThan(200);
     }
 
-    @org.junit.jupiter.api.Test
-    void webpReaderIsInstalled() {
-        assertThat(ImageIO.getImageReadersByFormatName("webp").hasNext()).isTrue();
+    /** Files the JDK cannot write (tools/fixtures/image_formats.py): red left half, blue right half. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"halves.webp", "halves-cmyk.jpg"})
+    void decodesWebpAndCmykJpeg(String name) throws Exception {
+        byte[] bytes;
+        try (var in = ImageFormatsTest.class.getResourceAsStream("/images/" + name)) {
+            bytes = in.readAllBytes();
+        }
+        RgbImage img = ImageLoader.decode(bytes, name);
+        assertThat(img.width()).isEqualTo(20);
+        assertThat(img.height()).isEqualTo(10);
+        byte[] p = img.rgb();
+        int left = (5 * 20 + 2) * 3;
+        int right = (5 * 20 + 17) * 3;
+        // a CMYK file goes through a colour profile, so pure inks give strong, not full, primaries
+        assertThat(p[left] & 0xff).as("red on the left").isGreaterThan(180);
+        assertThat(p[left + 2] & 0xff).as("not blue on the left").isLessThan(90);
+        assertThat(p[right + 2] & 0xff).as("blue on the right").isGreaterThan(120);
+        assertThat(p[right] & 0xff).as("not red on the right").isLessThan(120);
     }
 }
