@@ -122,6 +122,22 @@ class GradientRulesTest {
                         ofInts("axes", 2, 3)))), g.constant(new float[] {0.5f}, 1)))))));
         a.add(c("Neg", 13, b, gauss(b), (g, x) -> g.node("Neg", List.of(x))));
         a.add(c("Sum of three", 13, b, gauss(b), (g, x) -> g.node("Sum", List.of(x, g.node("Tanh", List.of(x)), x))));
+        a.add(c("Expand to a larger shape", 13, s(1, 3, 1, 4), gauss(s(1, 3, 1, 4)), (g, x) ->
+                g.node("Mul", List.of(g.node("Expand", List.of(x, g.ints(1, 3, 5, 4))), g.random(w, 1f, 1, 3, 5, 4)))));
+        a.add(c("Where, both branches on the path, condition broadcast", 13, b, gauss(b), (g, x) ->
+                g.node("Where", List.of(g.node("Greater", List.of(g.random(w, 1f, 1, 1, 4, 4), g.constant(new float[] {0f}))),
+                        x, g.node("Tanh", List.of(x))))));
+        a.add(c("Max(x, -x) = |x|", 13, b, away(b, 0), (g, x) -> g.node("Max", List.of(x, g.node("Neg", List.of(x))))));
+        a.add(c("Min with a broadcast constant", 13, b, away(b, -0.5, 0, 0.5), (g, x) ->
+                g.node("Min", List.of(x, g.constant(new float[] {-0.5f, 0f, 0.5f}, 3, 1, 1)))));
+        a.add(c("Max of an input with itself (ties share the gradient)", 13, b, gauss(b), (g, x) ->
+                g.node("Max", List.of(x, x, g.node("Mul", List.of(x, g.constant(new float[] {1f}, 1)))))));
+        // ---- Gather with constant indices ---------------------------------------------------
+        long[] seq = s(1, 5, 4);
+        a.add(c("Gather repeated and negative indices, 2-D indices", 13, seq, gauss(seq), (g, x) ->
+                g.node("Gather", List.of(x, g.intsShaped(new long[] {3, 0, -2, 1}, 2, 2)), ofInt("axis", 1))));
+        a.add(c("Gather a scalar index on the last axis (class token style)", 13, seq, gauss(seq), (g, x) ->
+                g.node("Gather", List.of(x, g.intsShaped(new long[] {-1})), ofInt("axis", -1))));
         // ---- activations -------------------------------------------------------------------
         a.add(c("Relu", 13, b, away(b, 0), (g, x) -> g.node("Relu", List.of(x))));
         a.add(c("LeakyRelu", 13, b, away(b, 0), (g, x) -> g.node("LeakyRelu", List.of(x), ofFloat("alpha", 0.1f))));

@@ -60,8 +60,13 @@ public final class TestGraph {
     }
 
     public String ints(long... values) {
+        return intsShaped(values, values.length);
+    }
+
+    /** An int64 constant of any shape (no dims: a scalar). */
+    public String intsShaped(long[] values, long... dims) {
         String name = "i" + (counter++);
-        graph.addInitializer(TensorProtos.ofLongs(name, values, values.length));
+        graph.addInitializer(TensorProtos.ofLongs(name, values, dims));
         return name;
     }
 

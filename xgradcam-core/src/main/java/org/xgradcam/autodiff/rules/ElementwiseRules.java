@@ -1,5 +1,6 @@
 package org.xgradcam.autodiff.rules;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.xgradcam.autodiff.BackwardContext;
 import org.xgradcam.autodiff.Emitter;
@@ -17,6 +18,11 @@ public final class ElementwiseRules {
         r.register("Mul", ElementwiseRules::mul);
         r.register("Div", ElementwiseRules::div);
         r.register("Neg", (n, c) -> c.setInputGradient(0, c.emit().neg(c.gradOut())));
+        r.register("Expand", (n, c) -> c.setInputGradient(0,
+                Broadcast.unbroadcast(c.emit(), c.gradOut(), c.shape(n.getOutput(0)), c.shape(n.getInput(0)))));
+        r.register("Where", ElementwiseRules::where);
+        r.register("Max", (n, c) -> extremum(n, c, true));
+        r.register("Min", (n, c) -> extremum(n, c, false));
         for (String passThrough : List.of("Identity", "Dropout", "Cast")) {
             r.register(passThrough, ElementwiseRules::identity);
         }
@@ -72,6 +78,42 @@ public final class ElementwiseRules {
             // d(a/b)/db = -(a/b)/b = -y/b
             String g = e.neg(e.div(e.mul(c.gradOut(), n.getOutput(0)), b));
             c.setInputGradient(1, Broadcast.unbroadcast(e, g, out, c.shape(b)));
+        }
+    }
+
+    /** Where(cond, x, y): the gradient goes to x where cond holds, to y elsewhere. */
+    private static void where(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        long[] out = c.shape(n.getOutput(0));
+        String toX = e.mul(c.gradOut(), e.mask(n.getInput(0)));
+        if (c.wantsGradient(1)) {
+            c.setInputGradient(1, Broadcast.unbroadcast(e, toX, out, c.shape(n.getInput(1))));
+        }
+        if (c.wantsGradient(2)) {
+            c.setInputGradient(2, Broadcast.unbroadcast(e, e.sub(c.gradOut(), toX), out, c.shape(n.getInput(2))));
+        }
+    }
+
+    /**
+     * Max/Min over inputs: the gradient goes to the inputs equal to the result, shared equally
+     * between ties (as PyTorch's maximum/minimum). "Equal" is written as "not below the maximum"
+     * (resp. "not above the minimum"), since Equal takes floats only from opset 11.
+     */
+    private static void extremum(NodeProto n, BackwardContext c, boolean max) {
+        Emitter e = c.emit();
+        long[] out = c.shape(n.getOutput(0));
+        String y = n.getOutput(0);
+        String one = e.scalar(1f);
+        List<String> hits = new ArrayList<>();
+        for (int i = 0; i < n.getInputCount(); i++) {
+            String x = n.getInput(i);
+            hits.add(e.sub(one, e.mask(max ? e.less(x, y) : e.greater(x, y))));
+        }
+        String share = hits.size() == 1 ? c.gradOut() : e.div(c.gradOut(), e.sum(hits));
+        for (int i = 0; i < n.getInputCount(); i++) {
+            if (c.wantsGradient(i)) {
+                c.setInputGradient(i, Broadcast.unbroadcast(e, e.mul(share, hits.get(i)), out, c.shape(n.getInput(i))));
+            }
         }
     }
 }

@@ -21,6 +21,55 @@ public final class ShapeRules {
         r.register("Split", ShapeRules::split);
         r.register("Slice", ShapeRules::slice);
         r.register("Pad", ShapeRules::pad);
+        r.register("Gather", ShapeRules::gather);
+    }
+
+    /**
+     * Gather with constant indices (a class token, a fixed selection): the gradient is a
+     * scatter-add, written as a product with the one-hot matrix O[j, index_j] along the axis, so
+     * repeated indices add up and no opset-16 ScatterND is needed.
+     */
+    private static void gather(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        long[] in = c.shape(n.getInput(0));
+        int rank = in.length;
+        int axis = (int) Attributes.getInt(n, "axis", 0);
+        axis = axis < 0 ? axis + rank : axis;
+        long[] indices = c.constantLongs(n.getInput(1)).orElseThrow(() -> c.unsupported(n,
+                "its indices are computed at run time; only constant indices are supported"));
+        if (axis == 0) {
+            throw c.unsupported(n, "it gathers along the batch axis");
+        }
+        int size = (int) in[axis];
+        int k = indices.length;
+        float[] oneHot = new float[k * size];
+        for (int j = 0; j < k; j++) {
+            long i = indices[j] < 0 ? indices[j] + size : indices[j];
+            if (i < 0 || i >= size) {
+                throw c.unsupported(n, "index " + indices[j] + " is out of range for an axis of " + size);
+            }
+            oneHot[j * size + (int) i] += 1f;
+        }
+        // the index dimensions of the output as one axis of k: [batch, .., k, ..]
+        long[] grouped = in.clone();
+        grouped[axis] = k;
+        for (int d = 0; d < axis; d++) {
+            grouped[d] = 0; // 0 copies the axis, the batch included
+        }
+        String g = e.reshape(c.gradOut(), e.longs(grouped));
+        long[] toLast = new long[rank];
+        long[] back = new long[rank];
+        for (int d = 0, p = 0; d < rank; d++) {
+            if (d != axis) {
+                toLast[p++] = d;
+            }
+        }
+        toLast[rank - 1] = axis;
+        for (int d = 0; d < rank; d++) {
+            back[(int) toLast[d]] = d;
+        }
+        String scattered = e.op("MatMul", List.of(e.transpose(g, toLast), e.constant(oneHot, k, size)));
+        c.setInputGradient(0, e.transpose(scattered, back));
     }
 
     private static void transpose(NodeProto n, BackwardContext c) {
