@@ -54,9 +54,9 @@ class ExplainCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(Npy.read(out.resolve("logits.npy")).shape()).containsExactly(1, 6);
         FloatTensor a = Npy.read(out.resolve("activations.npy"));
-        assertThat(a.shape()).containsExactly(40, 12, 12);
-        assertThat(Npy.read(out.resolve("gradients.npy")).shape()).containsExactly(40, 12, 12);
-        assertThat(Npy.read(out.resolve("xgradcam_weights.npy")).shape()).containsExactly(40);
+        assertThat(a.shape()).containsExactly(24, 12, 12);
+        assertThat(Npy.read(out.resolve("gradients.npy")).shape()).containsExactly(24, 12, 12);
+        assertThat(Npy.read(out.resolve("xgradcam_weights.npy")).shape()).containsExactly(24);
         assertThat(Npy.read(out.resolve("xgradcam_cam_lowres.npy")).shape()).containsExactly(12, 12);
         assertThat(Npy.read(out.resolve("xgradcam_cam.npy")).shape()).containsExactly(96, 96);
         assertThat(Files.exists(out.resolve("hirescam_weights.npy"))).as("HiResCAM has no channel weights").isFalse();
