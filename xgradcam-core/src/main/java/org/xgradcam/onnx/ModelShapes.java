@@ -214,7 +214,7 @@ public final class ModelShapes {
             }
         }
         ModelProto probeModel = original.toBuilder().setGraph(g).build();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = OrtSessions.environment();
         Map<String, TensorInfo> out = new HashMap<>();
         out.put(inputName, new TensorInfo(inputName, TensorInfo.FLOAT, inputShape));
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {

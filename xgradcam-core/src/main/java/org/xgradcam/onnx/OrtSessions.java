@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.onnx.proto.OnnxProto.StringStringEntryProto;
 import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
@@ -19,6 +20,49 @@ import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
  */
 public final class OrtSessions {
     private OrtSessions() {}
+
+    /**
+     * ONNX Runtime's environment. On first use, ONNX Runtime extracts its native libraries into a
+     * temporary folder and marks the folder, then the libraries, for deletion at exit; the JVM
+     * deletes in reverse order, so the folder is tried while still full and one empty
+     * onnxruntime-java* folder per run stays behind. A shutdown hook (which runs before those
+     * deletions) removes the libraries and the folder instead, where the platform allows it.
+     */
+    public static OrtEnvironment environment() {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        if (cleanupRegistered.compareAndSet(false, true)) {
+            Path dir = nativeFolder();
+            if (dir != null) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteFolder(dir), "xgradcam-ort-cleanup"));
+            }
+        }
+        return env;
+    }
+
+    private static final AtomicBoolean cleanupRegistered = new AtomicBoolean();
+
+    /** The folder ONNX Runtime extracted its libraries into, or null if unknown or none. */
+    static Path nativeFolder() {
+        try {
+            java.lang.reflect.Field f = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+            f.setAccessible(true);
+            Object dir = f.get(null);
+            return dir instanceof Path p && p.getFileName().toString().startsWith("onnxruntime-java") ? p : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // another ONNX Runtime version: keep its own behaviour
+        }
+    }
+
+    private static void deleteFolder(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException | RuntimeException e) {
+            // a loaded library cannot be deleted on some platforms: ONNX Runtime's own deletion remains
+        }
+    }
 
     public static OrtSession create(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException {

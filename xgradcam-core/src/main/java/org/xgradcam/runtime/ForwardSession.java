@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.OrtSessions;
 import org.xgradcam.onnx.OnnxModel;
 import org.xgradcam.tensor.FloatTensor;
 
@@ -18,7 +19,7 @@ import org.xgradcam.tensor.FloatTensor;
 public final class ForwardSession implements AutoCloseable {
     private final OrtSession session;
     private final String input;
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = OrtSessions.environment();
 
     public ForwardSession(OnnxModel model, String input, RuntimeOptions options) {
         this.session = Sessions.open(model, options);
@@ -37,7 +38,7 @@ public final class ForwardSession implements AutoCloseable {
             return out;
         } catch (OrtException e) {
             throw new XGradCamException("ONNX Runtime failed to run the model on an input of shape "
-                    + Arrays.toString(x.shape()) + ": " + org.xgradcam.onnx.OrtSessions.firstLine(e.getMessage()), e);
+                    + Arrays.toString(x.shape()) + ": " + OrtSessions.firstLine(e.getMessage()), e);
         }
     }
 

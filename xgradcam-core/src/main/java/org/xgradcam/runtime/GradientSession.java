@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.onnx.OrtSessions;
 import org.xgradcam.autodiff.AugmentedModel;
 import org.xgradcam.autodiff.BiasTerm;
 import org.xgradcam.tensor.FloatTensor;
@@ -26,7 +27,7 @@ import org.xgradcam.tensor.FloatTensor;
 public final class GradientSession implements AutoCloseable {
     private final AugmentedModel model;
     private final OrtSession session;
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = OrtSessions.environment();
 
     /** The weights of the score entries that make up L, per batch row. */
     public static final class Seed {
@@ -124,7 +125,7 @@ public final class GradientSession implements AutoCloseable {
             }
         } catch (OrtException e) {
             throw new XGradCamException("ONNX Runtime failed to run the model on an input of shape " + Arrays.toString(got)
-                    + ": " + org.xgradcam.onnx.OrtSessions.firstLine(e.getMessage()), e);
+                    + ": " + OrtSessions.firstLine(e.getMessage()), e);
         } finally {
             owned.forEach(OnnxTensor::close);
         }

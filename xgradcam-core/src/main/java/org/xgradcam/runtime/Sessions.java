@@ -20,7 +20,7 @@ public final class Sessions {
     }
 
     public static OrtSession open(OnnxModel model, RuntimeOptions options) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = OrtSessions.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             if (options.threads() > 0) {
