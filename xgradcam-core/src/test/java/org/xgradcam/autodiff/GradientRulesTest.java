@@ -149,6 +149,13 @@ class GradientRulesTest {
         a.add(c("Clip bounds as attributes (opset 7)", 7, b, away(b, -1, 1), (g, x) ->
                 g.node("Clip", List.of(x), ofFloat("min", -1f), ofFloat("max", 1f))));
         a.add(c("Clip min only", 13, b, away(b, -0.5), (g, x) -> g.node("Clip", List.of(x, g.constant(new float[] {-0.5f})))));
+        a.add(c("Gelu exact (opset 20)", 20, b, gauss(b), (g, x) -> g.node("Gelu", List.of(x))));
+        a.add(c("Gelu tanh approximation (opset 20)", 20, b, gauss(b), (g, x) ->
+                g.node("Gelu", List.of(x), ofString("approximate", "tanh"))));
+        a.add(c("Softplus", 13, b, gauss(b), (g, x) -> g.node("Softplus", List.of(x))));
+        a.add(c("Abs", 13, b, away(b, 0), (g, x) -> g.node("Abs", List.of(x))));
+        a.add(c("Abs (opset 7, no Sign)", 7, b, away(b, 0), (g, x) -> g.node("Abs", List.of(x))));
+        a.add(c("Selu", 13, b, away(b, 0), (g, x) -> g.node("Selu", List.of(x))));
         a.add(c("Sigmoid", 13, b, gauss(b), (g, x) -> g.node("Sigmoid", List.of(x))));
         a.add(c("HardSigmoid", 13, b, r -> scale(GradientCheck.awayFrom(r, numel(b), 0.01, -1.25, 1.25), 2),
                 (g, x) -> g.node("HardSigmoid", List.of(x), ofFloat("alpha", 0.2f), ofFloat("beta", 0.5f))));

@@ -25,6 +25,10 @@ public final class ActivationRules {
         r.register("HardSwish", ActivationRules::hardSwish);
         r.register("Tanh", ActivationRules::tanh);
         r.register("Erf", ActivationRules::erf);
+        r.register("Gelu", ActivationRules::gelu);
+        r.register("Softplus", (n, c) -> c.setInputGradient(0, c.emit().mul(c.gradOut(), c.emit().op("Sigmoid", n.getInput(0)))));
+        r.register("Abs", ActivationRules::abs);
+        r.register("Selu", ActivationRules::selu);
         r.register("Pow", ActivationRules::pow);
         r.register("Sqrt", ActivationRules::sqrt);
         r.register("Exp", (n, c) -> c.setInputGradient(0, c.emit().mul(c.gradOut(), n.getOutput(0))));
@@ -163,5 +167,46 @@ public final class ActivationRules {
     private static void sqrt(NodeProto n, BackwardContext c) {
         Emitter e = c.emit();
         c.setInputGradient(0, e.div(e.mul(c.gradOut(), e.scalar(0.5f)), n.getOutput(0)));
+    }
+
+    /** Gelu (opset 20): exact, Phi(x) + x phi(x); or its tanh approximation, differentiated as written. */
+    private static void gelu(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        String x = n.getInput(0);
+        String slope;
+        if (Attributes.getString(n, "approximate", "none").equals("tanh")) {
+            // y = x/2 (1 + tanh u), u = sqrt(2/pi) (x + 0.044715 x^3)
+            float k = (float) Math.sqrt(2.0 / Math.PI);
+            String x2 = e.mul(x, x);
+            String t = e.op("Tanh", e.mul(e.scalar(k), e.add(x, e.mul(e.scalar(0.044715f), e.mul(x2, x)))));
+            String du = e.mul(e.scalar(k), e.add(e.scalar(1f), e.mul(e.scalar(3f * 0.044715f), x2)));
+            String half = e.mul(e.scalar(0.5f), e.add(e.scalar(1f), t));
+            slope = e.add(half, e.mul(e.mul(e.scalar(0.5f), x), e.mul(e.sub(e.scalar(1f), e.mul(t, t)), du)));
+        } else {
+            String cdf = e.mul(e.scalar(0.5f), e.add(e.scalar(1f), e.op("Erf", e.mul(x, e.scalar((float) (1 / Math.sqrt(2)))))));
+            String pdf = e.mul(e.op("Exp", e.mul(e.mul(x, x), e.scalar(-0.5f))), e.scalar((float) (1 / Math.sqrt(2 * Math.PI))));
+            slope = e.add(cdf, e.mul(x, pdf));
+        }
+        c.setInputGradient(0, e.mul(c.gradOut(), slope));
+    }
+
+    /** Abs: the sign of x (0 at 0, as torch); Sign exists from opset 9. */
+    private static void abs(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        String x = n.getInput(0);
+        String sign = e.opset() >= 9 ? e.op("Sign", x)
+                : e.sub(e.mask(e.greater(x, e.scalar(0f))), e.mask(e.less(x, e.scalar(0f))));
+        c.setInputGradient(0, e.mul(c.gradOut(), sign));
+    }
+
+    /** Selu: gamma for x > 0, gamma alpha exp(x) = y + gamma alpha otherwise. */
+    private static void selu(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        float alpha = Attributes.getFloat(n, "alpha", 1.67326319217681884765625f);
+        float gamma = Attributes.getFloat(n, "gamma", 1.05070102214813232421875f);
+        String pos = e.mask(e.greater(n.getInput(0), e.scalar(0f)));
+        String neg = e.sub(e.scalar(1f), pos);
+        String slope = e.add(e.mul(pos, e.scalar(gamma)), e.mul(neg, e.add(n.getOutput(0), e.scalar(gamma * alpha))));
+        c.setInputGradient(0, e.mul(c.gradOut(), slope));
     }
 }
