@@ -11,6 +11,7 @@ import org.xgradcam.autodiff.rules.ConvolutionRules;
 import org.xgradcam.autodiff.rules.ElementwiseRules;
 import org.xgradcam.autodiff.rules.LinearAlgebraRules;
 import org.xgradcam.autodiff.rules.NormalizationRules;
+import org.xgradcam.autodiff.rules.ResizeRules;
 import org.xgradcam.autodiff.rules.ShapeRules;
 
 /** One gradient rule per ONNX op type (default domain). */
@@ -26,6 +27,7 @@ public final class GradientRegistry {
         LinearAlgebraRules.register(r);
         NormalizationRules.register(r);
         ShapeRules.register(r);
+        ResizeRules.register(r);
         return r;
     }
 

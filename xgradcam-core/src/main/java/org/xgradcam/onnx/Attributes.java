@@ -53,6 +53,14 @@ public final class Attributes {
                 .setS(com.google.protobuf.ByteString.copyFromUtf8(v)).build();
     }
 
+    public static AttributeProto ofFloats(String name, float... v) {
+        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOATS);
+        for (float x : v) {
+            b.addFloats(x);
+        }
+        return b.build();
+    }
+
     public static AttributeProto ofInts(String name, long... v) {
         AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
         for (long x : v) {

@@ -138,6 +138,39 @@ class GradientRulesTest {
                 g.node("Gather", List.of(x, g.intsShaped(new long[] {3, 0, -2, 1}, 2, 2)), ofInt("axis", 1))));
         a.add(c("Gather a scalar index on the last axis (class token style)", 13, seq, gauss(seq), (g, x) ->
                 g.node("Gather", List.of(x, g.intsShaped(new long[] {-1})), ofInt("axis", -1))));
+        // ---- Resize / Upsample: a random weighting afterwards makes every output count differently
+        long[] r4 = s(1, 2, 3, 4);
+        record Rz(String name, long opset, long[] out, java.util.function.BiFunction<TestGraph, String, String> op) {}
+        for (Rz z : List.of(
+                new Rz("Resize nearest x2 (half_pixel, round_prefer_floor)", 13, s(1, 2, 6, 8), (g, x) ->
+                        g.node("Resize", List.of(x, "", g.constant(new float[] {1, 1, 2, 2}, 4)))),
+                new Rz("Resize linear x2 half_pixel", 13, s(1, 2, 6, 8), (g, x) ->
+                        g.node("Resize", List.of(x, "", g.constant(new float[] {1, 1, 2, 2}, 4)), ofString("mode", "linear"))),
+                new Rz("Resize linear align_corners to sizes 5x7", 13, s(1, 2, 5, 7), (g, x) ->
+                        g.node("Resize", List.of(x, "", "", g.ints(1, 2, 5, 7)), ofString("mode", "linear"),
+                                ofString("coordinate_transformation_mode", "align_corners"))),
+                new Rz("Resize linear pytorch_half_pixel down to 2x3", 13, s(1, 2, 2, 3), (g, x) ->
+                        g.node("Resize", List.of(x, "", "", g.ints(1, 2, 2, 3)), ofString("mode", "linear"),
+                                ofString("coordinate_transformation_mode", "pytorch_half_pixel"))),
+                new Rz("Resize nearest asymmetric floor to 5x10", 11, s(1, 2, 5, 10), (g, x) ->
+                        g.node("Resize", List.of(x, g.constant(new float[0], 0), g.constant(new float[0], 0), g.ints(1, 2, 5, 10)),
+                                ofString("coordinate_transformation_mode", "asymmetric"), ofString("nearest_mode", "floor"))),
+                new Rz("Resize nearest tf_half_pixel_for_nn round_prefer_ceil x1.5", 11, s(1, 2, 4, 6), (g, x) ->
+                        g.node("Resize", List.of(x, g.constant(new float[0], 0), g.constant(new float[] {1, 1, 1.5f, 1.5f}, 4)),
+                                ofString("coordinate_transformation_mode", "tf_half_pixel_for_nn"),
+                                ofString("nearest_mode", "round_prefer_ceil"))),
+                new Rz("Resize linear (opset 10)", 10, s(1, 2, 6, 8), (g, x) ->
+                        g.node("Resize", List.of(x, g.constant(new float[] {1, 1, 2, 2}, 4)), ofString("mode", "linear"))),
+                new Rz("Resize nearest down x0.6 (opset 10)", 10, s(1, 2, 1, 2), (g, x) ->
+                        g.node("Resize", List.of(x, g.constant(new float[] {1, 1, 0.6f, 0.6f}, 4)))),
+                new Rz("Upsample nearest (opset 9)", 9, s(1, 2, 6, 12), (g, x) ->
+                        g.node("Upsample", List.of(x, g.constant(new float[] {1, 1, 2, 3}, 4)))),
+                new Rz("Upsample linear, scales attribute (opset 7)", 7, s(1, 2, 6, 8), (g, x) ->
+                        g.node("Upsample", List.of(x), ofString("mode", "linear"),
+                                org.xgradcam.onnx.Attributes.ofFloats("scales", 1, 1, 2, 2))))) {
+            a.add(c(z.name(), z.opset(), r4, gauss(r4), (g, x) ->
+                    g.node("Mul", List.of(z.op().apply(g, x), g.random(w, 1f, z.out())))));
+        }
         // ---- activations -------------------------------------------------------------------
         a.add(c("Relu", 13, b, away(b, 0), (g, x) -> g.node("Relu", List.of(x))));
         a.add(c("LeakyRelu", 13, b, away(b, 0), (g, x) -> g.node("LeakyRelu", List.of(x), ofFloat("alpha", 0.1f))));
