@@ -130,6 +130,37 @@ class TargetsTest {
         }
     }
 
+    /** As torchvision's FCN and DeepLab heads: class scores at 1/2 resolution, bilinear upsampling to the input. */
+    @Test
+    void segmentationThroughABilinearUpsampling() {
+        TestGraph g = new TestGraph(13);
+        Random w = new Random(11);
+        String x = g.input("x", 1, 3, 12, 12);
+        String f = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.4f, 8, 3, 3, 3), g.random(w, 0.1f, 8)),
+                org.xgradcam.onnx.Attributes.ofInts("pads", 1, 1, 1, 1), org.xgradcam.onnx.Attributes.ofInts("strides", 2, 2))));
+        String scores = g.node("Conv", List.of(f, g.random(w, 0.4f, 4, 8, 1, 1), g.random(w, 0.1f, 4)));
+        String up = g.node("Resize", List.of(scores, "", "", g.ints(1, 4, 12, 12)),
+                org.xgradcam.onnx.Attributes.ofString("mode", "linear"),
+                org.xgradcam.onnx.Attributes.ofString("coordinate_transformation_mode", "pytorch_half_pixel"));
+        float[] mask = new float[144];
+        for (int i = 0; i < 144; i++) {
+            mask[i] = (i % 12) > 4 && (i / 12) < 7 ? 1f : 0f;
+        }
+        FloatTensor in = new FloatTensor(new long[] {1, 3, 12, 12}, new float[432]);
+        for (int i = 0; i < 432; i++) {
+            in.data()[i] = (float) w.nextGaussian();
+        }
+        try (Explainer e = Explainer.open(g.build(up), Explainer.Options.defaults())) {
+            check(e, in, Target.segmentation(1, mask, 12, 12), y -> {
+                double s = 0;
+                for (int i = 0; i < 144; i++) {
+                    s += mask[i] * y[144 + i];
+                }
+                return s;
+            });
+        }
+    }
+
     private static double[] softmax(float[] y) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : y) {
