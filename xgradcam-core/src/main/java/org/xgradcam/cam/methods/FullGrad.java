@@ -72,18 +72,19 @@ public final class FullGrad implements CamMethod {
             int h = g.dim(2);
             int w = g.dim(3);
             for (int r = 0; r < n; r++) {
-                int row = r;
-                // channels are scaled and resized independently: in parallel, summed per worker
-                float[] sum = java.util.stream.IntStream.range(0, c).parallel().mapToObj(k -> {
+                // Resizing is linear, so the min-max scaled channels are summed at the layer's own
+                // resolution and resized once: one resize per layer instead of one per channel.
+                float[] sum = new float[h * w];
+                float[] m = new float[h * w];
+                for (int k = 0; k < c; k++) {
                     float bias = b.bias()[k];
-                    float[] m = new float[h * w];
-                    int off = (row * c + k) * h * w;
+                    int off = (r * c + k) * h * w;
                     for (int i = 0; i < h * w; i++) {
                         m[i] = Math.abs(bias * g.data()[off + i]);
                     }
-                    return Resize.bilinear(Maps.minMax(m, 1e-7f), h, w, size[0], size[1]);
-                }).collect(() -> new float[plane], (acc, m) -> add(acc, 0, m), (x1, x2) -> add(x1, 0, x2));
-                add(total, r * plane, sum);
+                    add(sum, 0, Maps.minMax(m, 1e-7f));
+                }
+                add(total, r * plane, Resize.bilinear(sum, h, w, size[0], size[1]));
             }
         }
         return new LayerMap(new FloatTensor(new long[] {n, size[0], size[1]}, total), null, true);
