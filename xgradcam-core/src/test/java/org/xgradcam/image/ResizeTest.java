@@ -9,24 +9,42 @@ import org.xgradcam.io.Npy;
 import org.xgradcam.tensor.FloatTensor;
 import org.xgradcam.testing.Fixtures;
 
-/** Against cv2.resize(INTER_LINEAR) outputs recorded by tools/fixtures/opencv_resize.py. */
+/** Against cv2.resize(INTER_LINEAR) outputs recorded by tools/fixtures/opencv_resize.py, and Pillow's. */
 class ResizeTest {
 
     @ParameterizedTest(name = "8-bit to {0}x{1}")
     @CsvSource({"224, 224", "15, 20", "100, 53"})
     void eightBitMatchesOpenCvExactly(int h, int w) {
         FloatTensor src = Npy.read(Fixtures.resource("opencv/u8_src.npy"));
-        byte[] in = new byte[src.size()];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = (byte) (int) src.data()[i];
+        byte[] out = Resize.bilinear8(bytes(src), src.dim(0), src.dim(1), 3, h, w);
+        assertThat(mismatches(out, "opencv/u8_" + h + "x" + w + ".npy")).as("pixels that differ from OpenCV").isZero();
+    }
+
+    /** Against Pillow's Image.resize(BILINEAR), recorded by tools/fixtures/pil_resize.py. */
+    @ParameterizedTest(name = "Pillow 8-bit 37x53 to {0}x{1}")
+    @CsvSource({"15, 20", "96, 96", "100, 53", "37, 17", "12, 80"})
+    void eightBitMatchesPillowExactly(int h, int w) {
+        FloatTensor src = Npy.read(Fixtures.resource("opencv/u8_src.npy"));
+        byte[] out = PilResize.bilinear8(bytes(src), src.dim(0), src.dim(1), 3, h, w);
+        assertThat(mismatches(out, "pil/u8_" + h + "x" + w + ".npy")).as("pixels that differ from Pillow").isZero();
+    }
+
+    private static byte[] bytes(FloatTensor t) {
+        byte[] b = new byte[t.size()];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (int) t.data()[i];
         }
-        byte[] out = Resize.bilinear8(in, src.dim(0), src.dim(1), 3, h, w);
-        float[] expected = Npy.read(Fixtures.resource("opencv/u8_" + h + "x" + w + ".npy")).data();
-        int mismatches = 0;
+        return b;
+    }
+
+    private static int mismatches(byte[] out, String expectedResource) {
+        float[] expected = Npy.read(Fixtures.resource(expectedResource)).data();
+        assertThat(out).hasSize(expected.length);
+        int n = 0;
         for (int i = 0; i < out.length; i++) {
-            mismatches += (out[i] & 0xff) == (int) expected[i] ? 0 : 1;
+            n += (out[i] & 0xff) == (int) expected[i] ? 0 : 1;
         }
-        assertThat(mismatches).as("pixels that differ from OpenCV").isZero();
+        return n;
     }
 
     @ParameterizedTest(name = "float {0}x{0} to 224x224")
