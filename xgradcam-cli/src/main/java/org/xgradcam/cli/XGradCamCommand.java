@@ -187,6 +187,13 @@ public class XGradCamCommand implements Callable<Integer> {
                 System.err.println("xgradcam: note: " + explainer.layers().scoreNote());
             }
             double loadMs = (System.nanoTime() - t0) / 1e6;
+            // a segmentation model scores every pixel [N, K, H, W]: its target is a class's pixels
+            long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
+            PixelClasses perPixel = scoreShape.length == 4 ? new PixelClasses(scoreShape) : null;
+            if (perPixel != null && targetIndex != null && (targetIndex < 0 || targetIndex >= perPixel.classes())) {
+                throw new XGradCamException("class index " + targetIndex + " is out of range: the model scores "
+                        + perPixel.classes() + " classes per pixel (0.." + (perPixel.classes() - 1) + ")");
+            }
             Explainer.Request request = new Explainer.Request(camMethods,
                     targetIndex == null ? Target.topClass() : Target.classes(targetIndex), layers, convention, 0,
                     eigenSmooth, augSmooth);
@@ -203,15 +210,24 @@ public class XGradCamCommand implements Callable<Integer> {
                     backdrop = pre.fit(ImageLoader.load(images.get(i)));
                     x = pre.toTensor(backdrop);
                 }
-                Explanation e = explainer.explain(x, request).get(0);
+                Explainer.Request req = request;
+                if (perPixel != null) {
+                    float[] scores = explainer.logits(x).data();
+                    if (targetIndex != null && perPixel.shares(scores)[targetIndex] == 0) {
+                        System.err.println("xgradcam: note: class " + targetIndex + " wins no pixel of " + label
+                                + "; its scores are explained over the whole image");
+                    }
+                    req = request.withTarget(perPixel.target(scores, targetIndex));
+                }
+                Explanation e = explainer.explain(x, req).get(0);
                 double ms = (System.nanoTime() - start) / 1e6;
                 Path dir = total > 1 ? outputDir.resolve(stem(images.get(i))) : outputDir;
-                writeOutputs(dir, e, backdrop, spec, cmap, camMethods);
+                writeOutputs(dir, e, backdrop, spec, cmap, scoreShape, camMethods);
                 if (!json) {
                     progress.done();
                     System.out.println((total > 1 ? label + ": " : "") + "class of interest: " + spec.labels().line(e.classIndex()));
                 }
-                summaries.add(summary(label, e, spec, ms, dir));
+                summaries.add(summary(label, e, spec, ms, dir, perPixel));
                 progress.update("explaining", i + 1, total);
             }
             progress.done();
@@ -315,7 +331,7 @@ public class XGradCamCommand implements Callable<Integer> {
     }
 
     private void writeOutputs(Path dir, Explanation e, RgbImage backdrop, ModelSpec spec, Colormap cmap,
-                              List<CamMethod> camMethods) {
+                              long[] scoreShape, List<CamMethod> camMethods) {
         // Everything is rendered first, then written file by file, each atomically.
         Map<Path, RgbImage> pictures = new LinkedHashMap<>();
         Map<Path, FloatTensor> arrays = new LinkedHashMap<>();
@@ -350,7 +366,10 @@ public class XGradCamCommand implements Callable<Integer> {
             }
         }
         if (saveRaw) {
-            arrays.put(dir.resolve("logits.npy"), new FloatTensor(new long[] {1, e.logits().length}, e.logits()));
+            // the score of one image: [1, classes], or [1, K, H, W] for a segmentation model
+            long[] shape = scoreShape.clone();
+            shape[0] = 1;
+            arrays.put(dir.resolve("logits.npy"), new FloatTensor(shape, e.logits()));
             arrays.put(dir.resolve("activations.npy"), e.activations());
             arrays.put(dir.resolve("gradients.npy"), e.gradients());
         }
@@ -361,7 +380,8 @@ public class XGradCamCommand implements Callable<Integer> {
         arrays.forEach((p, t) -> Npy.write(p, t));
     }
 
-    private Map<String, Object> summary(String image, Explanation e, ModelSpec spec, double ms, Path dir) {
+    private Map<String, Object> summary(String image, Explanation e, ModelSpec spec, double ms, Path dir,
+                                        PixelClasses perPixel) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("image", image);
         m.put("layer", e.layer());
@@ -369,6 +389,21 @@ public class XGradCamCommand implements Callable<Integer> {
         m.put("class", spec.labels().line(e.classIndex()));
         m.put("score", e.score());
         List<Object> top = new ArrayList<>();
+        if (perPixel != null) {
+            // per-pixel scores: the classes that win the most pixels, with their share
+            double[] share = perPixel.shares(e.logits());
+            for (int c : perPixel.ranked(share, 5)) {
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("index", c);
+                t.put("class", spec.labels().line(c));
+                t.put("pixel_share", share[c]);
+                top.add(t);
+            }
+            m.put("top5", top);
+            m.put("outputs", dir.toString());
+            m.put("explain_ms", ms);
+            return m;
+        }
         double[] probabilities = Vectors.softmax(e.logits());
         for (int c : e.topK(5)) {
             Map<String, Object> t = new LinkedHashMap<>();

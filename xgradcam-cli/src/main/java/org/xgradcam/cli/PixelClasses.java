@@ -1,0 +1,77 @@
+package org.xgradcam.cli;
+
+import java.util.stream.IntStream;
+import org.xgradcam.cam.Target;
+
+/**
+ * Targets for segmentation models, whose score is [1, K, H, W]: as in pytorch-grad-cam's semantic
+ * segmentation example, a class is explained over the pixels it wins (its argmax mask), and with
+ * no class given, the class that wins the most pixels is explained.
+ */
+final class PixelClasses {
+    private final int classes;
+    private final int h;
+    private final int w;
+
+    PixelClasses(long[] scoreShape) {
+        this.classes = (int) scoreShape[1];
+        this.h = (int) scoreShape[2];
+        this.w = (int) scoreShape[3];
+    }
+
+    int classes() {
+        return classes;
+    }
+
+    /** The winning class of every pixel of one image's scores [K * H * W]. */
+    int[] winners(float[] scores) {
+        int plane = h * w;
+        int[] win = new int[plane];
+        for (int p = 0; p < plane; p++) {
+            int best = 0;
+            for (int k = 1; k < classes; k++) {
+                if (scores[k * plane + p] > scores[best * plane + p]) {
+                    best = k;
+                }
+            }
+            win[p] = best;
+        }
+        return win;
+    }
+
+    /** Each class's share of the pixels. */
+    double[] shares(float[] scores) {
+        double[] share = new double[classes];
+        int[] win = winners(scores);
+        for (int c : win) {
+            share[c] += 1.0 / win.length;
+        }
+        return share;
+    }
+
+    int[] ranked(double[] share, int k) {
+        return IntStream.range(0, classes).boxed().sorted((a, b) -> Double.compare(share[b], share[a]))
+                .limit(k).mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * The class's pixels as the mask (the given class, or the one winning the most pixels). A class
+     * that wins no pixel is explained over the whole image rather than over an empty mask.
+     */
+    Target target(float[] scores, Integer classIndex) {
+        int[] win = winners(scores);
+        int cls = classIndex != null ? classIndex : ranked(shares(scores), 1)[0];
+        float[] mask = new float[win.length];
+        boolean any = false;
+        for (int p = 0; p < win.length; p++) {
+            if (win[p] == cls) {
+                mask[p] = 1f;
+                any = true;
+            }
+        }
+        if (!any) {
+            java.util.Arrays.fill(mask, 1f);
+        }
+        return Target.segmentation(cls, mask, h, w);
+    }
+}
