@@ -138,6 +138,12 @@ class GradientRulesTest {
                 g.node("Gather", List.of(x, g.intsShaped(new long[] {3, 0, -2, 1}, 2, 2)), ofInt("axis", 1))));
         a.add(c("Gather a scalar index on the last axis (class token style)", 13, seq, gauss(seq), (g, x) ->
                 g.node("Gather", List.of(x, g.intsShaped(new long[] {-1})), ofInt("axis", -1))));
+        a.add(c("Gather with indices computed at run time (argmax, then a repeat)", 13, seq, distinct(seq), (g, x) -> {
+            String top = g.node("ArgMax", List.of(g.node("ReduceSum", List.of(x, g.ints(2)), ofInt("keepdims", 0))),
+                    ofInt("axis", 1));  // [1, 1]: the row with the largest sum
+            String idx = g.node("Concat", List.of(top, top, g.intsShaped(new long[] {-1}, 1, 1)), ofInt("axis", 1));
+            return g.node("Gather", List.of(x, idx), ofInt("axis", 1));
+        }));
         // ---- Resize / Upsample: a random weighting afterwards makes every output count differently
         long[] r4 = s(1, 2, 3, 4);
         record Rz(String name, long opset, long[] out, java.util.function.BiFunction<TestGraph, String, String> op) {}

@@ -25,9 +25,10 @@ public final class ShapeRules {
     }
 
     /**
-     * Gather with constant indices (a class token, a fixed selection): the gradient is a
-     * scatter-add, written as a product with the one-hot matrix O[j, index_j] along the axis, so
-     * repeated indices add up and no opset-16 ScatterND is needed.
+     * Gather: the gradient is a scatter-add, written as a product with the one-hot matrix
+     * O[j, index_j] along the axis, so repeated indices add up and no opset-16 ScatterND is
+     * needed. O is a constant for constant indices (a class token, a fixed selection), and a
+     * OneHot node (opset 11, negative indices counted from the end) for indices computed at run time.
      */
     private static void gather(NodeProto n, BackwardContext c) {
         Emitter e = c.emit();
@@ -35,20 +36,35 @@ public final class ShapeRules {
         int rank = in.length;
         int axis = (int) Attributes.getInt(n, "axis", 0);
         axis = axis < 0 ? axis + rank : axis;
-        long[] indices = c.constantLongs(n.getInput(1)).orElseThrow(() -> c.unsupported(n,
-                "its indices are computed at run time; only constant indices are supported"));
         if (axis == 0) {
             throw c.unsupported(n, "it gathers along the batch axis");
         }
         int size = (int) in[axis];
-        int k = indices.length;
-        float[] oneHot = new float[k * size];
-        for (int j = 0; j < k; j++) {
-            long i = indices[j] < 0 ? indices[j] + size : indices[j];
-            if (i < 0 || i >= size) {
-                throw c.unsupported(n, "index " + indices[j] + " is out of range for an axis of " + size);
+        java.util.Optional<long[]> constant = c.constantLongs(n.getInput(1));
+        String oneHot;
+        int k;
+        if (constant.isPresent()) {
+            long[] indices = constant.get();
+            k = indices.length;
+            float[] o = new float[k * size];
+            for (int j = 0; j < k; j++) {
+                long i = indices[j] < 0 ? indices[j] + size : indices[j];
+                if (i < 0 || i >= size) {
+                    throw c.unsupported(n, "index " + indices[j] + " is out of range for an axis of " + size);
+                }
+                o[j * size + (int) i] = 1f;
             }
-            oneHot[j * size + (int) i] += 1f;
+            oneHot = e.constant(o, k, size);
+        } else {
+            if (e.opset() < 11) {
+                throw c.unsupported(n, "its indices are computed at run time, which needs opset 11 (OneHot with "
+                        + "negative indices); re-export with opset >= 11");
+            }
+            k = 1;
+            for (long d : c.shape(n.getInput(1))) {
+                k *= (int) d;
+            }
+            oneHot = e.op("OneHot", List.of(e.reshape(n.getInput(1), e.longs(k)), e.longs(size), e.constant(new float[] {0f, 1f}, 2)));
         }
         // the index dimensions of the output as one axis of k: [batch, .., k, ..]
         long[] grouped = in.clone();
@@ -68,7 +84,7 @@ public final class ShapeRules {
         for (int d = 0; d < rank; d++) {
             back[(int) toLast[d]] = d;
         }
-        String scattered = e.op("MatMul", List.of(e.transpose(g, toLast), e.constant(oneHot, k, size)));
+        String scattered = e.op("MatMul", List.of(e.transpose(g, toLast), oneHot));
         c.setInputGradient(0, e.transpose(scattered, back));
     }
 
