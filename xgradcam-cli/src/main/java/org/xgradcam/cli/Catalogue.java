@@ -35,12 +35,14 @@ public final class Catalogue {
                 }
                 String[] f = line.split("\t");
                 int size = Integer.parseInt(f[5]);
+                // interpolation: pil (torchvision's transform) unless the zoo's own sample code uses cv2
                 Preprocessing p = Preprocessing.imagenet(size)
                         .withResize(f[6].equals("crop") ? Preprocessing.ResizeMode.CENTER_CROP : Preprocessing.ResizeMode.DIRECT)
-                        .withScale(Preprocessing.Scale.parse(f[7]))
-                        .withMeanStd(floats(f[8]), floats(f[9]))
-                        .withNhwc(f[10].equals("nhwc"));
-                out.add(new Entry(f[0], f[1], f[2], Long.parseLong(f[3]), f[4], p, f[11], f[12]));
+                        .withInterpolation(Preprocessing.Interpolation.parse(f[7]))
+                        .withScale(Preprocessing.Scale.parse(f[8]))
+                        .withMeanStd(floats(f[9]), floats(f[10]))
+                        .withNhwc(f[11].equals("nhwc"));
+                out.add(new Entry(f[0], f[1], f[2], Long.parseLong(f[3]), f[4], p, f[12], f[13]));
             }
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("model catalogue missing or malformed in the jar", e);

@@ -121,6 +121,16 @@ class ModelCacheTest {
     void catalogueHasTheZooModels() {
         assertThat(Catalogue.entries()).extracting(Catalogue.Entry::name)
                 .contains("vgg16", "resnet50", "mobilenetv2", "squeezenet", "efficientnet-lite4");
-        assertThat(Catalogue.find("efficientnet-lite4").orElseThrow().preprocessing().nhwc()).isTrue();
+        var lite4 = Catalogue.find("efficientnet-lite4").orElseThrow().preprocessing();
+        assertThat(lite4.nhwc()).isTrue();
+        // the zoo's sample code: cv2 INTER_LINEAR, (x - 127) / 128
+        assertThat(lite4.interpolation()).isEqualTo(org.xgradcam.image.Preprocessing.Interpolation.OPENCV);
+        assertThat(lite4.scale()).isEqualTo(org.xgradcam.image.Preprocessing.Scale.BYTE);
+        assertThat(lite4.mean()).containsExactly(127f, 127f, 127f);
+        assertThat(lite4.std()).containsExactly(128f, 128f, 128f);
+        var vgg = Catalogue.find("vgg16").orElseThrow().preprocessing();
+        assertThat(vgg.interpolation()).isEqualTo(org.xgradcam.image.Preprocessing.Interpolation.PIL);
+        assertThat(vgg.resize()).isEqualTo(org.xgradcam.image.Preprocessing.ResizeMode.CENTER_CROP);
+        assertThat(vgg.shorterSide()).isEqualTo(256);
     }
 }
