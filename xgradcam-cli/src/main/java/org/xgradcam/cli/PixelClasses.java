@@ -39,12 +39,11 @@ final class PixelClasses {
         return win;
     }
 
-    /** Each class's share of the pixels. */
-    double[] shares(float[] scores) {
+    /** Each class's share of the pixels, from their winners. */
+    double[] shares(int[] winners) {
         double[] share = new double[classes];
-        int[] win = winners(scores);
-        for (int c : win) {
-            share[c] += 1.0 / win.length;
+        for (int c : winners) {
+            share[c] += 1.0 / winners.length;
         }
         return share;
     }
@@ -55,16 +54,14 @@ final class PixelClasses {
     }
 
     /**
-     * The class's pixels as the mask (the given class, or the one winning the most pixels). A class
-     * that wins no pixel is explained over the whole image rather than over an empty mask.
+     * The pixels that class cls wins as the mask. A class that wins no pixel is explained over the
+     * whole image rather than over an empty mask.
      */
-    Target target(float[] scores, Integer classIndex) {
-        int[] win = winners(scores);
-        int cls = classIndex != null ? classIndex : ranked(shares(scores), 1)[0];
-        float[] mask = new float[win.length];
+    Target target(int[] winners, int cls) {
+        float[] mask = new float[winners.length];
         boolean any = false;
-        for (int p = 0; p < win.length; p++) {
-            if (win[p] == cls) {
+        for (int p = 0; p < winners.length; p++) {
+            if (winners[p] == cls) {
                 mask[p] = 1f;
                 any = true;
             }

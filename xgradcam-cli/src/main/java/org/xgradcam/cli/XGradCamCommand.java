@@ -211,13 +211,17 @@ public class XGradCamCommand implements Callable<Integer> {
                     x = pre.toTensor(backdrop);
                 }
                 Explainer.Request req = request;
+                double[] pixelShares = null;
                 if (perPixel != null) {
-                    float[] scores = explainer.logits(x).data();
-                    if (targetIndex != null && perPixel.shares(scores)[targetIndex] == 0) {
-                        System.err.println("xgradcam: note: class " + targetIndex + " wins no pixel of " + label
+                    // the mask needs the scores first: one forward before the explaining run
+                    int[] winners = perPixel.winners(explainer.logits(x).data());
+                    pixelShares = perPixel.shares(winners);
+                    int cls = targetIndex != null ? targetIndex : perPixel.ranked(pixelShares, 1)[0];
+                    if (pixelShares[cls] == 0) {
+                        System.err.println("xgradcam: note: class " + cls + " wins no pixel of " + label
                                 + "; its scores are explained over the whole image");
                     }
-                    req = request.withTarget(perPixel.target(scores, targetIndex));
+                    req = request.withTarget(perPixel.target(winners, cls));
                 }
                 Explanation e = explainer.explain(x, req).get(0);
                 double ms = (System.nanoTime() - start) / 1e6;
@@ -227,7 +231,7 @@ public class XGradCamCommand implements Callable<Integer> {
                     progress.done();
                     System.out.println((total > 1 ? label + ": " : "") + "class of interest: " + spec.labels().line(e.classIndex()));
                 }
-                summaries.add(summary(label, e, spec, ms, dir, perPixel));
+                summaries.add(summary(label, e, spec, ms, dir, perPixel, pixelShares));
                 progress.update("explaining", i + 1, total);
             }
             progress.done();
@@ -260,7 +264,6 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         return out;
     }
-
 
     private Preprocessing preprocessing(ModelSpec spec) {
         Preprocessing p = spec.preprocessing();
@@ -381,7 +384,7 @@ public class XGradCamCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> summary(String image, Explanation e, ModelSpec spec, double ms, Path dir,
-                                        PixelClasses perPixel) {
+                                        PixelClasses perPixel, double[] pixelShares) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("image", image);
         m.put("layer", e.layer());
@@ -391,27 +394,23 @@ public class XGradCamCommand implements Callable<Integer> {
         List<Object> top = new ArrayList<>();
         if (perPixel != null) {
             // per-pixel scores: the classes that win the most pixels, with their share
-            double[] share = perPixel.shares(e.logits());
-            for (int c : perPixel.ranked(share, 5)) {
+            for (int c : perPixel.ranked(pixelShares, 5)) {
                 Map<String, Object> t = new LinkedHashMap<>();
                 t.put("index", c);
                 t.put("class", spec.labels().line(c));
-                t.put("pixel_share", share[c]);
+                t.put("pixel_share", pixelShares[c]);
                 top.add(t);
             }
-            m.put("top5", top);
-            m.put("outputs", dir.toString());
-            m.put("explain_ms", ms);
-            return m;
-        }
-        double[] probabilities = Vectors.softmax(e.logits());
-        for (int c : e.topK(5)) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("index", c);
-            t.put("class", spec.labels().line(c));
-            t.put("logit", e.logits()[c]);
-            t.put("probability", probabilities[c]);
-            top.add(t);
+        } else {
+            double[] probabilities = Vectors.softmax(e.logits());
+            for (int c : e.topK(5)) {
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("index", c);
+                t.put("class", spec.labels().line(c));
+                t.put("logit", e.logits()[c]);
+                t.put("probability", probabilities[c]);
+                top.add(t);
+            }
         }
         m.put("top5", top);
         m.put("outputs", dir.toString());

@@ -111,19 +111,25 @@ class TargetsTest {
                 org.xgradcam.onnx.Attributes.ofInts("strides", 2, 2));
         String up = g.node("ConvTranspose", List.of(pooled, g.random(w, 0.4f, 8, 4, 2, 2)),
                 org.xgradcam.onnx.Attributes.ofInts("strides", 2, 2));
+        checkSegmentation(g.build(up), w, 2, i -> (i % 12) < 6 && (i / 12) > 3);
+    }
+
+    /** Class cls's 12x12 scores summed inside the mask, against finite differences. */
+    private static void checkSegmentation(org.xgradcam.onnx.OnnxModel model, Random w, int cls,
+                                          java.util.function.IntPredicate inside) {
         float[] mask = new float[144];
         for (int i = 0; i < 144; i++) {
-            mask[i] = (i % 12) < 6 && (i / 12) > 3 ? 1f : 0f;
+            mask[i] = inside.test(i) ? 1f : 0f;
         }
         FloatTensor in = new FloatTensor(new long[] {1, 3, 12, 12}, new float[432]);
         for (int i = 0; i < 432; i++) {
             in.data()[i] = (float) w.nextGaussian();
         }
-        try (Explainer e = Explainer.open(g.build(up), Explainer.Options.defaults())) {
-            check(e, in, Target.segmentation(2, mask, 12, 12), y -> {
+        try (Explainer e = Explainer.open(model, Explainer.Options.defaults())) {
+            check(e, in, Target.segmentation(cls, mask, 12, 12), y -> {
                 double s = 0;
                 for (int i = 0; i < 144; i++) {
-                    s += mask[i] * y[2 * 144 + i];
+                    s += mask[i] * y[cls * 144 + i];
                 }
                 return s;
             });
@@ -142,23 +148,7 @@ class TargetsTest {
         String up = g.node("Resize", List.of(scores, "", "", g.ints(1, 4, 12, 12)),
                 org.xgradcam.onnx.Attributes.ofString("mode", "linear"),
                 org.xgradcam.onnx.Attributes.ofString("coordinate_transformation_mode", "pytorch_half_pixel"));
-        float[] mask = new float[144];
-        for (int i = 0; i < 144; i++) {
-            mask[i] = (i % 12) > 4 && (i / 12) < 7 ? 1f : 0f;
-        }
-        FloatTensor in = new FloatTensor(new long[] {1, 3, 12, 12}, new float[432]);
-        for (int i = 0; i < 432; i++) {
-            in.data()[i] = (float) w.nextGaussian();
-        }
-        try (Explainer e = Explainer.open(g.build(up), Explainer.Options.defaults())) {
-            check(e, in, Target.segmentation(1, mask, 12, 12), y -> {
-                double s = 0;
-                for (int i = 0; i < 144; i++) {
-                    s += mask[i] * y[144 + i];
-                }
-                return s;
-            });
-        }
+        checkSegmentation(g.build(up), w, 1, i -> (i % 12) > 4 && (i / 12) < 7);
     }
 
     private static double[] softmax(float[] y) {

@@ -70,10 +70,9 @@ public final class ResizeRules {
         } else {
             String name = legacy ? n.getInput(1) : n.getInputCount() > 2 ? n.getInput(2) : "";
             if (!name.isEmpty()) {
-                s = c.graph().constantFloats(name).filter(f -> f.length > 0).orElse(null);
-                if (s == null && c.graph().constantFloats(name).isEmpty()) {
-                    throw c.unsupported(n, "its scales are computed at run time; only constant scales or sizes are supported");
-                }
+                float[] given = c.graph().constantFloats(name).orElseThrow(() -> c.unsupported(n,
+                        "its scales are computed at run time; only constant scales or sizes are supported"));
+                s = given.length > 0 ? given : null; // empty: the sizes input decides
             }
         }
         if (s == null) {

@@ -2,6 +2,7 @@ package org.xgradcam.autodiff.rules;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.xgradcam.autodiff.BackwardContext;
 import org.xgradcam.autodiff.Emitter;
 import org.xgradcam.autodiff.GradientRegistry;
@@ -40,7 +41,7 @@ public final class ShapeRules {
             throw c.unsupported(n, "it gathers along the batch axis");
         }
         int size = (int) in[axis];
-        java.util.Optional<long[]> constant = c.constantLongs(n.getInput(1));
+        Optional<long[]> constant = c.constantLongs(n.getInput(1));
         String oneHot;
         int k;
         if (constant.isPresent()) {
