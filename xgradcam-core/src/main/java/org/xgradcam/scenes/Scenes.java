@@ -155,29 +155,31 @@ public final class Scenes {
     }
 
     private static Shape polygon(double cx, double cy, double r, int n, double angle) {
-        Path2D.Double p = new Path2D.Double();
+        double[] radii = new double[n];
+        double[] angles = new double[n];
         for (int i = 0; i < n; i++) {
-            double a = angle + 2 * Math.PI * i / n;
-            if (i == 0) {
-                p.moveTo(cx + r * Math.cos(a), cy + r * Math.sin(a));
-            } else {
-                p.lineTo(cx + r * Math.cos(a), cy + r * Math.sin(a));
-            }
+            radii[i] = r;
+            angles[i] = angle + 2 * Math.PI * i / n;
         }
-        p.closePath();
-        return p;
+        return closedPath(cx, cy, radii, angles);
     }
 
     private static Shape star(double cx, double cy, double r, double angle) {
-        Path2D.Double p = new Path2D.Double();
+        double[] radii = new double[10];
+        double[] angles = new double[10];
         for (int i = 0; i < 10; i++) {
-            double a = angle + Math.PI * i / 5;
-            double rr = (i & 1) == 0 ? r : r * 0.42;
-            if (i == 0) {
-                p.moveTo(cx + rr * Math.cos(a), cy + rr * Math.sin(a));
-            } else {
-                p.lineTo(cx + rr * Math.cos(a), cy + rr * Math.sin(a));
-            }
+            radii[i] = (i & 1) == 0 ? r : r * 0.42;
+            angles[i] = angle + Math.PI * i / 5;
+        }
+        return closedPath(cx, cy, radii, angles);
+    }
+
+    /** The closed outline through the points at the given radii and angles around (cx, cy). */
+    private static Shape closedPath(double cx, double cy, double[] radii, double[] angles) {
+        Path2D.Double p = new Path2D.Double();
+        p.moveTo(cx + radii[0] * Math.cos(angles[0]), cy + radii[0] * Math.sin(angles[0]));
+        for (int i = 1; i < radii.length; i++) {
+            p.lineTo(cx + radii[i] * Math.cos(angles[i]), cy + radii[i] * Math.sin(angles[i]));
         }
         p.closePath();
         return p;
