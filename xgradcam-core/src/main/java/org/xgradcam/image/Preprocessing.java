@@ -67,13 +67,12 @@ public record Preprocessing(int width, int height, ResizeMode resize, int shorte
      * Pillow's bilinear filter, centre crop S.
      */
     public static Preprocessing imagenet(int size) {
-        return new Preprocessing(size, size, ResizeMode.CENTER_CROP, Math.round(256f * size / 224f), Interpolation.PIL, Scale.UNIT,
-                IMAGENET_MEAN, IMAGENET_STD, false, false);
+        return new Preprocessing(size, size, ResizeMode.CENTER_CROP, shorterSide(ResizeMode.CENTER_CROP, size, size),
+                Interpolation.PIL, Scale.UNIT, IMAGENET_MEAN, IMAGENET_STD, false, false);
     }
 
     public Preprocessing withSize(int w, int h) {
-        return new Preprocessing(w, h, resize, resize == ResizeMode.CENTER_CROP ? Math.round(256f * Math.min(w, h) / 224f) : 0,
-                interpolation, scale, mean, std, bgr, nhwc);
+        return new Preprocessing(w, h, resize, shorterSide(resize, w, h), interpolation, scale, mean, std, bgr, nhwc);
     }
 
     public Preprocessing withMeanStd(float[] m, float[] s) {
@@ -97,8 +96,13 @@ public record Preprocessing(int width, int height, ResizeMode resize, int shorte
     }
 
     public Preprocessing withResize(ResizeMode m) {
-        return new Preprocessing(width, height, m, m == ResizeMode.CENTER_CROP ? Math.round(256f * Math.min(width, height) / 224f) : 0,
+        return new Preprocessing(width, height, m, shorterSide(m, width, height),
                 interpolation, scale, mean, std, bgr, nhwc);
+    }
+
+    /** Before a centre crop of w x h, the shorter side goes to round(256 min(w, h) / 224), as 256 for 224. */
+    private static int shorterSide(ResizeMode mode, int w, int h) {
+        return mode == ResizeMode.CENTER_CROP ? Math.round(256f * Math.min(w, h) / 224f) : 0;
     }
 
     /** The image as the model sees it, 8-bit, at the input size (also the backdrop of overlays). */
