@@ -16,6 +16,7 @@ import org.xgradcam.autodiff.GradientRequest;
 import org.xgradcam.runtime.ForwardSession;
 import org.xgradcam.runtime.GradientSession;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.validation.Check;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,17 +34,21 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--layer", paramLabel = "NAME", description = "Target layer (default: the default layer).")
     String layer;
 
-    @Option(names = "--batch", defaultValue = "1", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--batch-size", "--batch"}, defaultValue = "1", paramLabel = "N",
+            description = "Images per run, 1 to " + MAX_BATCH + " (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--iterations", defaultValue = "20", description = "Timed runs per variant (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--iterations", defaultValue = "20", description = "Timed runs per variant, 1 to 100000 (default: ${DEFAULT-VALUE}).")
     int iterations;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first, 0 to 10000 (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--method", paramLabel = "NAME", description = "Methods to time (repeatable; default: none, just the run).")
+    @Option(names = {"--method", "--methods"}, paramLabel = "NAME", split = ",",
+            description = "Methods to time (repeatable or comma-separated; default: none, just the run).")
     List<String> methods = new ArrayList<>();
+
+    static final int MAX_BATCH = 256;
 
     private final List<AutoCloseable> closeLater = new ArrayList<>();
 
@@ -59,6 +64,11 @@ public class BenchCommand implements Callable<Integer> {
     }
 
     private Integer bench() {
+        common.validate();
+        Check.range("--batch-size", batch, 1, MAX_BATCH);
+        Check.range("--iterations", iterations, 1, 100_000);
+        Check.range("--warmup", warmup, 0, 10_000);
+        List<CamMethod> timed = methods.stream().map(m -> Methods.byName(m.strip())).toList();
         ModelSpec spec = common.resolveModel();
         long[] one = LayersCommand.shape(spec);
         long[] shape = one.clone();
@@ -85,8 +95,7 @@ public class BenchCommand implements Callable<Integer> {
             Explainer.Request base = new Explainer.Request(List.of(Methods.byName("gradcam")), Target.topClass(), layers,
                     PostProcess.SEED, 0);
             variants.add(() -> e.explain(x, base));
-            for (String m : methods) {
-                CamMethod cm = Methods.byName(m);
+            for (CamMethod cm : timed) {
                 names.add(cm.name());
                 variants.add(() -> e.explain(x, new Explainer.Request(List.of(cm), Target.topClass(), layers, PostProcess.SEED, 0)));
             }

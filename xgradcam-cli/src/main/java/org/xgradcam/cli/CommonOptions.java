@@ -1,7 +1,9 @@
 package org.xgradcam.cli;
 
 import java.nio.file.Path;
+import org.xgradcam.XGradCamException;
 import org.xgradcam.runtime.RuntimeOptions;
+import org.xgradcam.validation.Check;
 import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares. */
@@ -13,7 +15,7 @@ public class CommonOptions {
     @Option(names = "--use-cuda", description = "Run on the GPU (CUDA execution provider) when available; otherwise say so and use the CPU.")
     boolean useCuda;
 
-    @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads (default: one per core).")
+    @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads, 0 to 256 (default 0: one per core).")
     int threads;
 
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where downloaded models are kept (default: $XGRADCAM_CACHE or ~/.cache/xgradcam).")
@@ -21,6 +23,14 @@ public class CommonOptions {
 
     @Option(names = "--quiet", description = "No progress bars.")
     boolean quiet;
+
+    /** Checks the values before anything is loaded. */
+    void validate() {
+        Check.range("--threads", threads, 0, RuntimeOptions.MAX_THREADS);
+        if (model != null && model.isBlank()) {
+            throw new XGradCamException("--model is empty; give a catalogue name (see 'xgradcam models'), 'shapes' or an .onnx file");
+        }
+    }
 
     RuntimeOptions runtime() {
         return RuntimeOptions.cpu().withCuda(useCuda).withThreads(threads);
@@ -31,6 +41,7 @@ public class CommonOptions {
     }
 
     ModelSpec resolveModel() {
+        validate();
         return ModelSpec.resolve(model, cache());
     }
 }

@@ -36,6 +36,7 @@ import org.xgradcam.metrics.Faithfulness;
 import org.xgradcam.metrics.Localisation;
 import org.xgradcam.metrics.SanityCheck;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.validation.Check;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,13 +54,17 @@ public class EvaluateCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
 
-    @Option(names = "--images", required = true, paramLabel = "DIR", description = "Folder of images.")
+    @Mixin
+    PreprocessingOptions preprocessing = new PreprocessingOptions();
+
+    @Option(names = {"--images", "--image-path"}, required = true, paramLabel = "DIR", description = "Folder of images (or an image).")
     Path images;
 
     @Option(names = "--boxes", paramLabel = "FILE|DIR", description = "Ground truth: CSV file,class,x0,y0,x1,y1 or a folder of Pascal VOC XML.")
     Path boxes;
 
-    @Option(names = "--methods", split = ",", defaultValue = "gradcam,xgradcam", description = "Methods (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--methods", "--method"}, split = ",", defaultValue = "gradcam,xgradcam", paramLabel = "NAME",
+            description = "Methods, comma-separated or repeated (default: ${DEFAULT-VALUE}).")
     List<String> methods;
 
     @Option(names = "--metrics", split = ",", description = "Metrics (default: all that apply): ${COMPLETION-CANDIDATES}",
@@ -72,17 +77,20 @@ public class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--layer", description = "Target layer (default: the model's default).")
     String layer;
 
-    @Option(names = "--limit", defaultValue = "0", description = "At most this many images (0: all).")
+    @Option(names = "--limit", defaultValue = "0", description = "At most this many images (0: all, the default).")
     int limit;
 
-    @Option(names = "--steps", defaultValue = "25", description = "Steps of the deletion and insertion curves (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "25", description = "Steps of the deletion and insertion curves, 1 to " + MAX_STEPS + " (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--threshold", defaultValue = "0.15", description = "Localisation: fraction of the map's maximum (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threshold", defaultValue = "0.15", description = "Localisation: fraction of the map's maximum, 0 to 1 (default: ${DEFAULT-VALUE}).")
     double threshold;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of ROAD's imputation noise and the sanity check.")
     long seed;
+
+    /** Each step of a curve is one forward pass per image and method: beyond this, a run takes days. */
+    static final int MAX_STEPS = 1000;
 
     static class MetricNames extends ArrayList<String> {
         MetricNames() {
@@ -92,50 +100,41 @@ public class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<CamMethod> camMethods = methods.stream().map(Methods::byName).toList();
-        Set<String> chosen = new LinkedHashSet<>(metrics == null ? ALL_METRICS : metrics);
+        common.validate();
+        preprocessing.validate();
+        Check.range("--steps", steps, 1, MAX_STEPS);
+        Check.range("--threshold", threshold, 0, 1);
+        Check.range("--limit", limit, 0, Integer.MAX_VALUE);
+        List<CamMethod> camMethods = methods.stream().map(m -> Methods.byName(m.strip())).toList();
+        Set<String> chosen = new LinkedHashSet<>(metrics == null ? ALL_METRICS : metrics.stream().map(String::strip).toList());
         for (String m : chosen) {
             if (!ALL_METRICS.contains(m)) {
                 throw new XGradCamException("unknown metric '" + m + "'; choose from " + String.join(", ", ALL_METRICS));
             }
         }
-        List<Path> files;
-        if (!Files.isDirectory(images)) {
-            throw new XGradCamException("--images must be a folder of images: " + images);
-        }
-        try (Stream<Path> s = Files.list(images)) {
-            files = s.filter(p -> p.toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png|bmp|gif|webp|tiff?)$"))
-                    .sorted().toList();
-        }
+        List<InputImages.Item> files = InputImages.collect(List.of(images)).items();
         if (limit > 0 && files.size() > limit) {
             files = files.subList(0, limit);
         }
-        if (files.isEmpty()) {
-            throw new XGradCamException("no images in " + images);
-        }
-        Path created = OutputFolder.ensureWritable(outputDir);
-        try {
-            return evaluate(camMethods, chosen, files);
-        } catch (RuntimeException | IOException e) {
-            OutputFolder.removeEmptyFolders(outputDir, created);
-            throw e;
-        }
+        OutputFolder.check(outputDir);
+        return evaluate(camMethods, chosen, files);
     }
 
-    private int evaluate(List<CamMethod> camMethods, Set<String> chosen, List<Path> files) throws IOException {
+    private int evaluate(List<CamMethod> camMethods, Set<String> chosen, List<InputImages.Item> files) {
         ModelSpec spec = common.resolveModel();
         GroundTruth truth = boxes == null ? GroundTruth.none() : GroundTruth.load(boxes, spec.labels());
         if (truth.isEmpty()) {
             chosen.removeAll(List.of("pointing", "energy", "localisation"));
         }
-        Preprocessing pre = spec.preprocessing();
-        long[] shape = LayersCommand.shape(spec);
+        Preprocessing pre = preprocessing.apply(spec.preprocessing());
+        long[] shape = LayersCommand.shape(pre);
         List<String[]> rows = new ArrayList<>();
         Map<String, Map<String, List<Double>>> values = new LinkedHashMap<>();
         Map<String, List<double[]>> deletionCurves = new LinkedHashMap<>();
         Map<String, List<double[]>> insertionCurves = new LinkedHashMap<>();
         List<String> thumbnails = new ArrayList<>();
         Progress progress = new Progress(System.err, !common.quiet);
+        FolderRun run = new FolderRun(System.err);
         String usedLayer;
         try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(shape)
                 .withRuntime(common.runtime()))) {
@@ -145,7 +144,14 @@ public class EvaluateCommand implements Callable<Integer> {
                     usedLayer, seed), Explainer.Options.defaults().withInputShape(shape).withRuntime(common.runtime())) : null;
             try {
                 for (int i = 0; i < files.size(); i++) {
-                    Path file = files.get(i);
+                    final int index = i;
+                    run.attempt(files.get(i), item -> {
+                    Path file = item.path();
+                    // this image's rows, merged only once all of it is computed: a failure leaves no partial rows
+                    List<String[]> myRows = new ArrayList<>();
+                    Map<String, Map<String, List<Double>>> myValues = new LinkedHashMap<>();
+                    Map<String, List<double[]>> myDeletion = new LinkedHashMap<>();
+                    Map<String, List<double[]>> myInsertion = new LinkedHashMap<>();
                     RgbImage original = ImageLoader.load(file);
                     RgbImage fitted = pre.fit(original);
                     FloatTensor x = pre.toTensor(fitted);
@@ -176,15 +182,15 @@ public class EvaluateCommand implements Callable<Integer> {
                         if (chosen.contains("deletion")) {
                             Faithfulness.Curve c = f.deletion(x, map, cls, step);
                             v.put("deletion_auc", c.auc());
-                            deletionCurves.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(c.scores());
+                            myDeletion.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(c.scores());
                         }
                         if (chosen.contains("insertion")) {
                             Faithfulness.Curve c = f.insertion(x, map, cls, step);
                             v.put("insertion_auc", c.auc());
-                            insertionCurves.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(c.scores());
+                            myInsertion.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(c.scores());
                         }
                         if (chosen.contains("road")) {
-                            var road = f.road(x, map, cls, new double[] {10, 30, 50, 70, 90}, seed + i);
+                            var road = f.road(x, map, cls, new double[] {10, 30, 50, 70, 90}, seed + index);
                             v.put("road_morf_mean", road.stream().mapToDouble(Faithfulness.Road::mostRelevantFirst).average().orElse(0));
                             v.put("road_lerf_mean", road.stream().mapToDouble(Faithfulness.Road::leastRelevantFirst).average().orElse(0));
                             v.put("road_combined", Faithfulness.roadCombined(road));
@@ -220,9 +226,9 @@ public class EvaluateCommand implements Callable<Integer> {
                             v.put("sanity_spearman", Faithfulness.spearman(map, rx.result(m.id()).map().data()));
                         }
                         for (var kv : v.entrySet()) {
-                            rows.add(new String[] {file.getFileName().toString(), m.id(), spec.labels().name(cls), kv.getKey(),
+                            myRows.add(new String[] {file.getFileName().toString(), m.id(), spec.labels().name(cls), kv.getKey(),
                                     String.format(Locale.ROOT, "%.6g", kv.getValue())});
-                            values.computeIfAbsent(m.name(), k -> new LinkedHashMap<>())
+                            myValues.computeIfAbsent(m.name(), k -> new LinkedHashMap<>())
                                     .computeIfAbsent(kv.getKey(), k -> new ArrayList<>()).add(kv.getValue());
                         }
                         if (thumbnails.size() < 8) {
@@ -230,10 +236,16 @@ public class EvaluateCommand implements Callable<Integer> {
                                     .append(png(Overlay.additive(fitted, map, Colormap.JET))).append("\"></td>");
                         }
                     }
+                    rows.addAll(myRows);
+                    myValues.forEach((m, mv) -> mv.forEach((k, v) -> values.computeIfAbsent(m, k2 -> new LinkedHashMap<>())
+                            .computeIfAbsent(k, k2 -> new ArrayList<>()).addAll(v)));
+                    myDeletion.forEach((m, c) -> deletionCurves.computeIfAbsent(m, k2 -> new ArrayList<>()).addAll(c));
+                    myInsertion.forEach((m, c) -> insertionCurves.computeIfAbsent(m, k2 -> new ArrayList<>()).addAll(c));
                     if (thumbnails.size() < 8) {
                         thumbnails.add("<tr><td>" + html(file.getFileName().toString()) + "<br>" + html(spec.labels().name(cls))
                                 + "</td><td><img src=\"data:image/png;base64," + png(fitted) + "\"></td>" + thumbRow + "</tr>");
                     }
+                    }, progress);
                     progress.update("evaluating", i + 1, files.size());
                 }
             } finally {
@@ -243,14 +255,18 @@ public class EvaluateCommand implements Callable<Integer> {
             }
         }
         progress.done();
+        if (run.done() == 0) {
+            throw new XGradCamException("none of the " + files.size() + " images could be evaluated; nothing written");
+        }
         writeCsv(rows);
-        Map<String, Object> summary = summary(spec, usedLayer, files.size(), values);
+        Map<String, Object> summary = summary(spec, usedLayer, run.done(), values);
+        summary.put("failed", run.failed());
         AtomicFiles.write(outputDir.resolve("summary.json"), Json.write(summary).getBytes(StandardCharsets.UTF_8));
-        AtomicFiles.write(outputDir.resolve("report.html"), report(spec, usedLayer, files.size(), values, deletionCurves,
+        AtomicFiles.write(outputDir.resolve("report.html"), report(spec, usedLayer, run.done(), values, deletionCurves,
                 insertionCurves, thumbnails, camMethods).getBytes(StandardCharsets.UTF_8));
         System.out.println("wrote " + outputDir.resolve("results.csv") + ", " + outputDir.resolve("summary.json") + ", "
                 + outputDir.resolve("report.html"));
-        return 0;
+        return run.finish("evaluated");
     }
 
     /** Boxes from the image's pixels to the fitted input's. */

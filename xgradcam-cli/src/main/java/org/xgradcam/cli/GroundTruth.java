@@ -11,6 +11,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.metrics.Box;
+import org.xgradcam.validation.InputFiles;
+import org.xgradcam.validation.IoErrors;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Ground-truth boxes per image file name: a CSV "file,class,x0,y0,x1,y1" (class as index or
@@ -28,12 +31,46 @@ final class GroundTruth {
         return new GroundTruth(Map.of());
     }
 
+    /** The largest boxes file (or VOC XML file) read. */
+    static final long MAX_FILE_BYTES = 256L << 20;
+
+    /** Coordinates beyond this are not pixels of any image xgradcam decodes. */
+    static final double MAX_COORDINATE = 1_000_000;
+
     static GroundTruth load(Path path, Labels labels) {
         try {
             return Files.isDirectory(path) ? voc(path, labels) : csv(path, labels);
         } catch (IOException e) {
-            throw new XGradCamException("cannot read boxes from " + path + ": " + e.getMessage(), e);
+            throw new XGradCamException("cannot read boxes from " + path + ": " + IoErrors.describe(e), e);
         }
+    }
+
+    /** Text of a boxes file: UTF-8, a byte-order mark dropped. */
+    private static String text(Path file) {
+        String t = new String(InputFiles.read(file, "boxes file", MAX_FILE_BYTES), StandardCharsets.UTF_8);
+        return t.startsWith("\uFEFF") ? t.substring(1) : t;
+    }
+
+    /** A box from four coordinate strings: finite, in range, x0 < x1 and y0 < y1. */
+    private static Box box(int cls, String[] c, String where) {
+        double[] v = new double[4];
+        String[] names = {"x0", "y0", "x1", "y1"};
+        for (int i = 0; i < 4; i++) {
+            try {
+                v[i] = Double.parseDouble(c[i].strip());
+            } catch (NumberFormatException e) {
+                throw new XGradCamException(where + ": box coordinate " + names[i] + " '" + c[i].strip() + "' is not a number");
+            }
+            if (!Double.isFinite(v[i]) || Math.abs(v[i]) > MAX_COORDINATE) {
+                throw new XGradCamException(where + ": box coordinate " + names[i] + " is " + c[i].strip()
+                        + "; give pixel coordinates (0 to " + (long) MAX_COORDINATE + ")");
+            }
+        }
+        if (v[0] >= v[2] || v[1] >= v[3]) {
+            throw new XGradCamException(where + ": the box (" + c[0].strip() + ", " + c[1].strip() + ", " + c[2].strip() + ", "
+                    + c[3].strip() + ") is empty or reversed; give x0 < x1 and y0 < y1");
+        }
+        return new Box(cls, (int) Math.floor(v[0]), (int) Math.floor(v[1]), (int) Math.ceil(v[2]), (int) Math.ceil(v[3]));
     }
 
     List<Box> of(Path image) {
@@ -52,36 +89,38 @@ final class GroundTruth {
 
     private static int classOf(String s, Labels labels, Path source) {
         try {
-            return Integer.parseInt(s.trim());
+            int c = Integer.parseInt(s.trim());
+            if (c < 0 || (!labels.lines().isEmpty() && c >= labels.lines().size())) {
+                throw new XGradCamException("class " + c + " in " + source + " is out of range"
+                        + (labels.lines().isEmpty() ? "" : " (0.." + (labels.lines().size() - 1) + ")"));
+            }
+            return c;
         } catch (NumberFormatException e) {
             for (int i = 0; i < labels.lines().size(); i++) {
                 if (labels.name(i).equalsIgnoreCase(s.trim()) || labels.line(i).equalsIgnoreCase(s.trim())) {
                     return i;
                 }
             }
-            throw new XGradCamException("unknown class '" + s + "' in " + source + "; use a class index or a label of the model");
+            throw new XGradCamException("unknown class '" + s.strip() + "' in " + source + "; use a class index or a label of the model");
         }
     }
 
     private static GroundTruth csv(Path file, Labels labels) throws IOException {
         Map<String, List<Box>> out = new HashMap<>();
-        List<String> lines = Files.readAllLines(file);
+        List<String> lines = text(file).lines().toList();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).trim();
             if (line.isEmpty() || (i == 0 && line.startsWith("file"))) {
                 continue;
             }
-            String[] f = line.split(",");
+            String[] f = line.split(",", -1);
             if (f.length != 6) {
-                throw new XGradCamException(file + " line " + (i + 1) + ": expected file,class,x0,y0,x1,y1");
+                throw new XGradCamException(file + " line " + (i + 1) + ": expected file,class,x0,y0,x1,y1 (6 fields), got "
+                        + f.length);
             }
-            try {
-                out.computeIfAbsent(f[0].trim(), k -> new ArrayList<>()).add(new Box(classOf(f[1], labels, file),
-                        Integer.parseInt(f[2].trim()), Integer.parseInt(f[3].trim()), Integer.parseInt(f[4].trim()),
-                        Integer.parseInt(f[5].trim())));
-            } catch (NumberFormatException e) {
-                throw new XGradCamException(file + " line " + (i + 1) + ": box coordinates must be integers");
-            }
+            String where = file + " line " + (i + 1);
+            Box b = box(classOf(f[1], labels, file), java.util.Arrays.copyOfRange(f, 2, 6), where);
+            out.computeIfAbsent(f[0].trim(), k -> new ArrayList<>()).add(b);
         }
         return new GroundTruth(out);
     }
@@ -91,15 +130,15 @@ final class GroundTruth {
     private static GroundTruth voc(Path dir, Labels labels) throws IOException {
         Map<String, List<Box>> out = new HashMap<>();
         try (var files = Files.list(dir)) {
-            for (Path xml : files.filter(p -> p.toString().endsWith(".xml")).toList()) {
-                String text = Files.readString(xml);
+            for (Path xml : files.filter(p -> p.toString().endsWith(".xml")).sorted().toList()) {
+                String text = text(xml);
                 String stem = xml.getFileName().toString().replaceAll("\\.xml$", "");
                 Matcher m = OBJECT.matcher(text);
                 while (m.find()) {
                     String o = m.group(1);
-                    out.computeIfAbsent(stem, k -> new ArrayList<>()).add(new Box(classOf(tag(o, "name", xml), labels, xml),
-                            (int) Double.parseDouble(tag(o, "xmin", xml)), (int) Double.parseDouble(tag(o, "ymin", xml)),
-                            (int) Double.parseDouble(tag(o, "xmax", xml)), (int) Double.parseDouble(tag(o, "ymax", xml))));
+                    String[] c = {tag(o, "xmin", xml), tag(o, "ymin", xml), tag(o, "xmax", xml), tag(o, "ymax", xml)};
+                    out.computeIfAbsent(stem, k -> new ArrayList<>()).add(box(classOf(tag(o, "name", xml), labels, xml), c,
+                            xml.toString()));
                 }
             }
         }

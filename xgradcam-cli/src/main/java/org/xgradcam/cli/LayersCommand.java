@@ -31,7 +31,10 @@ public class LayersCommand implements Callable<Integer> {
     }
 
     static long[] shape(ModelSpec spec) {
-        var p = spec.preprocessing();
+        return shape(spec.preprocessing());
+    }
+
+    static long[] shape(org.xgradcam.image.Preprocessing p) {
         return p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
     }
 }

@@ -13,13 +13,7 @@ public class MethodsCommand implements Callable<Integer> {
         System.out.printf("%-20s %-26s %s%n", "id", "name", "needs");
         for (String id : Methods.ids()) {
             CamMethod m = Methods.byName(id);
-            String needs = switch (m.needs()) {
-                case ACTIVATIONS -> id.equals("scorecam") ? "a forward pass per channel"
-                        : id.equals("ablationcam") ? "a pass of the layers after the target per channel" : "activations only";
-                case GRADIENTS -> "activations and gradients";
-                case FULL_GRADIENTS -> "input and bias gradients of the whole network";
-                case GUIDED -> "guided-backprop input gradients";
-            };
+            String needs = m.cost();
             System.out.printf("%-20s %-26s %s%n", id, m.name(), needs);
         }
         return 0;

@@ -13,6 +13,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.io.AtomicFiles;
+import org.xgradcam.validation.InputFiles;
+import org.xgradcam.validation.IoErrors;
 
 /**
  * Where downloaded models live ($XGRADCAM_CACHE, else ~/.cache/xgradcam) and how they get
@@ -49,6 +52,41 @@ public final class ModelCache {
         return Files.isRegularFile(pathOf(e));
     }
 
+    /**
+     * A file in place was verified when it arrived; one placed by hand (as the offline message
+     * suggests) is checked against the catalogue's SHA-256 on first use. A stamp beside it
+     * (NAME.verified: size, modification time and digest) spares hashing it again on every run.
+     */
+    private void verifyInPlace(Catalogue.Entry e, Path target) {
+        Path stamp = dir.resolve(e.file() + ".verified");
+        String expected;
+        try {
+            expected = Files.size(target) + " " + Files.getLastModifiedTime(target).toMillis() + " " + e.sha256();
+            if (Files.isRegularFile(stamp) && Files.readString(stamp).strip().equals(expected)) {
+                return;
+            }
+        } catch (IOException ex) {
+            throw new XGradCamException("cannot read the cached model " + target + ": " + IoErrors.describe(ex), ex);
+        }
+        String sha = sha256(target);
+        if (!sha.equalsIgnoreCase(e.sha256())) {
+            throw new XGradCamException("the cached model " + target + " is not the catalogue's " + e.name() + ": sha256 "
+                    + sha + ", expected " + e.sha256() + " (" + e.bytes() + " bytes). Delete it and run again to download it,"
+                    + " or pass it as --model FILE to use it as it is");
+        }
+        stamp(e, target);
+    }
+
+    /** Records that the file in place has the catalogue's digest. */
+    private void stamp(Catalogue.Entry e, Path target) {
+        try {
+            String line = Files.size(target) + " " + Files.getLastModifiedTime(target).toMillis() + " " + e.sha256();
+            AtomicFiles.write(dir.resolve(e.file() + ".verified"), line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException | XGradCamException ignored) {
+            // a read-only cache: verified again next time
+        }
+    }
+
     /** The model's file, downloaded first if needed. */
     public Path fetch(Catalogue.Entry e) {
         return fetch(e, e.url());
@@ -58,7 +96,11 @@ public final class ModelCache {
     public Path fetch(Catalogue.Entry e, String url) {
         Path target = pathOf(e);
         if (Files.isRegularFile(target)) {
+            verifyInPlace(e, target);
             return target;
+        }
+        if (Files.exists(target) || Files.isSymbolicLink(target)) {
+            InputFiles.requireRegularFile(target, "cached model");
         }
         Path part = dir.resolve(e.file() + ".part");
         try {
@@ -86,6 +128,7 @@ public final class ModelCache {
         }
         try {
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            stamp(e, target);
         } catch (IOException ex) {
             throw new XGradCamException("cannot move the download into " + target + ": " + ex.getMessage(), ex);
         }

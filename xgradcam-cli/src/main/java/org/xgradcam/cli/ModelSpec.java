@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.image.ImageLoader;
 import org.xgradcam.image.Preprocessing;
 import org.xgradcam.onnx.OnnxModel;
 import org.xgradcam.onnx.proto.OnnxProto.TensorShapeProto;
@@ -26,8 +27,14 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
             return new ModelSpec(entry.get().name(), OnnxModel.load(file), entry.get().preprocessing(),
                     Labels.resource(entry.get().labels()));
         }
-        Path file = Path.of(nameOrFile);
-        if (!Files.exists(file)) {
+        Path file;
+        try {
+            file = Path.of(nameOrFile);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new XGradCamException("--model '" + nameOrFile + "' is neither a known name nor a valid path ("
+                    + e.getReason() + "); see 'xgradcam models'");
+        }
+        if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
             StringBuilder names = new StringBuilder(DEMO);
             Catalogue.entries().forEach(e -> names.append(", ").append(e.name()));
             throw new XGradCamException("unknown model '" + nameOrFile + "': neither a file nor a known name (" + names
@@ -71,6 +78,10 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         boolean nhwc = d.length == 4 && d[3] == 3 && d[1] != 3;
         long h = d.length == 4 ? (nhwc ? d[1] : d[2]) : -1;
         long w = d.length == 4 ? (nhwc ? d[2] : d[3]) : -1;
+        if (h > Preprocessing.MAX_SIDE || w > Preprocessing.MAX_SIDE || (h > 0 && w > 0 && h * w > ImageLoader.MAX_PIXELS / 4)) {
+            throw new XGradCamException(m.source() + " declares an input of " + w + "x" + h + " pixels, more than xgradcam"
+                    + " feeds a model (at most " + Preprocessing.MAX_SIDE + " a side, 25 megapixels); re-export it for a smaller input");
+        }
         return Preprocessing.seed().withSize(w > 0 ? (int) w : 224, h > 0 ? (int) h : 224).withNhwc(nhwc);
     }
 

@@ -25,6 +25,9 @@ public class ProofCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
 
+    @Mixin
+    PreprocessingOptions preprocessing = new PreprocessingOptions();
+
     @Option(names = "--image-path", required = true, paramLabel = "IMAGE", description = "The image.")
     Path image;
 
@@ -39,11 +42,17 @@ public class ProofCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        common.validate();
+        preprocessing.validate();
+        if (targetIndex != null && targetIndex < 0) {
+            throw new XGradCamException("--target-index must be a class index (0 or more), got " + targetIndex);
+        }
+        org.xgradcam.validation.InputFiles.requireRegularFile(image, "image");
         ModelSpec spec = common.resolveModel();
-        Preprocessing pre = spec.preprocessing();
+        Preprocessing pre = preprocessing.apply(spec.preprocessing());
         FloatTensor x = pre.toTensor(pre.fit(ImageLoader.load(image)));
         try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults()
-                .withInputShape(LayersCommand.shape(spec)).withRuntime(common.runtime()))) {
+                .withInputShape(LayersCommand.shape(pre)).withRuntime(common.runtime()))) {
             String l = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
             if (!e.layers().isCut(l)) {
                 throw new XGradCamException("layer '" + l + "' lies inside a branch (a skip connection bypasses it), where"
@@ -53,6 +62,10 @@ public class ProofCommand implements Callable<Integer> {
                     GradientRequest.of(List.of(l), e.layers().score()).withBiasGradients());
             try (GradientSession s = new GradientSession(aug, common.runtime())) {
                 int k = e.numClasses();
+                if (targetIndex != null && targetIndex >= k) {
+                    throw new XGradCamException("class index " + targetIndex + " is out of range: the model has " + k
+                            + " classes (0.." + (k - 1) + ")");
+                }
                 GradientResult first = s.run(x, GradientSession.Seed.topClass());
                 int cls = targetIndex != null ? targetIndex : Vectors.argmax(first.score().data());
                 GradientResult r = targetIndex == null ? first : s.run(x, GradientSession.Seed.classes(new int[] {cls}, k));

@@ -2,7 +2,6 @@ package org.xgradcam.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,6 +28,8 @@ import org.xgradcam.io.Npy;
 import org.xgradcam.runtime.Sessions;
 import org.xgradcam.tensor.FloatTensor;
 import org.xgradcam.tensor.Vectors;
+import org.xgradcam.validation.Check;
+import org.xgradcam.validation.InputFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,7 +41,7 @@ import picocli.CommandLine.Parameters;
  * subcommand it does what XGrad-CAM.py does: writes cam.jpg (Grad-CAM) and X_cam.jpg
  * (XGrad-CAM) and prints the class of interest.
  */
-@Command(name = "xgradcam", mixinStandardHelpOptions = true, version = "xgradcam 0.1.0",
+@Command(name = "xgradcam", mixinStandardHelpOptions = true, version = "xgradcam 0.1.0", scope = CommandLine.ScopeType.INHERIT,
         description = "Class activation maps (XGrad-CAM, Grad-CAM and more) for any ONNX image classifier.",
         subcommands = {LayersCommand.class, MethodsCommand.class, ProofCommand.class, ModelsCommand.class,
                 BenchCommand.class, EvaluateCommand.class, CommandLine.HelpCommand.class},
@@ -63,7 +64,8 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--layer", paramLabel = "NAME", description = "Target layer, tensor or node name (repeatable; default: the last feature map). See 'xgradcam layers'.")
     List<String> layers = new ArrayList<>();
 
-    @Option(names = "--method", paramLabel = "NAME", description = "CAM method (repeatable; default: gradcam and xgradcam). See 'xgradcam methods'.")
+    @Option(names = {"--method", "--methods"}, paramLabel = "NAME", split = ",",
+            description = "CAM method (repeatable or comma-separated; default: gradcam and xgradcam). See 'xgradcam methods'.")
     List<String> methods = new ArrayList<>();
 
     @Option(names = "--postprocess", paramLabel = "seed|pytorch-grad-cam", defaultValue = "seed",
@@ -77,7 +79,7 @@ public class XGradCamCommand implements Callable<Integer> {
     String colormap;
 
     @Option(names = "--overlay", defaultValue = "add", paramLabel = "add|blend",
-            description = "add: heat map + image, rescaled (the original's); blend: 50% alpha blend.")
+            description = "add: heat map + image, rescaled (the original's); blend: 50%% alpha blend.")
     String overlay;
 
     @Option(names = "--no-figure", description = "Do not write the side-by-side comparison figure.")
@@ -92,25 +94,11 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--input-tensor", paramLabel = "FILE.npy", description = "Explain this preprocessed float32 tensor (NCHW) instead of an image.")
     Path inputTensor;
 
-    @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode: direct (the original's) or crop (shorter side, centre crop).")
-    String resize;
+    @Mixin
+    PreprocessingOptions preprocessing = new PreprocessingOptions();
 
-    @Option(names = "--interpolation", paramLabel = "opencv|pil",
-            description = "Bilinear resize of the image: opencv (the original's cv2.resize) or pil (torchvision's, antialiased); "
-                    + "default: the model's preset (opencv for the demo and .onnx files, pil for the catalogue).")
-    String interpolation;
-
-    @Option(names = "--mean", paramLabel = "R,G,B", description = "Per-channel mean to subtract (after scaling).")
-    String mean;
-
-    @Option(names = "--std", paramLabel = "R,G,B", description = "Per-channel standard deviation to divide by.")
-    String std;
-
-    @Option(names = "--scale", paramLabel = "0-1|0-255|-1-1", description = "Pixel value range before mean/std.")
-    String scale;
-
-    @Option(names = "--bgr", description = "Feed channels in BGR order.")
-    boolean bgr;
+    @Option(names = "--allow-damaged", description = "Explain damaged or truncated images anyway (a warning on stderr and in --json) instead of refusing them.")
+    boolean allowDamaged;
 
     @Option(names = "--eigen-smooth", description = "Maps from the first principal component of the weighted activations.")
     boolean eigenSmooth;
@@ -118,36 +106,71 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--aug-smooth", description = "Average over horizontal flip x brightness 0.9/1.0/1.1 (6 runs).")
     boolean augSmooth;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Batch size of Score-CAM and Ablation-CAM passes (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--batch-size", "--batch"}, defaultValue = "32", paramLabel = "N",
+            description = "Batch size of the perturbation methods' passes (Score-CAM, Ablation-CAM), 1 to 4096 (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    /** Runs the command line; errors are one line on stderr and a non-zero exit code. */
+    /** Exit code: the input or the machine is at fault (the message says which, and the way out). */
+    public static final int EXIT_ERROR = 1;
+    /** Exit code: the command line itself is wrong. */
+    public static final int EXIT_USAGE = 2;
+    /** Exit code: a bug in xgradcam. */
+    public static final int EXIT_INTERNAL = 3;
+    /** Exit code: the Java heap was too small. */
+    public static final int EXIT_OUT_OF_MEMORY = 4;
+
+    /**
+     * Runs the command line; errors are one line on stderr and a non-zero exit code: 1 for bad
+     * input or a fault of the machine, 2 for a bad command line, 3 for an internal error, 4 when
+     * memory ran out, 5 when some images of a folder run failed (each reported on its own line).
+     */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new XGradCamCommand());
-        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            Throwable t = e;
-            if (t instanceof XGradCamException || t instanceof CommandLine.ParameterException) {
-                cmd.getErr().println("xgradcam: error: " + t.getMessage());
-                return 1;
-            }
-            cmd.getErr().println("xgradcam: internal error: " + t + " (please report it)");
-            return 3;
-        });
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> report(cmd.getErr(), e));
         cl.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println("xgradcam: error: " + e.getMessage() + " (see --help)");
-            return 2;
+            e.getCommandLine().getErr().println("xgradcam: error: " + oneLine(e.getMessage()) + " (see --help)");
+            return EXIT_USAGE;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            return report(cl.getErr(), e);
+        }
+    }
+
+    private static int report(PrintWriter err, Throwable t) {
+        if (t instanceof XGradCamException || t instanceof CommandLine.ParameterException) {
+            err.println("xgradcam: error: " + oneLine(t.getMessage()));
+            return t instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_ERROR;
+        }
+        if (t instanceof OutOfMemoryError) {
+            err.println("xgradcam: error: out of memory (the Java heap limit is " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MB); give Java more, e.g. java -Xmx8g -jar xgradcam.jar ..., or use smaller inputs");
+            return EXIT_OUT_OF_MEMORY;
+        }
+        err.println("xgradcam: internal error: " + oneLine(String.valueOf(t)) + " (please report it)");
+        return EXIT_INTERNAL;
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "" : s.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 
     @Override
     public Integer call() throws IOException {
-        List<Path> images = collectImages();
-        if (images.isEmpty() && inputTensor == null) {
+        common.validate();
+        preprocessing.validate();
+        Check.range("--batch-size", batchSize, 1, Explainer.Options.MAX_BATCH);
+        List<Path> given = Stream.concat(imagePaths.stream(), moreImages.stream()).toList();
+        if (inputTensor != null && !given.isEmpty()) {
+            throw new XGradCamException("give either --image-path or --input-tensor, not both: the tensor would be explained"
+                    + " and the image ignored");
+        }
+        if (given.isEmpty() && inputTensor == null) {
             throw new XGradCamException("no image given: use --image-path IMAGE (or a folder), or --input-tensor FILE.npy");
         }
         PostProcess convention = PostProcess.parse(postprocess);
@@ -157,148 +180,146 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         List<CamMethod> camMethods = new ArrayList<>();
         for (String m : methods.isEmpty() ? List.of("gradcam", "xgradcam") : methods) {
-            CamMethod cm = Methods.byName(m);
+            CamMethod cm = Methods.byName(m.strip());
             if (camMethods.stream().noneMatch(x -> x.id().equals(cm.id()))) {
                 camMethods.add(cm);
             }
         }
-        Path created = OutputFolder.ensureWritable(outputDir);
-        try {
-            return explainAll(images, convention, cmap, camMethods);
-        } catch (RuntimeException | IOException e) {
-            // a run that fails before writing anything leaves no empty folders behind
-            OutputFolder.removeEmptyFolders(outputDir, created);
-            throw e;
+        InputImages inputs = inputTensor != null ? null : InputImages.collect(given);
+        if (inputTensor != null) {
+            InputFiles.requireRegularFile(inputTensor, "--input-tensor");
         }
+        OutputFolder.check(outputDir);
+        return explainAll(inputs, convention, cmap, camMethods);
     }
 
-    private int explainAll(List<Path> images, PostProcess convention, Colormap cmap, List<CamMethod> camMethods)
-            throws IOException {
+    private int explainAll(InputImages inputs, PostProcess convention, Colormap cmap, List<CamMethod> camMethods) {
         Sessions.setNoteSink(msg -> System.err.println("xgradcam: note: " + msg));
         long t0 = System.nanoTime();
         ModelSpec spec = common.resolveModel();
-        Preprocessing pre = preprocessing(spec);
+        Preprocessing pre = preprocessing.apply(spec.preprocessing());
         long[] shape = pre.nhwc() ? new long[] {1, pre.height(), pre.width(), 3} : new long[] {1, 3, pre.height(), pre.width()};
         List<Map<String, Object>> summaries = new ArrayList<>();
-        Progress progress = new Progress(System.err, !common.quiet && images.size() > 1);
+        boolean batch = inputs != null && inputs.isBatch();
+        int total = inputs == null ? 1 : inputs.items().size();
+        Progress progress = new Progress(System.err, !common.quiet && total > 1);
+        FolderRun run = new FolderRun(System.err);
         try (Explainer explainer = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(shape)
                 .withRuntime(common.runtime()).withBatchSize(batchSize))) {
             if (!explainer.layers().scoreNote().isEmpty() && !json) {
                 System.err.println("xgradcam: note: " + explainer.layers().scoreNote());
             }
+            List<String> resolved = resolveLayers(explainer);
             double loadMs = (System.nanoTime() - t0) / 1e6;
             // a segmentation model scores every pixel [N, K, H, W]: its target is a class's pixels
             long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
             PixelClasses perPixel = scoreShape.length == 4 ? new PixelClasses(scoreShape) : null;
-            if (perPixel != null && targetIndex != null && (targetIndex < 0 || targetIndex >= perPixel.classes())) {
-                throw new XGradCamException("class index " + targetIndex + " is out of range: the model scores "
-                        + perPixel.classes() + " classes per pixel (0.." + (perPixel.classes() - 1) + ")");
+            int classes = perPixel != null ? perPixel.classes() : explainer.numClasses();
+            if (targetIndex != null && (targetIndex < 0 || targetIndex >= classes)) {
+                throw new XGradCamException("class index " + targetIndex + " is out of range: the model scores " + classes
+                        + " classes" + (perPixel != null ? " per pixel" : "") + " (0.." + (classes - 1) + ")");
             }
             Explainer.Request request = new Explainer.Request(camMethods,
-                    targetIndex == null ? Target.topClass() : Target.classes(targetIndex), layers, convention, 0,
+                    targetIndex == null ? Target.topClass() : Target.classes(targetIndex), resolved, convention, 0,
                     eigenSmooth, augSmooth);
-            int total = inputTensor != null ? 1 : images.size();
-            for (int i = 0; i < total; i++) {
-                long start = System.nanoTime();
-                String label = inputTensor != null ? inputTensor.getFileName().toString() : images.get(i).toString();
-                FloatTensor x;
-                RgbImage backdrop;
-                if (inputTensor != null) {
-                    x = Npy.read(inputTensor);
-                    backdrop = denormalise(x, pre);
-                } else {
-                    backdrop = pre.fit(ImageLoader.load(images.get(i)));
-                    x = pre.toTensor(backdrop);
+            Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, summaries);
+            if (inputs == null) {
+                explainOne(c, new InputImages.Item(inputTensor, inputTensor.getFileName().toString()));
+            } else if (!batch) {
+                explainOne(c, inputs.items().get(0));
+            } else {
+                for (int i = 0; i < total; i++) {
+                    run.attempt(inputs.items().get(i), item -> explainOne(c, item), progress);
+                    progress.update("explaining", i + 1, total);
                 }
-                Explainer.Request req = request;
-                double[] pixelShares = null;
-                if (perPixel != null) {
-                    // the mask needs the scores first: one forward before the explaining run
-                    int[] winners = perPixel.winners(explainer.logits(x).data());
-                    pixelShares = perPixel.shares(winners);
-                    int cls = targetIndex != null ? targetIndex : perPixel.ranked(pixelShares, 1)[0];
-                    if (pixelShares[cls] == 0) {
-                        System.err.println("xgradcam: note: class " + cls + " wins no pixel of " + label
-                                + "; its scores are explained over the whole image");
-                    }
-                    req = request.withTarget(perPixel.target(winners, cls));
-                }
-                Explanation e = explainer.explain(x, req).get(0);
-                double ms = (System.nanoTime() - start) / 1e6;
-                Path dir = total > 1 ? outputDir.resolve(stem(images.get(i))) : outputDir;
-                writeOutputs(dir, e, backdrop, spec, cmap, scoreShape, camMethods);
-                if (!json) {
-                    progress.done();
-                    System.out.println((total > 1 ? label + ": " : "") + "class of interest: " + spec.labels().line(e.classIndex()));
-                }
-                summaries.add(summary(label, e, spec, ms, dir, perPixel, pixelShares));
-                progress.update("explaining", i + 1, total);
             }
             progress.done();
             if (json) {
                 Map<String, Object> root = new LinkedHashMap<>();
                 root.put("model", spec.name());
-                root.put("layer", summaries.isEmpty() ? null : summaries.get(0).remove("layer"));
+                root.put("layer", resolved.get(0));
+                root.put("layers", resolved);
                 root.put("postprocess", convention.id());
+                root.put("preprocessing", PreprocessingOptions.describe(pre));
                 root.put("load_ms", loadMs);
                 root.put("images", summaries);
+                if (batch) {
+                    root.put("failed", run.failed());
+                }
                 System.out.println(Json.write(root));
             }
         }
-        return 0;
+        return run.finish("explained");
     }
 
-    private List<Path> collectImages() throws IOException {
-        List<Path> out = new ArrayList<>();
-        for (Path p : Stream.concat(imagePaths.stream(), moreImages.stream()).toList()) {
-            if (Files.isDirectory(p)) {
-                try (Stream<Path> s = Files.list(p)) {
-                    s.filter(f -> IMAGE_EXTENSIONS.stream().anyMatch(ext -> f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(ext)))
-                            .sorted().forEach(out::add);
-                }
-            } else if (!Files.exists(p)) {
-                throw new XGradCamException("image not found: " + p);
-            } else {
-                out.add(p);
+    /** The layers asked for (checked before any image is read), or the default. */
+    private List<String> resolveLayers(Explainer explainer) {
+        if (layers.isEmpty()) {
+            return List.of(explainer.layers().requireDefault().tensor());
+        }
+        List<String> out = new ArrayList<>();
+        for (String l : layers) {
+            var layer = explainer.layers().resolve(l);
+            if (!l.equals(layer.tensor()) && !l.equals(layer.node())) {
+                System.err.println("xgradcam: note: --layer " + l + " is the output of module " + l + ": " + layer.tensor());
+            }
+            if (!out.contains(layer.tensor())) {
+                out.add(layer.tensor());
             }
         }
         return out;
     }
 
-    private Preprocessing preprocessing(ModelSpec spec) {
-        Preprocessing p = spec.preprocessing();
-        if (resize != null) {
-            p = p.withResize(switch (resize) {
-                case "direct" -> Preprocessing.ResizeMode.DIRECT;
-                case "crop" -> Preprocessing.ResizeMode.CENTER_CROP;
-                default -> throw new XGradCamException("unknown resize mode '" + resize + "'; use direct or crop");
-            });
-        }
-        if (interpolation != null) {
-            p = p.withInterpolation(Preprocessing.Interpolation.parse(interpolation));
-        }
-        if (scale != null) {
-            p = p.withScale(Preprocessing.Scale.parse(scale));
-        }
-        if (mean != null || std != null) {
-            p = p.withMeanStd(mean != null ? triple(mean, "--mean") : p.mean(), std != null ? triple(std, "--std") : p.std());
-        }
-        if (bgr) {
-            p = p.withBgr(true);
-        }
-        return p;
-    }
+    /** What every image of a run shares. */
+    private record Context(Explainer explainer, ModelSpec spec, Preprocessing pre, Explainer.Request request,
+                           PixelClasses perPixel, long[] scoreShape, Colormap cmap, List<CamMethod> camMethods,
+                           boolean batch, List<Map<String, Object>> summaries) {}
 
-    private static float[] triple(String csv, String option) {
-        try {
-            float[] v = Catalogue.floats(csv);
-            if (v.length != 3) {
-                throw new NumberFormatException();
+    private void explainOne(Context c, InputImages.Item item) {
+        long start = System.nanoTime();
+        String label = item.path().toString();
+        FloatTensor x;
+        RgbImage backdrop;
+        List<String> warnings = List.of();
+        if (inputTensor != null) {
+            x = Npy.read(inputTensor);
+            backdrop = denormalise(x, c.pre());
+        } else {
+            ImageLoader.Decoded d = ImageLoader.load(item.path(), allowDamaged);
+            warnings = d.warnings();
+            if (d.damaged()) {
+                System.err.println("xgradcam: warning: " + label + " is damaged (" + String.join("; ", warnings)
+                        + "); explained anyway, as --allow-damaged asks");
             }
-            return v;
-        } catch (NumberFormatException e) {
-            throw new XGradCamException(option + " needs three numbers, e.g. 0.485,0.456,0.406");
+            backdrop = c.pre().fit(d.image());
+            x = c.pre().toTensor(backdrop);
         }
+        Explainer.Request req = c.request();
+        double[] pixelShares = null;
+        if (c.perPixel() != null) {
+            // the mask needs the scores first: one forward before the explaining run
+            int[] winners = c.perPixel().winners(c.explainer().logits(x).data());
+            pixelShares = c.perPixel().shares(winners);
+            int cls = targetIndex != null ? targetIndex : c.perPixel().ranked(pixelShares, 1)[0];
+            if (pixelShares[cls] == 0) {
+                System.err.println("xgradcam: note: class " + cls + " wins no pixel of " + label
+                        + "; its scores are explained over the whole image");
+            }
+            req = req.withTarget(c.perPixel().target(winners, cls));
+        }
+        Explanation e = c.explainer().explain(x, req).get(0);
+        double ms = (System.nanoTime() - start) / 1e6;
+        Path dir = c.batch() ? outputDir.resolve(item.outputName()) : outputDir;
+        List<Map<String, Object>> layerInfo = writeOutputs(dir, e, backdrop, c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
+        if (!json) {
+            System.out.println((c.batch() ? label + ": " : "") + "class of interest: " + c.spec().labels().line(e.classIndex()));
+        }
+        Map<String, Object> summary = summary(label, e, c.spec(), ms, dir, c.perPixel(), pixelShares);
+        summary.put("layers", layerInfo);
+        if (!warnings.isEmpty()) {
+            summary.put("warnings", warnings);
+        }
+        c.summaries().add(summary);
     }
 
     /** The picture behind overlays when the input is a tensor: the preprocessing undone. */
@@ -333,14 +354,38 @@ public class XGradCamCommand implements Callable<Integer> {
         };
     }
 
-    private void writeOutputs(Path dir, Explanation e, RgbImage backdrop, ModelSpec spec, Colormap cmap,
-                              long[] scoreShape, List<CamMethod> camMethods) {
-        // Everything is rendered first, then written file by file, each atomically.
+    /**
+     * Renders everything first, then writes file by file (each atomically) as one group: if a
+     * file cannot be written, the image's files written so far are removed again. Returns what
+     * the JSON says of each layer.
+     */
+    private List<Map<String, Object>> writeOutputs(Path dir, Explanation e, RgbImage backdrop, ModelSpec spec, Colormap cmap,
+                                                   long[] scoreShape, List<CamMethod> camMethods) {
         Map<Path, RgbImage> pictures = new LinkedHashMap<>();
         Map<Path, FloatTensor> arrays = new LinkedHashMap<>();
         List<Pictures.Panel> panels = new ArrayList<>();
         String cls = spec.labels().name(e.classIndex());
         panels.add(new Pictures.Panel(backdrop, "image", cls));
+        boolean several = e.layers().size() > 1;
+        List<Map<String, Object>> layerInfo = new ArrayList<>();
+        for (int i = 0; i < e.layers().size(); i++) {
+            Explanation.LayerArrays la = e.layers().get(i);
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("name", la.layer());
+            info.put("shape", java.util.Arrays.stream(la.activations().shape()).boxed().toList());
+            if (saveRaw) {
+                // the first layer's arrays at the top (as for one layer); every layer's in a folder of its own when several
+                Path at = several ? dir.resolve("layers").resolve(rawFolder(i, la.layer())) : dir;
+                info.put("raw", several ? dir.relativize(at).toString() : ".");
+                arrays.put(at.resolve("activations.npy"), la.activations());
+                arrays.put(at.resolve("gradients.npy"), la.gradients());
+                if (several && i == 0) {
+                    arrays.put(dir.resolve("activations.npy"), la.activations());
+                    arrays.put(dir.resolve("gradients.npy"), la.gradients());
+                }
+            }
+            layerInfo.add(info);
+        }
         for (CamMethod m : camMethods) {
             CamResult r = e.result(m.id());
             RgbImage pic;
@@ -353,12 +398,22 @@ public class XGradCamCommand implements Callable<Integer> {
             pictures.put(dir.resolve(pictureName(m)), pic);
             panels.add(new Pictures.Panel(pic, m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, e.score())));
             if (saveRaw) {
-                if (!r.layers().isEmpty()) {
-                    CamResult.LayerResult first = r.layers().get(0);
-                    if (first.weights() != null) {
-                        arrays.put(dir.resolve(m.id() + "_weights.npy"), first.weights());
+                for (int i = 0; i < r.layers().size(); i++) {
+                    CamResult.LayerResult lr = r.layers().get(i);
+                    List<Path> places = new ArrayList<>();
+                    if (i == 0) {
+                        places.add(dir);
                     }
-                    arrays.put(dir.resolve(m.id() + "_cam_lowres.npy"), first.lowRes());
+                    if (several) {
+                        places.add(dir.resolve("layers").resolve(rawFolder(e.layers().stream().map(Explanation.LayerArrays::layer)
+                                .toList().indexOf(lr.layer()), lr.layer())));
+                    }
+                    for (Path at : places) {
+                        if (lr.weights() != null) {
+                            arrays.put(at.resolve(m.id() + "_weights.npy"), lr.weights());
+                        }
+                        arrays.put(at.resolve(m.id() + "_cam_lowres.npy"), lr.lowRes());
+                    }
                 }
                 if (r.map() != null) {
                     arrays.put(dir.resolve(m.id() + "_cam.npy"), r.map());
@@ -373,14 +428,28 @@ public class XGradCamCommand implements Callable<Integer> {
             long[] shape = scoreShape.clone();
             shape[0] = 1;
             arrays.put(dir.resolve("logits.npy"), new FloatTensor(shape, e.logits()));
-            arrays.put(dir.resolve("activations.npy"), e.activations());
-            arrays.put(dir.resolve("gradients.npy"), e.gradients());
         }
         if (!noFigure) {
             pictures.put(dir.resolve("compare.png"), Pictures.figure(panels));
         }
-        pictures.forEach((p, img) -> Pictures.save(img, p));
-        arrays.forEach((p, t) -> Npy.write(p, t));
+        OutputFolder.Group group = new OutputFolder.Group(dir);
+        try {
+            pictures.forEach((p, img) -> group.write(p, f -> Pictures.save(img, f)));
+            arrays.forEach((p, t) -> group.write(p, f -> Npy.write(f, t)));
+        } catch (RuntimeException ex) {
+            group.rollback();
+            throw ex;
+        }
+        return layerInfo;
+    }
+
+    /** "1-layer4_layer4.1_relu_1_Relu_output_0": a layer's raw folder, numbered in --layer order. */
+    private static String rawFolder(int index, String layer) {
+        String safe = layer.replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("^[_.]+|_+$", "");
+        if (safe.length() > 80) {
+            safe = safe.substring(safe.length() - 80);
+        }
+        return (index + 1) + (safe.isEmpty() ? "" : "-" + safe);
     }
 
     private Map<String, Object> summary(String image, Explanation e, ModelSpec spec, double ms, Path dir,
@@ -416,11 +485,5 @@ public class XGradCamCommand implements Callable<Integer> {
         m.put("outputs", dir.toString());
         m.put("explain_ms", ms);
         return m;
-    }
-
-    private static String stem(Path p) {
-        String n = p.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
     }
 }

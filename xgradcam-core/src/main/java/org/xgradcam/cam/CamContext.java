@@ -17,6 +17,7 @@ public final class CamContext {
     private final GradientResult run;
     private final GradientResult guided;
     private final GradientResult full;
+    private final java.util.List<org.xgradcam.autodiff.BiasTerm> biasTerms;
     private final float[][] seeds;
     private final PostProcess convention;
     private final int batchSize;
@@ -28,7 +29,8 @@ public final class CamContext {
     private final Function<FloatTensor, GradientResult> rerun;
     private final Map<String, Object> cache = new HashMap<>();
 
-    public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full, float[][] seeds,
+    public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full,
+                      java.util.List<org.xgradcam.autodiff.BiasTerm> biasTerms, float[][] seeds,
                       PostProcess convention, int batchSize, long randomSeed, boolean eigenSmooth,
                       Function<FloatTensor, FloatTensor> modelScores, Function<String, ForwardSession> tails, int[] spatial,
                       Function<FloatTensor, GradientResult> rerun) {
@@ -36,6 +38,7 @@ public final class CamContext {
         this.run = run;
         this.guided = guided;
         this.full = full;
+        this.biasTerms = biasTerms;
         this.seeds = seeds;
         this.convention = convention;
         this.batchSize = batchSize;
@@ -74,6 +77,11 @@ public final class CamContext {
 
     public FloatTensor gradients(String layer) {
         return run.gradient(layer);
+    }
+
+    /** The bias terms of the full run (FullGrad): which biases, and where their gradients are. */
+    public java.util.List<org.xgradcam.autodiff.BiasTerm> biasTerms() {
+        return biasTerms;
     }
 
     public GradientResult run() {

@@ -17,6 +17,16 @@ public interface CamMethod {
         return Needs.GRADIENTS;
     }
 
+    /** What a run of the method costs, in words, for listings ("activations and gradients"). */
+    default String cost() {
+        return switch (needs()) {
+            case ACTIVATIONS -> "activations only";
+            case GRADIENTS -> "activations and gradients";
+            case FULL_GRADIENTS -> "input and bias gradients of the whole network";
+            case GUIDED -> "guided-backprop input gradients";
+        };
+    }
+
     /** Raw map of one layer for every image of the batch. */
     LayerMap compute(CamContext ctx, String layer);
 

@@ -6,11 +6,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.autodiff.AugmentedModel;
 import org.xgradcam.autodiff.GradientBuilder;
 import org.xgradcam.autodiff.GradientRequest;
-import org.xgradcam.cam.methods.FullGrad;
 import org.xgradcam.cam.methods.GuidedCam;
 import org.xgradcam.onnx.Graph;
 import org.xgradcam.onnx.GraphSurgery;
@@ -22,16 +22,31 @@ import org.xgradcam.runtime.GradientResult;
 import org.xgradcam.runtime.GradientSession;
 import org.xgradcam.runtime.RuntimeOptions;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.validation.Check;
 
 /**
  * The entry point: a model, ready to explain batches of preprocessed inputs with any set of
  * methods, targets and layers. Sessions are built on first use and reused; one run gives every
  * gradient-based method its activations and gradients, so asking for Grad-CAM and XGrad-CAM
  * together costs one forward and one partial backward.
+ *
+ * <p>Thread safety: one Explainer may be shared by any number of threads, from a cold start.
+ * Each session is built once, by the first thread that needs it, while the others wait for it
+ * (no session is built twice, so none leaks); ONNX Runtime sessions run concurrently. Close it
+ * once, after the last call has returned; a call after {@link #close()} is refused.
  */
 public final class Explainer implements AutoCloseable {
     /** How to open a model: input shape (null: the model's own), runtime, perturbation batch size. */
     public record Options(long[] inputShape, RuntimeOptions runtime, int batchSize) {
+        public static final int MAX_BATCH = 4096;
+
+        public Options {
+            Check.range("batch size", batchSize, 1, MAX_BATCH);
+            if (runtime == null) {
+                throw new XGradCamException("runtime options are missing; use RuntimeOptions.cpu()");
+            }
+        }
+
         public static Options defaults() {
             return new Options(null, RuntimeOptions.cpu(), 32);
         }
@@ -44,10 +59,8 @@ public final class Explainer implements AutoCloseable {
             return new Options(inputShape, r, batchSize);
         }
 
+        /** Rows per pass of the perturbation methods (Score-CAM, Ablation-CAM): 1 to 4096. */
         public Options withBatchSize(int b) {
-            if (b < 1) {
-                throw new XGradCamException("batch size must be at least 1");
-            }
             return new Options(inputShape, runtime, b);
         }
     }
@@ -94,9 +107,41 @@ public final class Explainer implements AutoCloseable {
     private final ModelShapes shapes;
     private final LayerCatalog catalog;
     private final Options options;
-    private final Map<String, GradientSession> sessions = new HashMap<>();
-    private final Map<String, ForwardSession> tails = new HashMap<>();
-    private ForwardSession forward;
+    private final Map<String, Lazy<GradientSession>> sessions = new ConcurrentHashMap<>();
+    private final Map<String, Lazy<ForwardSession>> tails = new ConcurrentHashMap<>();
+    private final Lazy<ForwardSession> forward;
+    private volatile boolean closed;
+
+    /**
+     * A session built on first use, exactly once: the map's computeIfAbsent only places the
+     * holder (cheap), the holder's lock serialises the build, so threads asking for other
+     * sessions are not held up by this one.
+     */
+    private final class Lazy<T extends AutoCloseable> {
+        private final java.util.function.Supplier<T> make;
+        private T value;
+
+        Lazy(java.util.function.Supplier<T> make) {
+            this.make = make;
+        }
+
+        synchronized T get() {
+            if (closed) {
+                throw new XGradCamException("this Explainer of " + model.source() + " is closed");
+            }
+            if (value == null) {
+                value = make.get();
+            }
+            return value;
+        }
+
+        synchronized void close() throws Exception {
+            if (value != null) {
+                value.close();
+                value = null;
+            }
+        }
+    }
 
     private Explainer(OnnxModel model, Options options) {
         this.model = model;
@@ -104,6 +149,8 @@ public final class Explainer implements AutoCloseable {
         this.graph = new Graph(model);
         this.shapes = ModelShapes.of(graph, options.inputShape());
         this.catalog = LayerCatalog.of(graph, shapes);
+        this.forward = new Lazy<>(() -> new ForwardSession(GraphSurgery.tail(graph, shapes, shapes.inputName(), catalog.score()),
+                shapes.inputName(), options.runtime()));
         long[] score = shapes.shape(catalog.score());
         if (score.length != 2 && score.length != 4) {
             throw new XGradCamException("the score '" + catalog.score() + "' of " + model.source() + " has shape "
@@ -152,7 +199,13 @@ public final class Explainer implements AutoCloseable {
         return nhwc ? new int[] {(int) s[1], (int) s[2]} : new int[] {(int) s[2], (int) s[3]};
     }
 
+    /**
+     * Explains each row of a batch. The input must be finite (NaN or infinity would give maps of
+     * noise) and of the model's input shape; the model's scores must come out finite.
+     */
     public List<Explanation> explain(FloatTensor input, Request request) {
+        requireOpen();
+        requireFinite(input);
         if (!request.augmentationSmooth()) {
             return explainOnce(input, request);
         }
@@ -201,7 +254,8 @@ public final class Explainer implements AutoCloseable {
                 }
                 results.put(res.method().id(), new CamResult(res.method(), res.layers(), map, res.pixels()));
             }
-            out.add(new Explanation(e.logits(), e.classIndex(), e.score(), e.layer(), e.activations(), e.gradients(), results));
+            out.add(new Explanation(e.logits(), e.classIndex(), e.score(), e.layer(), e.activations(), e.gradients(), results,
+                    e.layers()));
         }
         return out;
     }
@@ -239,6 +293,7 @@ public final class Explainer implements AutoCloseable {
         long[] scoreShape = shapes.shape(catalog.score());
         var transform = request.target().transform();
         GradientResult run = session(layers, full, false, transform).run(input, request.target().seed(n, scoreShape));
+        requireFiniteScores(run.score());
         GradientResult guidedRun = guided
                 ? session(layers, false, true, transform).run(input, request.target().seed(n, scoreShape)) : null;
         float[][] seeds = new float[n][];
@@ -247,16 +302,14 @@ public final class Explainer implements AutoCloseable {
             float[] logits = java.util.Arrays.copyOfRange(run.score().data(), r * k, (r + 1) * k);
             seeds[r] = request.target().seedRow(r, logits);
         }
-        CamContext ctx = new CamContext(input, run, guidedRun, full ? run : null, seeds, request.convention(),
+        CamContext ctx = new CamContext(input, run, guidedRun, full ? run : null,
+                full ? session(layers, true, false, transform).model().biasTerms() : List.of(), seeds, request.convention(),
                 options.batchSize(), request.randomSeed(), request.eigenSmooth(), this::scoreInputs, this::tail, inputSize(),
                 seedTensor -> session(layers, false, false, GradientRequest.ScoreTransform.NONE)
                         .run(input, GradientSession.Seed.of(seedTensor)));
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {
-            if (m instanceof FullGrad fg) {
-                fg.useBiasTerms(sessions.get(key(layers, true, false, transform)).model().biasTerms());
-            }
             @SuppressWarnings("unchecked")
             List<CamResult.LayerResult>[] rows = new List[n];
             for (int r = 0; r < n; r++) {
@@ -305,8 +358,12 @@ public final class Explainer implements AutoCloseable {
                 results.put(m.id(), new CamResult(m, lrs, map, pixels));
             }
             String first = layers.get(0);
+            List<Explanation.LayerArrays> arrays = new ArrayList<>();
+            for (String l : layers) {
+                arrays.add(new Explanation.LayerArrays(l, run.activation(l).row(r), run.gradient(l).row(r)));
+            }
             out.add(new Explanation(logits, request.target().classOf(r, logits), ctx.targetScore(run.score().data(), r, r),
-                    first, run.activation(first).row(r), run.gradient(first).row(r), results));
+                    first, arrays.get(0).activations(), arrays.get(0).gradients(), results, List.copyOf(arrays)));
         }
         return out;
     }
@@ -329,7 +386,7 @@ public final class Explainer implements AutoCloseable {
     }
 
     private GradientSession session(List<String> layers, boolean full, boolean guided, GradientRequest.ScoreTransform t) {
-        return sessions.computeIfAbsent(key(layers, full, guided, t), k -> {
+        return sessions.computeIfAbsent(key(layers, full, guided, t), k -> new Lazy<>(() -> {
             GradientRequest r = GradientRequest.of(layers, catalog.score()).withTransform(t);
             if (full) {
                 r = r.withInputGradient().withBiasGradients();
@@ -339,38 +396,73 @@ public final class Explainer implements AutoCloseable {
             }
             AugmentedModel aug = GradientBuilder.build(graph, shapes, r);
             return new GradientSession(aug, options.runtime());
-        });
+        })).get();
     }
 
     /** The model's score (logits) for a batch of inputs, run in chunks of the batch size. */
     public FloatTensor logits(FloatTensor inputs) {
+        requireOpen();
+        requireFinite(inputs);
         return CamContext.chunked(inputs, options.batchSize(), this::scoreInputs);
     }
 
     /** Scores of the graph after a layer for a batch of activations [M, C, h, w]. */
     public FloatTensor tailLogits(String layer, FloatTensor activations) {
+        requireOpen();
         return tail(catalog.resolve(layer).tensor()).run(activations).values().iterator().next();
     }
 
     private FloatTensor scoreInputs(FloatTensor inputs) {
-        if (forward == null) {
-            forward = new ForwardSession(GraphSurgery.tail(graph, shapes, shapes.inputName(), catalog.score()),
-                    shapes.inputName(), options.runtime());
-        }
-        return forward.run(inputs, catalog.score());
+        return forward.get().run(inputs, catalog.score());
     }
 
     private ForwardSession tail(String layer) {
-        return tails.computeIfAbsent(layer, l -> new ForwardSession(
-                GraphSurgery.tail(graph, shapes, l, catalog.score()), l, options.runtime()));
+        return tails.computeIfAbsent(layer, l -> new Lazy<>(() -> new ForwardSession(
+                GraphSurgery.tail(graph, shapes, l, catalog.score()), l, options.runtime()))).get();
     }
 
+    private void requireOpen() {
+        if (closed) {
+            throw new XGradCamException("this Explainer of " + model.source() + " is closed");
+        }
+    }
+
+    private static void requireFinite(FloatTensor input) {
+        float[] d = input.data();
+        for (int i = 0; i < d.length; i++) {
+            if (!Float.isFinite(d[i])) {
+                throw new XGradCamException("the input holds " + d[i] + " at position " + i + " of " + d.length
+                        + "; a model input must be finite (check the tensor, or the mean/std it was normalised with)");
+            }
+        }
+    }
+
+    private void requireFiniteScores(FloatTensor score) {
+        for (float v : score.data()) {
+            if (!Float.isFinite(v)) {
+                throw new XGradCamException("the model " + model.source() + " gave a non-finite score (" + v
+                        + ") for a finite input: its weights are broken (re-export or re-download it)");
+            }
+        }
+    }
+
+    /** Releases every session; waits for nothing, so call it after the last explain has returned. */
     @Override
     public void close() {
-        sessions.values().forEach(GradientSession::close);
-        tails.values().forEach(ForwardSession::close);
-        if (forward != null) {
-            forward.close();
+        closed = true;
+        List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
+        all.addAll(tails.values());
+        all.add(forward);
+        XGradCamException failure = null;
+        for (Lazy<? extends AutoCloseable> l : all) {
+            try {
+                l.close();
+            } catch (Exception e) {
+                failure = failure != null ? failure : new XGradCamException("cannot close a session: " + e.getMessage(), e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 }

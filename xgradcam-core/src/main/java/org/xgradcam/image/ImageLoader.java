@@ -5,43 +5,69 @@ import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.validation.InputFiles;
+import org.xgradcam.validation.Memory;
 
 /**
  * Decodes image files with whatever ImageIO plugins are present (the CLI adds WebP, TIFF and
  * CMYK JPEG), applies the EXIF orientation of JPEGs, flattens grey, alpha, palette and 16-bit
  * images to 8-bit RGB, and refuses images whose header promises more pixels than it should
- * decode before any memory is spent on them.
+ * decode before any memory is spent on them. A decoder that reports damage (a truncated file,
+ * corrupt entropy data) fills the missing part with grey: such an image is refused unless the
+ * caller accepts damaged images, and then its warnings travel with it, never silently.
  */
 public final class ImageLoader {
     /** 100 megapixels: far above any photo a classifier sees, far below what exhausts memory. */
     public static final long MAX_PIXELS = 100_000_000L;
 
+    /** The largest image file read: 1 GiB (a 100-megapixel 16-bit TIFF is ~600 MB). */
+    public static final long MAX_FILE_BYTES = 1L << 30;
+
+    /** Heap per decoded pixel: the decoder's raster (up to 8 bytes), the RGB copy (4) and the bytes (3). */
+    private static final long BYTES_PER_PIXEL = 15;
+
+    static {
+        // decode from memory only: a disk cache would make a full temp folder look like a damaged image
+        ImageIO.setUseCache(false);
+    }
+
     private ImageLoader() {}
 
-    public static RgbImage load(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new XGradCamException("image not found: " + file);
-        } catch (IOException e) {
-            throw new XGradCamException("cannot read image " + file + ": " + e.getMessage(), e);
+    /** A decoded image and what the decoder warned about (empty for an intact file). */
+    public record Decoded(RgbImage image, List<String> warnings) {
+        public boolean damaged() {
+            return warnings.stream().anyMatch(ImageLoader::isDamage);
         }
-        return decode(bytes, file.toString());
+    }
+
+    /** Decodes a file; a damaged one is refused. */
+    public static RgbImage load(Path file) {
+        return load(file, false).image();
+    }
+
+    /** Decodes a file; with {@code acceptDamaged}, a damaged one is returned with its warnings. */
+    public static Decoded load(Path file, boolean acceptDamaged) {
+        byte[] bytes = InputFiles.read(file, "image", MAX_FILE_BYTES);
+        return decode(bytes, file.toString(), acceptDamaged);
     }
 
     public static RgbImage decode(byte[] bytes, String source) {
+        return decode(bytes, source, false).image();
+    }
+
+    public static Decoded decode(byte[] bytes, String source, boolean acceptDamaged) {
         BufferedImage img;
+        List<String> warnings = new ArrayList<>();
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new XGradCamException(source + " is not an image xgradcam can read (supported: JPEG, PNG, BMP,"
                         + " GIF, WebP, TIFF)");
@@ -49,12 +75,17 @@ public final class ImageLoader {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                reader.addIIOReadWarningListener((r, message) -> warnings.add(message));
                 long w = reader.getWidth(0);
                 long h = reader.getHeight(0);
+                if (w <= 0 || h <= 0) {
+                    throw new XGradCamException(source + " claims " + w + "x" + h + " pixels: its header is damaged");
+                }
                 if (w * h > MAX_PIXELS) {
                     throw new XGradCamException(source + " claims " + w + "x" + h + " pixels, more than the "
                             + MAX_PIXELS / 1_000_000 + " megapixels xgradcam decodes; downscale it first");
                 }
+                Memory.require(w * h * BYTES_PER_PIXEL, "decoding " + w + "x" + h + " image " + source);
                 img = reader.read(0);
             } finally {
                 reader.dispose();
@@ -63,13 +94,27 @@ public final class ImageLoader {
             throw e;
         } catch (IOException | RuntimeException e) {
             throw new XGradCamException(source + " is a damaged or truncated image (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+                    + (e.getMessage() == null ? "" : ": " + firstLine(e.getMessage())) + "); re-encode or replace it", e);
         }
         if (img == null) {
             throw new XGradCamException(source + " holds no image");
         }
+        Decoded d = new Decoded(null, List.copyOf(warnings));
+        if (d.damaged() && !acceptDamaged) {
+            throw new XGradCamException(source + " is damaged or truncated (" + String.join("; ", d.warnings())
+                    + "): the decoder filled what is missing with grey. Re-encode or replace it, or pass --allow-damaged"
+                    + " to explain it anyway");
+        }
         int orientation = ExifOrientation.read(bytes);
-        return RgbImage.of(orient(toRgb(img), orientation));
+        return new Decoded(RgbImage.of(orient(toRgb(img), orientation)), d.warnings());
+    }
+
+    /** A decoder warning that means pixels are missing or wrong (not a note about metadata). */
+    static boolean isDamage(String warning) {
+        String w = warning.toLowerCase(java.util.Locale.ROOT);
+        return w.contains("truncat") || w.contains("premature") || w.contains("corrupt") || w.contains("missing eoi")
+                || w.contains("end of file") || w.contains("end of stream") || w.contains("huffman") || w.contains("bogus")
+                || w.contains("damaged");
     }
 
     /** Any colour model (grey, palette, alpha over black, 16-bit, CMYK) to 8-bit RGB. */
@@ -114,5 +159,10 @@ public final class ImageLoader {
             g.dispose();
         }
         return out;
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 }

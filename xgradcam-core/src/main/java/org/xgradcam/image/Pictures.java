@@ -20,6 +20,11 @@ import org.xgradcam.io.AtomicFiles;
 
 /** Writing pictures (PNG or JPEG by extension, atomically) and the side-by-side comparison figure. */
 public final class Pictures {
+    static {
+        // encode in memory only: a full temp folder must not break writing a picture
+        ImageIO.setUseCache(false);
+    }
+
     private Pictures() {}
 
     /** A titled panel of the comparison figure. */

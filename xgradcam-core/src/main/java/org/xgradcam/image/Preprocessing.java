@@ -2,6 +2,7 @@ package org.xgradcam.image;
 
 import org.xgradcam.XGradCamException;
 import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.validation.Check;
 
 /**
  * How an image becomes a model input: size, resize mode, value scale, mean/std, channel order
@@ -9,6 +10,23 @@ import org.xgradcam.tensor.FloatTensor;
  */
 public record Preprocessing(int width, int height, ResizeMode resize, int shorterSide, Interpolation interpolation,
                             Scale scale, float[] mean, float[] std, boolean bgr, boolean nhwc) {
+    /** The largest input side a model may ask for. */
+    public static final int MAX_SIDE = 16384;
+
+    public Preprocessing {
+        Check.range("input width", width, 1, MAX_SIDE);
+        Check.range("input height", height, 1, MAX_SIDE);
+        if ((long) width * height > ImageLoader.MAX_PIXELS / 4) {
+            throw new XGradCamException("an input of " + width + "x" + height + " pixels is larger than xgradcam handles ("
+                    + ImageLoader.MAX_PIXELS / 4_000_000 + " megapixels); use a model with a smaller input");
+        }
+        if (mean == null || mean.length != 3 || std == null || std.length != 3) {
+            throw new XGradCamException("mean and std need three numbers each (R,G,B), e.g. 0.485,0.456,0.406");
+        }
+        Check.finite("mean", mean);
+        Check.finiteNonZero("std", std);
+    }
+
 
     /** DIRECT: stretch to the size (as the original tool); CENTER_CROP: shorter side, then a centre crop. */
     public enum ResizeMode { DIRECT, CENTER_CROP }

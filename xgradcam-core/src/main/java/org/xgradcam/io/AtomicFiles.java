@@ -5,10 +5,33 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.DirectoryStream;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.validation.IoErrors;
 
-/** Writes files whole or not at all: a temporary sibling is written, then moved into place. */
+/**
+ * Writes files whole or not at all: a temporary sibling (".NAME*.part") is written, then moved
+ * into place. The temporaries in flight are removed by a shutdown hook when the process is
+ * interrupted or terminated; one left by a killed process (SIGKILL runs no hook) is swept by the
+ * next write of the same file.
+ */
 public final class AtomicFiles {
+    private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path p : IN_FLIGHT) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // exiting anyway
+                }
+            }
+        }, "xgradcam-partial-files"));
+    }
+
     private AtomicFiles() {}
 
     public static void write(Path file, byte[] content) {
@@ -16,7 +39,9 @@ public final class AtomicFiles {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
+            sweep(dir, file.getFileName().toString());
             tmp = Files.createTempFile(dir, "." + file.getFileName(), ".part");
+            IN_FLIGHT.add(tmp);
             Files.write(tmp, content);
             try {
                 // temporary files are private (0600); the result is an ordinary file (0644)
@@ -28,15 +53,30 @@ public final class AtomicFiles {
         } catch (AccessDeniedException e) {
             throw new XGradCamException("cannot write " + file + ": permission denied (choose a writable output directory)", e);
         } catch (IOException e) {
-            throw new XGradCamException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new XGradCamException("cannot write " + file + ": " + IoErrors.describe(e), e);
         } finally {
             if (tmp != null) {
+                IN_FLIGHT.remove(tmp);
                 try {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
                     // nothing left to clean that we can reach
                 }
             }
+        }
+    }
+
+    /** Removes temporaries of this file left by a killed run (older than a minute: not a live writer's). */
+    private static void sweep(Path dir, String name) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "." + name.replaceAll("[\\[\\]{}*?]", "?") + "*.part")) {
+            long old = System.currentTimeMillis() - 60_000;
+            for (Path p : s) {
+                if (Files.getLastModifiedTime(p).toMillis() < old) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // nothing to sweep, or not ours to sweep
         }
     }
 }

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.validation.InputFiles;
+import org.xgradcam.validation.IoErrors;
+import org.xgradcam.validation.Memory;
 import org.xgradcam.tensor.FloatTensor;
 
 /** NumPy .npy files (format 1.0/2.0): float32/float64 read as float32, float32 written. */
@@ -24,67 +27,132 @@ public final class Npy {
 
     private Npy() {}
 
+    /** The largest .npy file read: 4 GiB (far above any input tensor). */
+    public static final long MAX_FILE_BYTES = 4L << 30;
+
+    private static final Pattern DIM = Pattern.compile("\\s*(\\d{1,12})\\s*");
+
     public static FloatTensor read(Path file) {
+        long size = InputFiles.requireRegularFile(file, ".npy file");
+        if (size > MAX_FILE_BYTES) {
+            throw new XGradCamException(".npy file " + file + " is larger than 4 GiB; is it the right file?");
+        }
         try (InputStream in = Files.newInputStream(file)) {
             return read(in, file.toString());
         } catch (IOException e) {
-            throw new XGradCamException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new XGradCamException("cannot read " + file + ": " + IoErrors.describe(e), e);
         }
     }
 
+    /**
+     * Reads an array, checking the header before anything is allocated: magic, version, header
+     * length, dtype, order and shape (non-negative integers whose product fits in memory), then
+     * that the data is as long as the header promises.
+     */
     public static FloatTensor read(InputStream in, String source) throws IOException {
-        byte[] all = in.readAllBytes();
-        ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] preamble = in.readNBytes(12);
         for (int i = 0; i < MAGIC.length; i++) {
-            if (all.length < 10 || all[i] != MAGIC[i]) {
+            if (preamble.length < 10 || preamble[i] != MAGIC[i]) {
                 throw new XGradCamException(source + " is not a NumPy .npy file (save it with numpy.save)");
             }
         }
-        int major = all[6];
-        int headerLen = major == 1 ? Short.toUnsignedInt(b.getShort(8)) : b.getInt(8);
+        int major = preamble[6];
+        if (major < 1 || major > 3) {
+            throw new XGradCamException(source + " is .npy format version " + major + "; xgradcam reads versions 1 to 3");
+        }
+        ByteBuffer b = ByteBuffer.wrap(preamble).order(ByteOrder.LITTLE_ENDIAN);
+        long headerLen = major == 1 ? Short.toUnsignedInt(b.getShort(8)) : preamble.length < 12 ? -1 : Integer.toUnsignedLong(b.getInt(8));
+        if (headerLen < 0 || headerLen > 1 << 20) {
+            throw new XGradCamException(source + " has a malformed .npy header (its length field says " + headerLen
+                    + " bytes); save it again with numpy.save");
+        }
         int offset = major == 1 ? 10 : 12;
-        String header = new String(all, offset, headerLen, StandardCharsets.ISO_8859_1);
+        byte[] headerBytes = new byte[(int) headerLen];
+        int have = preamble.length - offset;
+        if (have > 0) {
+            System.arraycopy(preamble, offset, headerBytes, 0, (int) Math.min(have, headerLen));
+        }
+        byte[] afterHeader = have > headerLen ? java.util.Arrays.copyOfRange(preamble, offset + (int) headerLen, preamble.length) : new byte[0];
+        if (have < headerLen) {
+            byte[] rest = in.readNBytes((int) headerLen - have);
+            System.arraycopy(rest, 0, headerBytes, have, rest.length);
+            if (rest.length < headerLen - have) {
+                throw new XGradCamException(source + " is truncated inside its .npy header; save it again with numpy.save");
+            }
+        }
+        String header = new String(headerBytes, StandardCharsets.ISO_8859_1);
         Matcher d = DESCR.matcher(header);
         Matcher o = ORDER.matcher(header);
         Matcher s = SHAPE.matcher(header);
         if (!d.find() || !o.find() || !s.find()) {
-            throw new XGradCamException(source + " has a malformed .npy header: " + header.trim());
+            throw new XGradCamException(source + " has a malformed .npy header (" + printable(header)
+                    + "); save it again with numpy.save");
         }
         if (o.group(1).equals("True")) {
             throw new XGradCamException(source + " is in Fortran order; save a C-ordered array (numpy.ascontiguousarray)");
         }
         List<Long> dims = new ArrayList<>();
-        for (String part : s.group(1).split(",")) {
-            if (!part.isBlank()) {
-                dims.add(Long.parseLong(part.trim()));
+        String[] parts = s.group(1).split(",", -1);
+        for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isBlank() && (i == parts.length - 1 || parts.length == 1)) {
+                continue; // "(3,)" and "()"
             }
+            Matcher m = DIM.matcher(parts[i]);
+            if (!m.matches()) {
+                throw new XGradCamException(source + " has a malformed .npy shape (" + printable(s.group(1))
+                        + "): dimensions must be non-negative integers");
+            }
+            dims.add(Long.parseLong(m.group(1)));
         }
         long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-        int n = Math.toIntExact(FloatTensor.numel(shape));
-        ByteBuffer data = ByteBuffer.wrap(all, offset + headerLen, all.length - offset - headerLen);
         String descr = d.group(1);
-        data.order(descr.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-        float[] out = new float[n];
-        switch (descr.substring(1)) {
-            case "f4" -> checkedSize(data, 4L * n, source).asFloatBuffer().get(out);
-            case "f8" -> {
-                var db = checkedSize(data, 8L * n, source).asDoubleBuffer();
-                for (int i = 0; i < n; i++) {
-                    out[i] = (float) db.get(i);
-                }
-            }
-            default -> throw new XGradCamException(source + " holds " + descr + " values; xgradcam reads float32"
+        int itemSize = switch (descr.isEmpty() ? "" : descr.substring(1)) {
+            case "f4" -> 4;
+            case "f8" -> 8;
+            default -> 0;
+        };
+        if (itemSize == 0 || "<>=|".indexOf(descr.charAt(0)) < 0) {
+            throw new XGradCamException(source + " holds '" + printable(descr) + "' values; xgradcam reads float32"
                     + " (numpy.float32) or float64 arrays");
+        }
+        long n;
+        try {
+            n = FloatTensor.numel(shape);
+            Math.multiplyExact(n, itemSize);
+        } catch (ArithmeticException e) {
+            n = Long.MAX_VALUE;
+        }
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new XGradCamException(source + " claims shape " + java.util.Arrays.toString(shape)
+                    + ", more values than xgradcam holds in one array (2^31)");
+        }
+        long bytes = n * itemSize;
+        Memory.require(bytes + 4 * n, "reading " + source + " (shape " + java.util.Arrays.toString(shape) + ")");
+        byte[] raw = new byte[(int) bytes];
+        int pre = Math.min(afterHeader.length, raw.length);
+        System.arraycopy(afterHeader, 0, raw, 0, pre);
+        int got = pre + in.readNBytes(raw, pre, raw.length - pre);
+        if (got < bytes) {
+            throw new XGradCamException(source + " is truncated: its header promises " + bytes + " bytes of data, it has "
+                    + got);
+        }
+        ByteBuffer data = ByteBuffer.wrap(raw).order(descr.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[(int) n];
+        if (itemSize == 4) {
+            data.asFloatBuffer().get(out);
+        } else {
+            var db = data.asDoubleBuffer();
+            for (int i = 0; i < n; i++) {
+                out[i] = (float) db.get(i);
+            }
         }
         return new FloatTensor(shape, out);
     }
 
-    private static ByteBuffer checkedSize(ByteBuffer data, long bytes, String source) {
-        if (data.remaining() < bytes) {
-            throw new XGradCamException(source + " is truncated: its header promises " + bytes + " bytes of data, it has "
-                    + data.remaining());
-        }
-        return data.slice().order(data.order());
+    /** Header text safe to print on one line. */
+    private static String printable(String s) {
+        String t = s.strip().replaceAll("[^\\x20-\\x7e]", "?");
+        return t.length() > 80 ? t.substring(0, 80) + "..." : t;
     }
 
     /** Writes float32 C-ordered data, atomically (a temporary file moved into place). */

@@ -150,10 +150,31 @@ public final class LayerCatalog {
 
     public Layer requireDefault() {
         if (defaultLayer == null) {
-            throw new XGradCamException(graph.model().source() + " has no 4-D feature map on the way to its score;"
-                    + " xgradcam explains convolutional image models (name a layer with --layer if the model has one)");
+            Optional<NodeProto> flow = controlFlow();
+            if (flow.isPresent()) {
+                throw new XGradCamException(graph.model().source() + " has control flow (" + flow.get().getOpType()
+                        + " node '" + flow.get().getName() + "'), and xgradcam does not look inside If/Loop/Scan subgraphs:"
+                        + " no feature map with a spatial size above 1 is left outside them. Export the model without"
+                        + " data-dependent branches (torch.onnx.export tracing a fixed path, or fold constant branches with"
+                        + " onnx-simplifier)");
+            }
+            throw new XGradCamException(graph.model().source() + " has no 4-D feature map with a spatial size above 1 on"
+                    + " the way to its score; xgradcam explains image models with convolutional feature maps (name a"
+                    + " layer with --layer if the model has one; list them with 'xgradcam layers')");
         }
         return defaultLayer;
+    }
+
+    /** The first If, Loop or Scan node on the way to the score, if any. */
+    private Optional<NodeProto> controlFlow() {
+        Set<String> upstream = graph.ancestors(score);
+        for (NodeProto n : graph.nodes()) {
+            if (Set.of("If", "Loop", "Scan").contains(n.getOpType())
+                    && n.getOutputList().stream().anyMatch(o -> upstream.contains(o) || o.equals(score))) {
+                return Optional.of(n);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -230,11 +251,26 @@ public final class LayerCatalog {
         return Optional.empty();
     }
 
-    /** A layer by tensor or node name, or an error that lists the closest candidates. */
+    /**
+     * A layer by tensor name, node name, or the name of the torch module that produced it
+     * ("layer4", "features.30": the last feature map under the exporter's scope "/layer4/"), or
+     * an error that lists the closest candidates. A 1x1 map is refused: it has no spatial extent
+     * to explain.
+     */
     public Layer resolve(String tensorOrNode) {
-        Optional<Layer> l = find(tensorOrNode);
+        if (tensorOrNode == null || tensorOrNode.isBlank()) {
+            throw new XGradCamException("the layer name is empty; list usable layers with 'xgradcam layers'");
+        }
+        Optional<Layer> l = find(tensorOrNode).or(() -> moduleOutput(tensorOrNode));
         if (l.isPresent()) {
-            return l.get();
+            Layer found = l.get();
+            if (found.shape()[2] * found.shape()[3] <= 1) {
+                throw new XGradCamException("layer '" + tensorOrNode + "' is " + found.shape()[2] + "x" + found.shape()[3]
+                        + " (shape " + java.util.Arrays.toString(found.shape()) + "): a map needs a spatial size above 1."
+                        + " Choose a layer before the global pooling" + defaultLayer().map(d -> ", e.g. the default "
+                        + d.tensor()).orElse("") + " (list them with 'xgradcam layers')");
+            }
+            return found;
         }
         if (shapes.find(tensorOrNode).isPresent()) {
             TensorInfo info = shapes.get(tensorOrNode);
@@ -253,6 +289,44 @@ public final class LayerCatalog {
         }
         throw new XGradCamException("unknown layer '" + tensorOrNode + "' in " + graph.model().source()
                 + (hint.length() > 0 ? "; closest: " + hint : "") + " (list them all with 'xgradcam layers')");
+    }
+
+    /**
+     * The output of a torch module, found by the scope torch.onnx.export gives node names:
+     * module "layer4.1.conv2" lives under "/layer4/layer4.1/layer4.1.conv2/" (and, for
+     * exporters that name scopes by attribute only, "/layer4/1/conv2/"). The module's output is
+     * its last feature map in graph order.
+     */
+    Optional<Layer> moduleOutput(String module) {
+        String m = module.strip().replaceAll("^/+|/+$", "");
+        if (m.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> scopes = new ArrayList<>();
+        if (m.contains("/")) {
+            scopes.add("/" + m + "/");
+        } else {
+            String[] parts = m.split("\\.");
+            StringBuilder cumulative = new StringBuilder("/");
+            StringBuilder plain = new StringBuilder("/");
+            String prefix = "";
+            for (String part : parts) {
+                prefix = prefix.isEmpty() ? part : prefix + "." + part;
+                cumulative.append(prefix).append('/');
+                plain.append(part).append('/');
+            }
+            scopes.add(cumulative.toString());
+            scopes.add(plain.toString());
+        }
+        Layer last = null;
+        for (Layer l : layers) {
+            for (String scope : scopes) {
+                if ((!l.node().isEmpty() && l.node().startsWith(scope)) || l.tensor().startsWith(scope)) {
+                    last = l;
+                }
+            }
+        }
+        return Optional.ofNullable(last);
     }
 
     private static int distance(String a, String b) {

@@ -85,6 +85,10 @@ public final class ModelShapes {
         ValueInfoProto input = imageInput(graph);
         TensorShapeProto declared = input.getType().getTensorType().getShape();
         int rank = declared.getDimCount();
+        if (!input.getType().hasTensorType()) {
+            throw new XGradCamException("input '" + input.getName() + "' of " + graph.model().source()
+                    + " is not a tensor (a sequence or map); xgradcam needs an image tensor input");
+        }
         if (input.getType().getTensorType().getElemType() != TensorInfo.FLOAT) {
             throw new XGradCamException("input '" + input.getName() + "' of " + graph.model().source()
                     + " is not float32 (ONNX type " + input.getType().getTensorType().getElemType()
@@ -94,6 +98,17 @@ public final class ModelShapes {
         for (int i = 0; i < rank; i++) {
             TensorShapeProto.Dimension d = declared.getDim(i);
             shape[i] = d.hasDimValue() && d.getDimValue() > 0 ? d.getDimValue() : -1;
+        }
+        if (!input.getType().getTensorType().hasShape()) {
+            // no declared shape at all (not even a rank): only the caller can say what it takes
+            if (requested == null) {
+                throw new XGradCamException("input '" + input.getName() + "' of " + graph.model().source()
+                        + " declares no shape; give the input shape (e.g. [1, 3, 224, 224]) or re-export the model"
+                        + " with its input shape");
+            }
+            long[] out = requested.clone();
+            out[0] = 1;
+            return checkSize(graph, input.getName(), out);
         }
         if (requested != null) {
             if (requested.length != rank) {
@@ -108,7 +123,7 @@ public final class ModelShapes {
             }
             long[] out = requested.clone();
             out[0] = 1;
-            return out;
+            return checkSize(graph, input.getName(), out);
         }
         if (rank == 0) {
             throw new XGradCamException("input '" + input.getName() + "' is a scalar; xgradcam needs an image tensor");
@@ -123,6 +138,27 @@ public final class ModelShapes {
                             + " (" + describe(shape) + "); give the input shape explicitly");
                 }
                 shape[i] = 224;
+            }
+        }
+        return checkSize(graph, input.getName(), shape);
+    }
+
+    /** The most values one input row may have: 3 x 25 megapixels. */
+    public static final long MAX_INPUT_VALUES = 75_000_000L;
+
+    /** Refuses an input so large that one row would not be worth (or able) to run. */
+    private static long[] checkSize(Graph graph, String input, long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            if (d <= 0) {
+                throw new XGradCamException("input '" + input + "' of " + graph.model().source() + " has shape "
+                        + describe(shape) + "; every dimension must be positive");
+            }
+            n = d > MAX_INPUT_VALUES ? MAX_INPUT_VALUES + 1 : n * d;
+            if (n > MAX_INPUT_VALUES) {
+                throw new XGradCamException("input '" + input + "' of " + graph.model().source() + " has shape "
+                        + describe(shape) + ", more than the " + MAX_INPUT_VALUES / 1_000_000 + " million values xgradcam"
+                        + " feeds a model; re-export it for a smaller input");
             }
         }
         return shape;

@@ -8,6 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.validation.InputFiles;
+import org.xgradcam.validation.IoErrors;
+import org.xgradcam.validation.Memory;
 import org.xgradcam.onnx.proto.OnnxProto.ModelProto;
 import org.xgradcam.onnx.proto.OnnxProto.OperatorSetIdProto;
 import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
@@ -33,20 +36,27 @@ public final class OnnxModel {
         validate();
     }
 
+    /** Protobuf's ceiling for one message: larger models keep their weights in external data files. */
+    public static final long MAX_FILE_BYTES = Integer.MAX_VALUE;
+
     public static OnnxModel load(Path file) {
-        if (!Files.exists(file)) {
+        if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
             throw new XGradCamException("model file not found: " + file
                     + " (give the path of an .onnx file, or a model name from 'xgradcam models')");
         }
-        if (Files.isDirectory(file)) {
-            throw new XGradCamException("model path is a folder, not an .onnx file: " + file);
+        long size = InputFiles.requireRegularFile(file, "model");
+        if (size > MAX_FILE_BYTES) {
+            throw new XGradCamException("model " + file + " is larger than 2 GB, the most one ONNX file can hold; a model"
+                    + " this large keeps its weights in external data files (onnx.save(..., save_as_external_data=True))");
         }
+        // the parsed model holds its weights once more, and sessions copy them again
+        Memory.require(2 * size, "loading model " + file);
         try (InputStream in = Files.newInputStream(file)) {
             return new OnnxModel(parse(in, file.toString()), file.toAbsolutePath().getParent(), file.toString());
         } catch (NoSuchFileException e) {
             throw new XGradCamException("model file not found: " + file);
         } catch (IOException e) {
-            throw new XGradCamException("cannot read model file " + file + ": " + e.getMessage(), e);
+            throw new XGradCamException("cannot read model file " + file + ": " + IoErrors.describe(e), e);
         }
     }
 

@@ -29,7 +29,16 @@ public final class OrtSessions {
      * deletions) removes the libraries and the folder instead, where the platform allows it.
      */
     public static OrtEnvironment environment() {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        org.xgradcam.runtime.NativeLibraries.prepare();
+        OrtEnvironment env;
+        try {
+            env = OrtEnvironment.getEnvironment();
+        } catch (LinkageError | RuntimeException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new XGradCamException("ONNX Runtime could not start (" + cause.getClass().getSimpleName() + ": "
+                    + firstLine(cause.getMessage()) + "); check that the temporary folder (java.io.tmpdir) and the cache"
+                    + " folder (~/.cache/xgradcam or $XGRADCAM_CACHE) are writable and not full", e);
+        }
         if (cleanupRegistered.compareAndSet(false, true)) {
             Path dir = nativeFolder();
             if (dir != null) {

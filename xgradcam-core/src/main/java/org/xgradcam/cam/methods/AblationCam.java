@@ -20,6 +20,11 @@ public final class AblationCam extends WeightedCam {
     }
 
     @Override
+    public String cost() {
+        return "a pass of the layers after the target per channel";
+    }
+
+    @Override
     public Needs needs() {
         return Needs.ACTIVATIONS;
     }

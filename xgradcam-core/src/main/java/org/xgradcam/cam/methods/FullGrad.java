@@ -32,13 +32,6 @@ public final class FullGrad implements CamMethod {
         return Needs.FULL_GRADIENTS;
     }
 
-    /** The augmented model's bias terms, set by the explainer (they depend on the model only). */
-    private java.util.List<BiasTerm> biasTerms = java.util.List.of();
-
-    public void useBiasTerms(java.util.List<BiasTerm> terms) {
-        this.biasTerms = terms;
-    }
-
     @Override
     public LayerMap compute(CamContext ctx, String layer) {
         return ctx.cached("fullgrad", () -> computeOnce(ctx));
@@ -63,7 +56,7 @@ public final class FullGrad implements CamMethod {
                 add(total, r * plane, Maps.minMax(m, 1e-7f));
             }
         }
-        for (BiasTerm b : biasTerms) {
+        for (BiasTerm b : ctx.biasTerms()) {
             FloatTensor g = run.biasGradients().get(b.gradient());
             if (g == null || g.rank() != 4 || !(b.opType().equals("Conv") || b.opType().equals("BatchNormalization"))) {
                 continue;

@@ -71,6 +71,16 @@ public final class ScoreCam extends WeightedCam {
     }
 
     @Override
+    public String cost() {
+        return switch (variant) {
+            case SCORE -> "a forward pass per channel of the layer";
+            case SMOOTHED -> "a forward pass per channel and noise sample (" + samples + " samples)";
+            case INTEGRATED -> "a forward pass per channel and integration step (" + samples + " steps)";
+            case FASTER -> "a forward pass per kept channel (the " + topChannels + " of largest variance)";
+        };
+    }
+
+    @Override
     public String name() {
         return switch (variant) {
             case SCORE -> "Score-CAM";
