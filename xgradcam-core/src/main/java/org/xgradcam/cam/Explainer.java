@@ -135,6 +135,10 @@ public final class Explainer implements AutoCloseable {
             return value;
         }
 
+        synchronized boolean isBuilt() {
+            return value != null;
+        }
+
         synchronized void close() throws Exception {
             if (value != null) {
                 value.close();
@@ -444,6 +448,18 @@ public final class Explainer implements AutoCloseable {
                         + ") for a finite input: its weights are broken (re-export or re-download it)");
             }
         }
+    }
+
+    /** How many ONNX Runtime sessions this explainer holds now (each built once, on first use). */
+    public int openSessions() {
+        int n = 0;
+        List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
+        all.addAll(tails.values());
+        all.add(forward);
+        for (Lazy<? extends AutoCloseable> l : all) {
+            n += l.isBuilt() ? 1 : 0;
+        }
+        return n;
     }
 
     /** Releases every session; waits for nothing, so call it after the last explain has returned. */

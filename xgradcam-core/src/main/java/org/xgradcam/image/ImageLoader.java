@@ -114,7 +114,7 @@ public final class ImageLoader {
         String w = warning.toLowerCase(java.util.Locale.ROOT);
         return w.contains("truncat") || w.contains("premature") || w.contains("corrupt") || w.contains("missing eoi")
                 || w.contains("end of file") || w.contains("end of stream") || w.contains("huffman") || w.contains("bogus")
-                || w.contains("damaged");
+                || w.contains("damaged") || w.contains("out-of-sequence");
     }
 
     /** Any colour model (grey, palette, alpha over black, 16-bit, CMYK) to 8-bit RGB. */
