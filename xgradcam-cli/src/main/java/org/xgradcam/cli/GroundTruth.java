@@ -87,11 +87,11 @@ final class GroundTruth {
         return boxes.isEmpty();
     }
 
-    private static int classOf(String s, Labels labels, Path source) {
+    private static int classOf(String s, Labels labels, String source) {
         try {
             int c = Integer.parseInt(s.trim());
             if (c < 0 || (!labels.lines().isEmpty() && c >= labels.lines().size())) {
-                throw new XGradCamException("class " + c + " in " + source + " is out of range"
+                throw new XGradCamException(source + ": class " + c + " is out of range"
                         + (labels.lines().isEmpty() ? "" : " (0.." + (labels.lines().size() - 1) + ")"));
             }
             return c;
@@ -101,7 +101,7 @@ final class GroundTruth {
                     return i;
                 }
             }
-            throw new XGradCamException("unknown class '" + s.strip() + "' in " + source + "; use a class index or a label of the model");
+            throw new XGradCamException(source + ": unknown class '" + s.strip() + "'; use a class index or a label of the model");
         }
     }
 
@@ -119,7 +119,7 @@ final class GroundTruth {
                         + f.length);
             }
             String where = file + " line " + (i + 1);
-            Box b = box(classOf(f[1], labels, file), java.util.Arrays.copyOfRange(f, 2, 6), where);
+            Box b = box(classOf(f[1], labels, where), java.util.Arrays.copyOfRange(f, 2, 6), where);
             out.computeIfAbsent(f[0].trim(), k -> new ArrayList<>()).add(b);
         }
         return new GroundTruth(out);
@@ -137,7 +137,7 @@ final class GroundTruth {
                 while (m.find()) {
                     String o = m.group(1);
                     String[] c = {tag(o, "xmin", xml), tag(o, "ymin", xml), tag(o, "xmax", xml), tag(o, "ymax", xml)};
-                    out.computeIfAbsent(stem, k -> new ArrayList<>()).add(box(classOf(tag(o, "name", xml), labels, xml), c,
+                    out.computeIfAbsent(stem, k -> new ArrayList<>()).add(box(classOf(tag(o, "name", xml), labels, xml.toString()), c,
                             xml.toString()));
                 }
             }

@@ -23,7 +23,8 @@ public class LayersCommand implements Callable<Integer> {
             System.out.printf("%-" + width + "s  %-18s  %-14s  %s%n", "  layer", "op", "shape (CxHxW)", "every path passes");
             for (LayerCatalog.Layer l : c.layers()) {
                 System.out.printf("%s %-" + (width - 1) + "s  %-18s  %-14s  %s%n", l.tensor().equals(def) ? "*" : " ",
-                        l.tensor(), l.opType(), l.describe(), c.isCut(l.tensor()) ? "yes" : "no (inside a branch)");
+                        l.tensor(), l.opType(), l.describe(), l.shape()[2] * l.shape()[3] <= 1 ? "(1x1: no spatial map to explain)"
+                                : c.isCut(l.tensor()) ? "yes" : "no (inside a branch)");
             }
             System.out.println("score: " + c.score() + (c.scoreNote().isEmpty() ? "" : " (" + c.scoreNote() + ")"));
         }

@@ -35,6 +35,11 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
                     + e.getReason() + "); see 'xgradcam models'");
         }
         if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
+            if (nameOrFile.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") || nameOrFile.contains("/")
+                    || nameOrFile.contains(java.io.File.separator)) {
+                throw new XGradCamException("model file not found: " + nameOrFile
+                        + " (give the path of an .onnx file, or a model name from 'xgradcam models')");
+            }
             StringBuilder names = new StringBuilder(DEMO);
             Catalogue.entries().forEach(e -> names.append(", ").append(e.name()));
             throw new XGradCamException("unknown model '" + nameOrFile + "': neither a file nor a known name (" + names
@@ -75,6 +80,10 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         for (int i = 0; i < d.length; i++) {
             d[i] = s.getDim(i).hasDimValue() ? s.getDim(i).getDimValue() : -1;
         }
+        if (s.getDimCount() != 0 && d.length != 4) {
+            throw new XGradCamException(m.source() + " takes an input of shape " + shape(d) + "; xgradcam feeds images as"
+                    + " [N, 3, H, W] (or [N, H, W, 3]) tensors: re-export the model with an image input");
+        }
         boolean nhwc = d.length == 4 && d[3] == 3 && d[1] != 3;
         long h = d.length == 4 ? (nhwc ? d[1] : d[2]) : -1;
         long w = d.length == 4 ? (nhwc ? d[2] : d[3]) : -1;
@@ -83,6 +92,14 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
                     + " feeds a model (at most " + Preprocessing.MAX_SIDE + " a side, 25 megapixels); re-export it for a smaller input");
         }
         return Preprocessing.seed().withSize(w > 0 ? (int) w : 224, h > 0 ? (int) h : 224).withNhwc(nhwc);
+    }
+
+    private static String shape(long[] d) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < d.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(d[i] < 0 ? "?" : String.valueOf(d[i]));
+        }
+        return b.append(']').toString();
     }
 
     /** ImageNet labels for 1000-class models, else class numbers. */

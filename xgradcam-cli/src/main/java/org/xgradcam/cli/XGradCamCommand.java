@@ -283,12 +283,17 @@ public class XGradCamCommand implements Callable<Integer> {
         List<String> warnings = List.of();
         if (inputTensor != null) {
             x = Npy.read(inputTensor);
+            long[] want = c.explainer().inputShape();
+            if (!java.util.Arrays.equals(x.shape(), want)) {
+                throw new XGradCamException("--input-tensor " + inputTensor + " has shape " + java.util.Arrays.toString(x.shape())
+                        + ", but the model takes " + java.util.Arrays.toString(want) + " (float32, one image)");
+            }
             backdrop = denormalise(x, c.pre());
         } else {
             ImageLoader.Decoded d = ImageLoader.load(item.path(), allowDamaged);
             warnings = d.warnings();
             if (d.damaged()) {
-                System.err.println("xgradcam: warning: " + label + " is damaged (" + String.join("; ", warnings)
+                System.err.println("xgradcam: warning: " + label + " is damaged (" + ImageLoader.summary(warnings)
                         + "); explained anyway, as --allow-damaged asks");
             }
             backdrop = c.pre().fit(d.image());

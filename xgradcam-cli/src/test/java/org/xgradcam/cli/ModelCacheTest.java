@@ -88,6 +88,24 @@ class ModelCacheTest {
     }
 
     @Test
+    void aHandPlacedFileIsCheckedAgainstTheCatalogue() throws Exception {
+        ModelCache c = new ModelCache(tmp, Progress.silent());
+        byte[] wrong = payload.clone();
+        wrong[1000] ^= 1;
+        Files.write(tmp.resolve("test.onnx"), wrong);
+        assertThatThrownBy(() -> c.fetch(entry(sha()))).isInstanceOf(XGradCamException.class)
+                .hasMessageContaining("not the catalogue's").hasMessageContaining(sha()).hasMessageContaining("--model FILE");
+        assertThat(tmp.resolve("test.onnx")).as("a user's file is not deleted").exists();
+        Files.write(tmp.resolve("test.onnx"), payload);
+        assertThat(c.fetch(entry(sha()))).isEqualTo(tmp.resolve("test.onnx"));
+        assertThat(tmp.resolve("test.onnx.verified")).exists();
+        // once verified, the stamp spares hashing; a changed file is hashed again
+        Files.write(tmp.resolve("test.onnx"), wrong);
+        Files.setLastModifiedTime(tmp.resolve("test.onnx"), java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+        assertThatThrownBy(() -> c.fetch(entry(sha()))).hasMessageContaining("not the catalogue's");
+    }
+
+    @Test
     void interruptedTransferResumes() throws Exception {
         cutOnce.set(1);
         ModelCache c = new ModelCache(tmp, Progress.silent());

@@ -172,6 +172,29 @@ public final class GradientBuilder {
             }
         }
 
+        /** What cuts the gradient off: ops whose gradient is zero, or control flow the builder does not enter. */
+        private String whyNoGradient() {
+            List<String> reasons = new ArrayList<>();
+            for (NodeProto n : graph.nodes()) {
+                if (Set.of("If", "Loop", "Scan").contains(n.getOpType())) {
+                    reasons.add("the model has control flow (" + n.getOpType() + " node '" + n.getName() + "'), which"
+                            + " xgradcam does not differentiate through (export it without data-dependent branches)");
+                    break;
+                }
+            }
+            List<String> zero = new ArrayList<>();
+            for (NodeProto n : graph.nodes()) {
+                if (ZERO_GRADIENT_OPS.contains(n.getOpType()) && n.getInputList().stream().anyMatch(reachable::contains)
+                        && zero.size() < 3) {
+                    zero.add(n.getOpType() + " node '" + n.getName() + "'");
+                }
+            }
+            if (!zero.isEmpty()) {
+                reasons.add("its paths to the score pass through " + String.join(", ", zero) + ", whose gradient is zero");
+            }
+            return reasons.isEmpty() ? "the score does not depend on it" : String.join("; ", reasons);
+        }
+
         private void checkRules(List<NodeProto> path) {
             List<String> missing = new ArrayList<>();
             for (NodeProto n : path) {
@@ -275,7 +298,8 @@ public final class GradientBuilder {
 
         /** Gives a tensor's gradient a stable output name: grad:<tensor>. */
         private String publish(String tensor) {
-            String g = total(tensor).orElseThrow(() -> new XGradCamException("no gradient reaches '" + tensor + "'"));
+            String g = total(tensor).orElseThrow(() -> new XGradCamException("no gradient reaches '" + tensor + "' from the"
+                    + " score: " + whyNoGradient() + "; choose another layer (see 'xgradcam layers')"));
             String name = "grad:" + tensor;
             if (!g.equals(name)) {
                 emit.emit("Identity", List.of(g), List.of(name));

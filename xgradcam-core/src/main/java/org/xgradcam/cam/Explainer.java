@@ -148,6 +148,7 @@ public final class Explainer implements AutoCloseable {
     }
 
     private Explainer(OnnxModel model, Options options) {
+        model = ModelShapes.declareInputShape(model, options.inputShape());
         this.model = model;
         this.options = options;
         this.graph = new Graph(model);

@@ -65,7 +65,7 @@ public final class ImageLoader {
 
     public static Decoded decode(byte[] bytes, String source, boolean acceptDamaged) {
         BufferedImage img;
-        List<String> warnings = new ArrayList<>();
+        List<String> warnings = new ArrayList<>(ImageIntegrity.problems(bytes));
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -93,15 +93,16 @@ public final class ImageLoader {
         } catch (XGradCamException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new XGradCamException(source + " is a damaged or truncated image (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + firstLine(e.getMessage())) + "); re-encode or replace it", e);
+            String why = warnings.isEmpty() ? e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": "
+                    + firstLine(e.getMessage())) : summary(warnings);
+            throw new XGradCamException(source + " is a damaged or truncated image (" + why + "); re-encode or replace it", e);
         }
         if (img == null) {
             throw new XGradCamException(source + " holds no image");
         }
-        Decoded d = new Decoded(null, List.copyOf(warnings));
+        Decoded d = new Decoded(null, warnings.stream().distinct().toList());
         if (d.damaged() && !acceptDamaged) {
-            throw new XGradCamException(source + " is damaged or truncated (" + String.join("; ", d.warnings())
+            throw new XGradCamException(source + " is damaged or truncated (" + summary(d.warnings())
                     + "): the decoder filled what is missing with grey. Re-encode or replace it, or pass --allow-damaged"
                     + " to explain it anyway");
         }
@@ -159,6 +160,12 @@ public final class ImageLoader {
             g.dispose();
         }
         return out;
+    }
+
+    /** At most three distinct warnings, for a one-line message. */
+    public static String summary(List<String> warnings) {
+        List<String> d = warnings.stream().map(ImageLoader::firstLine).distinct().toList();
+        return String.join("; ", d.subList(0, Math.min(3, d.size()))) + (d.size() > 3 ? "; ..." : "");
     }
 
     private static String firstLine(String s) {

@@ -12,10 +12,10 @@ import org.xgradcam.XGradCamException;
 import org.xgradcam.validation.IoErrors;
 
 /**
- * Writes files whole or not at all: a temporary sibling (".NAME*.part") is written, then moved
- * into place. The temporaries in flight are removed by a shutdown hook when the process is
+ * Writes files whole or not at all: a temporary sibling (".NAME.PID.*.part") is written, then
+ * moved into place. The temporaries in flight are removed by a shutdown hook when the process is
  * interrupted or terminated; one left by a killed process (SIGKILL runs no hook) is swept by the
- * next write of the same file.
+ * next write of the same file, since the process its name records no longer runs.
  */
 public final class AtomicFiles {
     private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
@@ -32,6 +32,8 @@ public final class AtomicFiles {
         }, "xgradcam-partial-files"));
     }
 
+    private static final long PID = ProcessHandle.current().pid();
+
     private AtomicFiles() {}
 
     public static void write(Path file, byte[] content) {
@@ -40,7 +42,7 @@ public final class AtomicFiles {
         try {
             Files.createDirectories(dir);
             sweep(dir, file.getFileName().toString());
-            tmp = Files.createTempFile(dir, "." + file.getFileName(), ".part");
+            tmp = Files.createTempFile(dir, "." + file.getFileName() + "." + PID + ".", ".part");
             IN_FLIGHT.add(tmp);
             Files.write(tmp, content);
             try {
@@ -66,12 +68,24 @@ public final class AtomicFiles {
         }
     }
 
-    /** Removes temporaries of this file left by a killed run (older than a minute: not a live writer's). */
+    /** Removes temporaries of this file left by a process that no longer runs (a killed run). */
     private static void sweep(Path dir, String name) {
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "." + name.replaceAll("[\\[\\]{}*?]", "?") + "*.part")) {
-            long old = System.currentTimeMillis() - 60_000;
+        String prefix = "." + name + ".";
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, p -> {
+            String n = p.getFileName().toString();
+            return n.startsWith(prefix) && n.endsWith(".part");
+        })) {
             for (Path p : s) {
-                if (Files.getLastModifiedTime(p).toMillis() < old) {
+                String rest = p.getFileName().toString().substring(prefix.length());
+                int dot = rest.indexOf('.');
+                long pid;
+                try {
+                    pid = Long.parseLong(dot < 0 ? rest : rest.substring(0, dot));
+                } catch (NumberFormatException e) {
+                    continue; // not one of ours
+                }
+                boolean alive = pid == PID ? IN_FLIGHT.contains(p) : ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                if (!alive) {
                     Files.deleteIfExists(p);
                 }
             }

@@ -143,6 +143,37 @@ public final class ModelShapes {
         return checkSize(graph, input.getName(), shape);
     }
 
+    /**
+     * The model with its image input's shape declared (batch axis free), when the file declares
+     * none: ONNX Runtime's shape inference then knows the rank. Other models come back unchanged.
+     */
+    public static OnnxModel declareInputShape(OnnxModel model, long[] shape) {
+        if (shape == null) {
+            return model;
+        }
+        GraphProto g = model.proto().getGraph();
+        java.util.Set<String> init = new java.util.HashSet<>();
+        g.getInitializerList().forEach(t -> init.add(t.getName()));
+        for (int i = 0; i < g.getInputCount(); i++) {
+            ValueInfoProto v = g.getInput(i);
+            if (init.contains(v.getName())) {
+                continue;
+            }
+            if (!v.getType().hasTensorType() || v.getType().getTensorType().hasShape()) {
+                return model;
+            }
+            TensorShapeProto.Builder dims = TensorShapeProto.newBuilder();
+            for (int d = 0; d < shape.length; d++) {
+                dims.addDim(d == 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("N")
+                        : TensorShapeProto.Dimension.newBuilder().setDimValue(shape[d]));
+            }
+            ValueInfoProto fixed = v.toBuilder().setType(v.getType().toBuilder().setTensorType(
+                    v.getType().getTensorType().toBuilder().setShape(dims))).build();
+            return model.withProto(model.proto().toBuilder().setGraph(g.toBuilder().setInput(i, fixed)).build());
+        }
+        return model;
+    }
+
     /** The most values one input row may have: 3 x 25 megapixels. */
     public static final long MAX_INPUT_VALUES = 75_000_000L;
 
@@ -191,6 +222,9 @@ public final class ModelShapes {
         GraphProto g = graph.model().proto().getGraph();
         ValueInfoProto input = imageInput(graph);
         TensorShapeProto declared = input.getType().getTensorType().getShape();
+        if (declared.getDimCount() != inputShape.length) {
+            return null; // no declared shape (or another rank): measure
+        }
         for (int i = 1; i < inputShape.length; i++) {
             if (!declared.getDim(i).hasDimValue() || declared.getDim(i).getDimValue() != inputShape[i]) {
                 return null; // the file's shapes are for another input size

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
@@ -54,7 +53,7 @@ public final class InputFiles {
                     + " xgradcam reads; is it the right file?");
         }
         Memory.require(size, "reading " + what + " " + file);
-        try (InputStream in = Files.newInputStream(file, LinkOption.values())) {
+        try (InputStream in = Files.newInputStream(file)) {
             // read at most one byte more than the size: a file that grows while read is still bounded
             byte[] b = in.readNBytes((int) Math.min(maxBytes + 1, size + 1));
             if (b.length > maxBytes) {

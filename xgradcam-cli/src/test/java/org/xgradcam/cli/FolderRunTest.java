@@ -1,0 +1,134 @@
+package org.xgradcam.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xgradcam.image.Pictures;
+import org.xgradcam.scenes.Scenes;
+
+/** Folder runs: every good image done, each bad one reported once, a summary, exit 5; one folder per input. */
+class FolderRunTest {
+    @TempDir
+    Path tmp;
+
+    private Path scene(Path dir, String name, long seed) {
+        Path p = dir.resolve(name);
+        Pictures.save(Scenes.generate(seed, 1, 96, 1.0).image(), p);
+        return p;
+    }
+
+    private Path mixedFolder() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        scene(in, "a.png", 1);
+        Files.writeString(in.resolve("b.jpg"), "not an image");
+        Files.createDirectories(in.resolve("c.jpg"));
+        Files.createSymbolicLink(in.resolve("d.png"), in.resolve("d.png"));
+        scene(in, "e.jpg", 2);
+        Files.write(in.resolve("f.png"), java.util.Arrays.copyOf(Files.readAllBytes(in.resolve("a.png")), 300));
+        scene(in, "g.png", 3);
+        Files.writeString(in.resolve("notes.txt"), "ignored: not an image name");
+        Files.writeString(in.resolve(".hidden.png"), "ignored: hidden");
+        new ProcessBuilder("mkfifo", in.resolve("h.png").toString()).start().waitFor();
+        return in;
+    }
+
+    @Test
+    void badImagesAreReportedAndTheRestIsDone() throws Exception {
+        Path in = mixedFolder();
+        Path out = tmp.resolve("out");
+        CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", out.toString(), "--quiet");
+        assertThat(r.exit()).as(r.err()).isEqualTo(FolderRun.SOME_FAILED);
+        List<String> errors = r.err().lines().filter(l -> l.startsWith("xgradcam: error: ")).toList();
+        boolean fifo = Files.exists(in.resolve("h.png"));
+        assertThat(errors).as(r.err()).hasSize(fifo ? 5 : 4);
+        for (String bad : fifo ? List.of("b.jpg", "c.jpg", "d.png", "f.png", "h.png") : List.of("b.jpg", "c.jpg", "d.png", "f.png")) {
+            assertThat(errors).as(r.err()).anyMatch(l -> l.contains(bad));
+        }
+        assertThat(r.err()).contains("explained 3 of " + (fifo ? 8 : 7) + " images").doesNotContain("\tat ");
+        assertThat(r.out().lines().filter(l -> l.contains("class of interest"))).hasSize(3);
+        for (String ok : List.of("a", "e", "g")) {
+            assertThat(out.resolve(ok).resolve("cam.jpg")).exists();
+            assertThat(out.resolve(ok).resolve("X_cam.jpg")).exists();
+        }
+        try (Stream<Path> s = Files.list(out)) {
+            assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("a", "e", "g");
+        }
+    }
+
+    @Test
+    void jsonListsTheFailures() throws Exception {
+        Path in = mixedFolder();
+        CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", tmp.resolve("o").toString(),
+                "--json", "--quiet");
+        assertThat(r.exit()).isEqualTo(FolderRun.SOME_FAILED);
+        assertThat(r.out()).contains("\"failed\"").contains("b.jpg").contains("\"preprocessing\"");
+    }
+
+    @Test
+    void inputsSharingAStemGetFoldersOfTheirOwn() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        scene(in, "cat.jpg", 1);
+        scene(in, "cat.png", 2);
+        scene(in, "dog.png", 3);
+        scene(other, "dog.png", 4);
+        Path out = tmp.resolve("out");
+        CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--image-path", other.resolve("dog.png").toString(),
+                "--output-dir", out.toString(), "--quiet", "--no-figure");
+        assertThat(r.exit()).as(r.err()).isZero();
+        try (Stream<Path> s = Files.list(out)) {
+            assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
+                    .containsExactly("cat_jpg", "cat_png", "dog_png", "dog_png-2");
+        }
+    }
+
+    @Test
+    void evaluateGoesOnPastBadImages() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("ev"));
+        scene(in, "a.png", 1);
+        Files.writeString(in.resolve("b.png"), "broken");
+        scene(in, "c.png", 2);
+        Path out = tmp.resolve("report");
+        CliRunner.Result r = CliRunner.run("evaluate", "--images", in.toString(), "--metrics", "deletion",
+                "--methods", "gradcam", "--steps", "4", "--output-dir", out.toString(), "--quiet");
+        assertThat(r.exit()).as(r.err()).isEqualTo(FolderRun.SOME_FAILED);
+        assertThat(r.err()).contains("b.png").contains("evaluated 2 of 3 images");
+        String csv = Files.readString(out.resolve("results.csv"));
+        assertThat(csv).contains("a.png").contains("c.png").doesNotContain("b.png");
+        assertThat(Files.readString(out.resolve("summary.json"))).contains("\"failed\"").contains("b.png");
+    }
+
+    @Test
+    void severalLayersAreAllReportedAndSaved() throws Exception {
+        Path img = scene(tmp, "x.png", 5);
+        Path out = tmp.resolve("layers");
+        String l1 = "/features/features.12/Relu_output_0";
+        String l2 = "/features/features.8/MaxPool_output_0";
+        CliRunner.Result r = CliRunner.run("--image-path", img.toString(), "--layer", l1, "--layer", l2, "--save-raw",
+                "--json", "--output-dir", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains(l1).contains(l2).contains("\"layers\"");
+        assertThat(out.resolve("activations.npy")).exists();
+        Path first = out.resolve("layers").resolve("1-features_features.12_Relu_output_0");
+        Path second = out.resolve("layers").resolve("2-features_features.8_MaxPool_output_0");
+        assertThat(org.xgradcam.io.Npy.read(first.resolve("activations.npy")).shape()).containsExactly(24, 12, 12);
+        assertThat(org.xgradcam.io.Npy.read(second.resolve("activations.npy")).shape()).containsExactly(64, 12, 12);
+        assertThat(org.xgradcam.io.Npy.read(second.resolve("xgradcam_cam_lowres.npy")).shape()).containsExactly(12, 12);
+        assertThat(Files.readAllBytes(first.resolve("gradients.npy"))).isEqualTo(Files.readAllBytes(out.resolve("gradients.npy")));
+    }
+
+    @Test
+    void torchModuleNamesFindTheModuleOutput() throws Exception {
+        Path img = scene(tmp, "x.png", 6);
+        CliRunner.Result r = CliRunner.run("--image-path", img.toString(), "--layer", "features.8", "--json",
+                "--output-dir", tmp.resolve("m").toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("/features/features.8/MaxPool_output_0");
+        assertThat(r.err()).contains("module features.8");
+    }
+}
