@@ -69,6 +69,9 @@ final class InputImages {
                 files.add(p);
             }
         }
+        // the same file named twice (directly, or also through its folder) is explained once
+        java.util.Set<Path> seen = new java.util.HashSet<>();
+        files = files.stream().filter(f -> seen.add(f.toAbsolutePath().normalize())).toList();
         if (files.isEmpty()) {
             throw new XGradCamException("the folders given hold no images (looked for " + String.join(", ", EXTENSIONS) + ")");
         }

@@ -21,6 +21,9 @@ final class OutputFolder {
 
     /** Checks that dir exists as a writable folder, or could be created; creates nothing. */
     static void check(Path dir) {
+        if (dir.toString().isBlank()) {
+            throw new XGradCamException("--output-dir is empty; give a folder (. for the current one)");
+        }
         Path abs = dir.toAbsolutePath().normalize();
         Path existing = abs;
         while (existing != null && !Files.exists(existing)) {
