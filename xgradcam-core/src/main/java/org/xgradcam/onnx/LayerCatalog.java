@@ -292,10 +292,12 @@ public final class LayerCatalog {
     }
 
     /**
-     * The output of a torch module, found by the scope torch.onnx.export gives node names:
-     * module "layer4.1.conv2" lives under "/layer4/layer4.1/layer4.1.conv2/" (and, for
-     * exporters that name scopes by attribute only, "/layer4/1/conv2/"). The module's output is
-     * its last feature map in graph order.
+     * The output of a torch module, found by the scope torch.onnx.export gives node names: each
+     * attribute by its name, each element of a container by the container's name and its index,
+     * so module "layer1.0.downsample.0" lives under "/layer1/layer1.0/downsample/downsample.0/"
+     * and "features.30" under "/features/features.30/". (Fully dotted and plain spellings of the
+     * scope, as other exporters write them, are tried too.) The module's output is its last
+     * feature map in graph order.
      */
     Optional<Layer> moduleOutput(String module) {
         String m = module.strip().replaceAll("^/+|/+$", "");
@@ -307,14 +309,20 @@ public final class LayerCatalog {
             scopes.add("/" + m + "/");
         } else {
             String[] parts = m.split("\\.");
+            StringBuilder torch = new StringBuilder("/");
             StringBuilder cumulative = new StringBuilder("/");
             StringBuilder plain = new StringBuilder("/");
+            String previous = "";
             String prefix = "";
             for (String part : parts) {
+                String component = part.matches("\\d+") && !previous.isEmpty() ? previous + "." + part : part;
+                torch.append(component).append('/');
+                previous = component;
                 prefix = prefix.isEmpty() ? part : prefix + "." + part;
                 cumulative.append(prefix).append('/');
                 plain.append(part).append('/');
             }
+            scopes.add(torch.toString());
             scopes.add(cumulative.toString());
             scopes.add(plain.toString());
         }

@@ -100,7 +100,8 @@ public final class OrtSessions {
             Files.write(file, model.toBytes());
             return env.createSession(file.toString(), opts);
         } catch (IOException e) {
-            throw new XGradCamException("cannot stage model " + model.source() + " for ONNX Runtime: " + e.getMessage(), e);
+            throw new XGradCamException("cannot stage model " + model.source() + " for ONNX Runtime in the temporary folder: "
+                    + org.xgradcam.validation.IoErrors.describe(e), e);
         } finally {
             if (dir != null) {
                 deleteTree(dir);

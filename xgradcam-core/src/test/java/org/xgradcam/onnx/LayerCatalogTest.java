@@ -58,6 +58,26 @@ class LayerCatalogTest {
                 .hasMessageContaining("xgradcam layers");
     }
 
+    @ParameterizedTest
+    @CsvSource({
+        "resnet, layer1, /layer1/layer1.1/relu_2/Relu_output_0",
+        "resnet, layer2.0.conv1, /layer2/layer2.0/conv1/Conv_output_0",
+        "resnet, layer1.0.downsample.0, /layer1/layer1.0/downsample/downsample.0/Conv_output_0",
+        "resnet, /layer2/, /layer2/layer2.0/relu_2/Relu_output_0",
+        "vgg, features.10, /features/features.10/MaxPool_output_0",
+        "vgg, features, /features/features.10/MaxPool_output_0"})
+    void layersCanBeNamedByTorchModule(String model, String module, String tensor) {
+        Engines e = Engines.load(Fixtures.resource("torchvision/" + model + "/model.onnx"));
+        assertThat(e.catalog().resolve(module).tensor()).isEqualTo(tensor);
+    }
+
+    @Test
+    void aOneByOneLayerIsRefusedWithTheDefaultSuggested() {
+        Engines e = Engines.load(Fixtures.resource("torchvision/resnet/model.onnx"));
+        assertThatThrownBy(() -> e.catalog().resolve("avgpool")).isInstanceOf(XGradCamException.class)
+                .hasMessageContaining("1x1").hasMessageContaining(e.catalog().requireDefault().tensor());
+    }
+
     @Test
     void layersCanBeNamedByNodeName() {
         Engines e = Engines.load(Fixtures.resource("torchvision/vgg/model.onnx"));
