@@ -20,11 +20,13 @@ public class LayersCommand implements Callable<Integer> {
             LayerCatalog c = e.layers();
             String def = c.defaultLayer().map(LayerCatalog.Layer::tensor).orElse("");
             int width = c.layers().stream().mapToInt(l -> l.tensor().length()).max().orElse(10);
-            System.out.printf("%-" + width + "s  %-18s  %-14s  %s%n", "  layer", "op", "shape (CxHxW)", "every path passes");
+            System.out.printf("%-" + width + "s  %-18s  %-14s  %-16s  %s%n", "  layer", "op", "shape (CxHxW)", "seen as",
+                    "every path passes");
             for (LayerCatalog.Layer l : c.layers()) {
-                System.out.printf("%s %-" + (width - 1) + "s  %-18s  %-14s  %s%n", l.tensor().equals(def) ? "*" : " ",
-                        l.tensor(), l.opType(), l.describe(), l.shape()[2] * l.shape()[3] <= 1 ? "(1x1: no spatial map to explain)"
-                                : c.isCut(l.tensor()) ? "yes" : "no (inside a branch)");
+                String seen = l.view().isIdentity() ? "map" : l.view().describe();
+                System.out.printf("%s %-" + (width - 1) + "s  %-18s  %-14s  %-16s  %s%n", l.tensor().equals(def) ? "*" : " ",
+                        l.tensor(), l.opType(), l.describe(), seen, l.shape()[2] * l.shape()[3] <= 1
+                                ? "(1x1: no spatial map to explain)" : c.isCut(l.tensor()) ? "yes" : "no (inside a branch)");
             }
             System.out.println("score: " + c.score() + (c.scoreNote().isEmpty() ? "" : " (" + c.scoreNote() + ")"));
         }

@@ -4,7 +4,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
-import org.xgradcam.runtime.ForwardSession;
 import org.xgradcam.runtime.GradientResult;
 import org.xgradcam.tensor.FloatTensor;
 
@@ -24,7 +23,7 @@ public final class CamContext {
     private final long randomSeed;
     private final boolean eigenSmooth;
     private final Function<FloatTensor, FloatTensor> modelScores;
-    private final Function<String, ForwardSession> tails;
+    private final LayerScorer tails;
     private final int[] spatial;
     private final Function<FloatTensor, GradientResult> rerun;
     private final Map<String, Object> cache = new HashMap<>();
@@ -32,7 +31,7 @@ public final class CamContext {
     public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full,
                       java.util.List<org.xgradcam.autodiff.BiasTerm> biasTerms, float[][] seeds,
                       PostProcess convention, int batchSize, long randomSeed, boolean eigenSmooth,
-                      Function<FloatTensor, FloatTensor> modelScores, Function<String, ForwardSession> tails, int[] spatial,
+                      Function<FloatTensor, FloatTensor> modelScores, LayerScorer tails, int[] spatial,
                       Function<FloatTensor, GradientResult> rerun) {
         this.input = input;
         this.run = run;
@@ -135,10 +134,23 @@ public final class CamContext {
         return chunked(inputs, batchSize, modelScores);
     }
 
-    /** Scores of the graph after a layer for a batch of modified activations [M, C, h, w]. */
+    /** Scores of the graph after a layer for modified activations, [M, C, h, w] as the layer is seen. */
+    public interface LayerScorer {
+        /** row: the image whose layer supplies what the view leaves out (a transformer's class token). */
+        FloatTensor score(String layer, FloatTensor activations, int row);
+    }
+
+    /** Scores of the graph after a layer for a batch of modified activations [M, C, h, w] of image row 0. */
     public FloatTensor scoreActivations(String layer, FloatTensor activations) {
-        ForwardSession tail = tails.apply(layer);
-        return chunked(activations, batchSize, x -> tail.run(x).values().iterator().next());
+        return scoreActivations(layer, activations, 0);
+    }
+
+    /**
+     * Scores of the graph after a layer for a batch of modified activations [M, C, h, w] of image
+     * {@code row}: for a token layer, that image's leading tokens (class, distillation) go along.
+     */
+    public FloatTensor scoreActivations(String layer, FloatTensor activations, int row) {
+        return chunked(activations, batchSize, x -> tails.score(layer, x, row));
     }
 
     /** f over xs in chunks of at most batchSize rows along axis 0, the results concatenated. */

@@ -297,10 +297,11 @@ public final class Explainer implements AutoCloseable {
         int n = input.dim(0);
         long[] scoreShape = shapes.shape(catalog.score());
         var transform = request.target().transform();
-        GradientResult run = session(layers, full, false, transform).run(input, request.target().seed(n, scoreShape));
-        requireFiniteScores(run.score());
+        GradientResult raw = session(layers, full, false, transform).run(input, request.target().seed(n, scoreShape));
+        requireFiniteScores(raw.score());
+        GradientResult run = viewed(raw);
         GradientResult guidedRun = guided
-                ? session(layers, false, true, transform).run(input, request.target().seed(n, scoreShape)) : null;
+                ? viewed(session(layers, false, true, transform).run(input, request.target().seed(n, scoreShape))) : null;
         float[][] seeds = new float[n][];
         int k = run.score().size() / n;
         for (int r = 0; r < n; r++) {
@@ -309,9 +310,10 @@ public final class Explainer implements AutoCloseable {
         }
         CamContext ctx = new CamContext(input, run, guidedRun, full ? run : null,
                 full ? session(layers, true, false, transform).model().biasTerms() : List.of(), seeds, request.convention(),
-                options.batchSize(), request.randomSeed(), request.eigenSmooth(), this::scoreInputs, this::tail, inputSize(),
-                seedTensor -> session(layers, false, false, GradientRequest.ScoreTransform.NONE)
-                        .run(input, GradientSession.Seed.of(seedTensor)));
+                options.batchSize(), request.randomSeed(), request.eigenSmooth(), this::scoreInputs,
+                (layer, acts, row) -> scoreLayer(layer, acts, raw.activation(layer).row(row)), inputSize(),
+                seedTensor -> viewed(session(layers, false, false, GradientRequest.ScoreTransform.NONE)
+                        .run(input, GradientSession.Seed.of(seedTensor))));
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {
@@ -411,10 +413,46 @@ public final class Explainer implements AutoCloseable {
         return CamContext.chunked(inputs, options.batchSize(), this::scoreInputs);
     }
 
-    /** Scores of the graph after a layer for a batch of activations [M, C, h, w]. */
+    /**
+     * Scores of the graph after a layer for a batch of activations [M, C, h, w], as the layer is
+     * seen (see {@link LayerCatalog.Layer#view()}). For a token layer, whose view leaves the
+     * leading tokens out, use {@link #tailLogits(String, FloatTensor, FloatTensor)}.
+     */
     public FloatTensor tailLogits(String layer, FloatTensor activations) {
         requireOpen();
-        return tail(catalog.resolve(layer).tensor()).run(activations).values().iterator().next();
+        LayerCatalog.Layer l = catalog.resolve(layer);
+        if (l.view().kind() == org.xgradcam.onnx.LayerView.Kind.TOKENS && l.view().prefixTokens() > 0) {
+            throw new XGradCamException("layer " + l.tensor() + " has " + l.view().prefixTokens() + " leading token(s) its"
+                    + " map leaves out; give them: tailLogits(layer, activations, the layer's own row)");
+        }
+        return scoreLayer(l.tensor(), activations, null);
+    }
+
+    /** As {@link #tailLogits(String, FloatTensor)}; the leading tokens come from one row of the layer's own tensor. */
+    public FloatTensor tailLogits(String layer, FloatTensor activations, FloatTensor ownRow) {
+        requireOpen();
+        return scoreLayer(catalog.resolve(layer).tensor(), activations, ownRow);
+    }
+
+    private FloatTensor scoreLayer(String layer, FloatTensor viewedActivations, FloatTensor ownRow) {
+        org.xgradcam.onnx.LayerView view = catalog.find(layer).map(LayerCatalog.Layer::view).orElse(null);
+        FloatTensor in = view == null || view.isIdentity() ? viewedActivations : view.fromNchw(viewedActivations, ownRow);
+        return tail(layer).run(in).values().iterator().next();
+    }
+
+    /** The run as the methods see it: every target layer's activations and gradients as [N, C, H, W]. */
+    private GradientResult viewed(GradientResult r) {
+        Map<String, FloatTensor> acts = new LinkedHashMap<>();
+        Map<String, FloatTensor> grads = new LinkedHashMap<>();
+        boolean changed = false;
+        for (String layer : r.activations().keySet()) {
+            org.xgradcam.onnx.LayerView view = catalog.find(layer).map(LayerCatalog.Layer::view).orElse(null);
+            boolean apply = view != null && !view.isIdentity();
+            changed |= apply;
+            acts.put(layer, apply ? view.toNchw(r.activation(layer)) : r.activation(layer));
+            grads.put(layer, apply ? view.toNchw(r.gradient(layer)) : r.gradient(layer));
+        }
+        return changed ? new GradientResult(r.score(), acts, grads, r.inputGradient(), r.biasGradients()) : r;
     }
 
     private FloatTensor scoreInputs(FloatTensor inputs) {

@@ -19,8 +19,12 @@ public final class LayerCatalog {
     private static final Set<String> SOFTMAX = Set.of("Softmax", "LogSoftmax");
     private static final Set<String> RESHAPES = Set.of("Identity", "Flatten", "Reshape", "Squeeze");
 
-    /** A candidate layer: the tensor, the op and node that produce it, and its shape (batch 1). */
-    public record Layer(String tensor, String opType, String node, long[] shape) {
+    /**
+     * A candidate layer: the tensor, the op and node that produce it, its shape as a feature map
+     * [1, C, H, W] (batch 1), and how the tensor is seen as that map (tokens and channels-last
+     * tensors are reshaped, see {@link LayerView}).
+     */
+    public record Layer(String tensor, String opType, String node, long[] shape, LayerView view) {
         public String describe() {
             StringBuilder s = new StringBuilder();
             for (int i = 1; i < shape.length; i++) {
@@ -65,25 +69,92 @@ public final class LayerCatalog {
         this.scoreNote = note;
         Set<String> upstream = graph.ancestors(score);
         java.util.Map<String, int[]> layouts = layouts(graph, shapes);
+        this.grid = patchGrid(graph, shapes);
         List<Layer> found = new ArrayList<>();
         for (NodeProto n : graph.nodes()) {
             for (String out : n.getOutputList()) {
                 if (out.isEmpty() || !upstream.contains(out) || out.equals(score)) {
                     continue;
                 }
-                int[] layout = layouts.get(out);
-                if (layout != null && !java.util.Arrays.equals(layout, NCHW)) {
-                    continue; // a transposed view (e.g. NHWC inside ConvNeXt blocks): axis 1 is not channels
+                Optional<TensorInfo> info = shapes.find(out).filter(i -> i.isFloat() && i.shape().length > 0 && i.shape()[0] == 1);
+                if (info.isEmpty()) {
+                    continue; // not float, or its first axis is not the batch (e.g. Swin's windows)
                 }
-                shapes.find(out).filter(i -> i.isFloat() && i.rank() == 4).ifPresent(i ->
-                        found.add(new Layer(out, n.getOpType(), n.getName(), i.shape())));
+                long[] shape = info.get().shape();
+                LayerView view = null;
+                if (shape.length == 4) {
+                    int[] layout = layouts.get(out);
+                    if (layout == null || java.util.Arrays.equals(layout, NCHW)) {
+                        view = LayerView.nchw(shape);
+                    } else if (java.util.Arrays.equals(layout, NHWC)) {
+                        view = LayerView.nhwc(shape); // channels last: Swin's stages, TensorFlow exports
+                    }
+                    // other axis orders (e.g. MaxViT's partitions) are not feature maps
+                } else if (shape.length == 3) {
+                    view = tokenView(shape).orElse(null);
+                }
+                if (view != null) {
+                    found.add(new Layer(out, n.getOpType(), n.getName(), view.shape(), view));
+                }
             }
         }
         this.layers = Collections.unmodifiableList(found);
         this.defaultLayer = pickDefault();
     }
 
+    /** The patch grid of a vision transformer: the output of its patch-embedding convolution, or null. */
+    private final int[] grid;
+
+    /** At most this many leading tokens before the grid's: class, distillation and register tokens. */
+    public static final int MAX_PREFIX_TOKENS = 8;
+
+    /**
+     * The grid of a patch-embedding convolution (kernel equal to its stride, as ViT, DeiT and
+     * Swin have) on the way to the score, or null: the first such convolution's output H x W.
+     */
+    private static int[] patchGrid(Graph graph, ModelShapes shapes) {
+        for (NodeProto n : graph.nodes()) {
+            if (!n.getOpType().equals("Conv")) {
+                continue;
+            }
+            long[] k = Attributes.getInts(n, "kernel_shape", new long[0]);
+            long[] st = Attributes.getInts(n, "strides", new long[0]);
+            if (k.length == 2 && java.util.Arrays.equals(k, st) && k[0] > 1) {
+                Optional<TensorInfo> o = shapes.find(n.getOutput(0));
+                if (o.isPresent() && o.get().rank() == 4) {
+                    return new int[] {(int) o.get().shape()[2], (int) o.get().shape()[3]};
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A tensor [1, T, C] as tokens on a grid: the patch grid when T exceeds it by at most 8
+     * leading tokens, else the nearest square (T - K = s * s, K <= 8 as small as possible), with
+     * s >= 2. Anything else (attention scores, sequence models) is not a map.
+     */
+    private Optional<LayerView> tokenView(long[] shape) {
+        long t = shape[1];
+        int c = (int) shape[2];
+        if (grid != null) {
+            long k = t - (long) grid[0] * grid[1];
+            if (k >= 0 && k <= MAX_PREFIX_TOKENS) {
+                return Optional.of(LayerView.tokens((int) k, grid[0], grid[1], c));
+            }
+            return Optional.empty();
+        }
+        for (int k = 0; k <= MAX_PREFIX_TOKENS && k < t; k++) {
+            long side = Math.round(Math.sqrt(t - k));
+            if (side >= 2 && side * side == t - k) {
+                return Optional.of(LayerView.tokens(k, (int) side, (int) side, c));
+            }
+        }
+        return Optional.empty();
+    }
+
     private static final int[] NCHW = {0, 1, 2, 3};
+    private static final int[] NHWC = {0, 2, 3, 1};
 
     /**
      * The axis order of each 4-D tensor relative to NCHW, followed through Transposes: conv-like
@@ -183,9 +254,13 @@ public final class LayerCatalog {
      * average pool such as VGG's adaptive pool at 224x224), the earlier one is named instead.
      */
     private Layer pickDefault() {
+        Layer transformer = transformerDefault();
+        if (transformer != null) {
+            return transformer;
+        }
         Layer best = null;
         for (Layer l : layers) {
-            if (l.shape()[2] * l.shape()[3] > 1) {
+            if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1) {
                 best = l;
             }
         }
@@ -202,6 +277,114 @@ public final class LayerCatalog {
             best = prev;
         }
         return best;
+    }
+
+    /**
+     * A transformer's layer as pytorch-grad-cam's examples choose it: the output of the last
+     * block normalisation (a LayerNorm over tokens or channels-last maps that another LayerNorm
+     * follows, so not the final one; pre-norm or post-norm as Swin v2) from which the score
+     * still depends on every patch: through attention (ViT, DeiT: the last
+     * block's first norm; after it only the class token reaches the head) or through pooling
+     * over the patches (Swin: the last block's norm). Only for models with attention (a Softmax
+     * on the way to the score): ConvNeXt's channels-last LayerNorms keep the CNN rule.
+     */
+    private Layer transformerDefault() {
+        Set<String> upstream = graph.ancestors(score);
+        boolean attention = graph.nodes().stream().anyMatch(n -> n.getOpType().equals("Softmax")
+                && upstream.contains(n.getOutput(0)));
+        if (!attention) {
+            return null;
+        }
+        Layer best = null;
+        for (Layer l : layers) {
+            if (l.view().isIdentity() || l.shape()[2] * l.shape()[3] <= 1) {
+                continue;
+            }
+            Optional<NodeProto> p = graph.producer(l.tensor());
+            if (p.isEmpty() || !isLayerNorm(p.get()) || !normFollows(l.tensor()) || !reachesEveryPatch(l.tensor())) {
+                continue;
+            }
+            best = l;
+        }
+        return best;
+    }
+
+    /** LayerNormalization, or its decomposed export: Add(Mul(Div(Sub(x, mean), Sqrt(var + eps)), gamma), beta). */
+    private boolean isLayerNorm(NodeProto n) {
+        if (n.getOpType().equals("LayerNormalization")) {
+            return true;
+        }
+        if (!n.getOpType().equals("Add")) {
+            return false;
+        }
+        for (String in : n.getInputList()) {
+            Optional<NodeProto> mul = graph.producer(in).filter(m -> m.getOpType().equals("Mul"));
+            if (mul.isEmpty()) {
+                continue;
+            }
+            for (String min : mul.get().getInputList()) {
+                Optional<NodeProto> div = graph.producer(min).filter(d -> d.getOpType().equals("Div"));
+                if (div.isPresent() && div.get().getInputCount() == 2
+                        && graph.producer(div.get().getInput(0)).map(x -> x.getOpType().equals("Sub")).orElse(false)
+                        && graph.producer(div.get().getInput(1)).map(x -> x.getOpType().equals("Sqrt")).orElse(false)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether another LayerNorm follows on the way to the score: a block's norm, not the final one. */
+    private boolean normFollows(String tensor) {
+        Set<String> down = graph.descendants(List.of(tensor));
+        Set<String> up = graph.ancestors(score);
+        for (NodeProto n : graph.nodes()) {
+            String o = n.getOutput(0);
+            if (!o.equals(tensor) && down.contains(o) && up.contains(o) && isLayerNorm(n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether an attention Softmax or a pooling over positions lies between the tensor and the score. */
+    private boolean reachesEveryPatch(String tensor) {
+        Set<String> down = graph.descendants(List.of(tensor));
+        Set<String> up = graph.ancestors(score);
+        for (NodeProto n : graph.nodes()) {
+            String o = n.getOutput(0);
+            if (!down.contains(o) || !(up.contains(o) || o.equals(score))) {
+                continue;
+            }
+            switch (n.getOpType()) {
+                case "Softmax", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax" -> {
+                    if (!n.getOpType().startsWith("Reduce") || reducesPositions(n)) {
+                        return true;
+                    }
+                }
+                default -> { }
+            }
+        }
+        return false;
+    }
+
+    /** A reduction over the token axis (1 of [N, T, C]) or the spatial axes, not over channels (LayerNorm's). */
+    private boolean reducesPositions(NodeProto n) {
+        long[] axes = Attributes.getInts(n, "axes", null);
+        if (axes == null && n.getInputCount() > 1) {
+            axes = graph.constantLongs(n.getInput(1)).orElse(null);
+        }
+        if (axes == null) {
+            return false;
+        }
+        int rank = shapes.find(n.getInput(0)).map(TensorInfo::rank).orElse(0);
+        for (long a : axes) {
+            long ax = a < 0 ? a + rank : a;
+            if (ax != rank - 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isAlias(NodeProto n) {
@@ -309,22 +492,39 @@ public final class LayerCatalog {
             scopes.add("/" + m + "/");
         } else {
             String[] parts = m.split("\\.");
-            StringBuilder torch = new StringBuilder("/");
+            // torch: a numbered child is named after its container ("/features/features.3/"), and a
+            // ModuleList, never called itself, has no scope of its own ("/blocks.1/layers.0/")
+            List<List<String>> variants = new ArrayList<>(List.of(new ArrayList<>()));
+            for (String part : parts) {
+                List<List<String>> next = new ArrayList<>();
+                for (List<String> v : variants) {
+                    if (part.matches("\\d+") && !v.isEmpty()) {
+                        String parent = v.get(v.size() - 1);
+                        List<String> kept = new ArrayList<>(v);
+                        kept.add(parent + "." + part);
+                        next.add(kept);
+                        List<String> merged = new ArrayList<>(v.subList(0, v.size() - 1));
+                        merged.add(parent + "." + part);
+                        next.add(merged);
+                    } else {
+                        List<String> plain = new ArrayList<>(v);
+                        plain.add(part);
+                        next.add(plain);
+                    }
+                }
+                variants = next.size() > 64 ? next.subList(0, 64) : next;
+            }
+            for (List<String> v : variants) {
+                scopes.add("/" + String.join("/", v) + "/");
+            }
             StringBuilder cumulative = new StringBuilder("/");
-            StringBuilder plain = new StringBuilder("/");
-            String previous = "";
             String prefix = "";
             for (String part : parts) {
-                String component = part.matches("\\d+") && !previous.isEmpty() ? previous + "." + part : part;
-                torch.append(component).append('/');
-                previous = component;
                 prefix = prefix.isEmpty() ? part : prefix + "." + part;
                 cumulative.append(prefix).append('/');
-                plain.append(part).append('/');
             }
-            scopes.add(torch.toString());
             scopes.add(cumulative.toString());
-            scopes.add(plain.toString());
+            scopes.add("/" + String.join("/", parts) + "/");
         }
         Layer last = null;
         for (Layer l : layers) {

@@ -37,7 +37,9 @@ public final class ShapeRules {
         int rank = in.length;
         int axis = (int) Attributes.getInt(n, "axis", 0);
         axis = axis < 0 ? axis + rank : axis;
-        if (axis == 0) {
+        if (axis == 0 && in[0] == 1) {
+            // (shapes are known at batch 1: an axis 0 of another size is not the batch, e.g. the
+            // q/k/v axis of a fused attention projection)
             throw c.unsupported(n, "it gathers along the batch axis");
         }
         int size = (int) in[axis];
@@ -145,10 +147,18 @@ public final class ShapeRules {
             ends = Attributes.getInts(n, "ends", null);
             axes = Attributes.getInts(n, "axes", null);
         } else {
-            starts = constantInput(n, c, 1);
-            ends = constantInput(n, c, 2);
-            axes = n.getInputCount() > 3 && !n.getInput(3).isEmpty() ? constantInput(n, c, 3) : null;
-            steps = n.getInputCount() > 4 && !n.getInput(4).isEmpty() ? constantInput(n, c, 4) : null;
+            boolean hasAxes = n.getInputCount() > 3 && !n.getInput(3).isEmpty();
+            boolean hasSteps = n.getInputCount() > 4 && !n.getInput(4).isEmpty();
+            steps = hasSteps ? constantInput(n, c, 4) : null;
+            axes = hasAxes ? c.constantLongs(n.getInput(3)).orElse(null) : null;
+            Optional<long[]> s = c.constantLongs(n.getInput(1));
+            Optional<long[]> en = c.constantLongs(n.getInput(2));
+            if (s.isEmpty() || en.isEmpty() || (hasAxes && axes == null)) {
+                sliceAtRunTime(n, c, steps);
+                return;
+            }
+            starts = s.get();
+            ends = en.get();
         }
         if (axes == null) {
             axes = new long[starts.length];
@@ -156,11 +166,12 @@ public final class ShapeRules {
                 axes[i] = i;
             }
         }
+        if (steps != null && java.util.Arrays.stream(steps).anyMatch(st -> st != 1)) {
+            stridedSlice(n, c, starts, ends, axes, steps);
+            return;
+        }
         long[] pads = new long[2 * rank];
         for (int i = 0; i < axes.length; i++) {
-            if (steps != null && steps[i] != 1) {
-                throw c.unsupported(n, "only slices with step 1 are supported (step " + steps[i] + ")");
-            }
             int ax = (int) (axes[i] < 0 ? axes[i] + rank : axes[i]);
             long dim = xs[ax];
             long s = clamp(starts[i] < 0 ? starts[i] + dim : starts[i], dim);
@@ -172,6 +183,130 @@ public final class ShapeRules {
             pads[rank + ax] = dim - Math.max(en, s);
         }
         c.setInputGradient(0, c.emit().pad(c.gradOut(), pads));
+    }
+
+    /**
+     * Slice with constant bounds and positive steps (Swin's patch merging takes every second row
+     * and column): axis by axis, the gradient is spread out with step - 1 zeros after each value
+     * (unsqueeze, pad, merge), then padded back to the input's extent from the start.
+     */
+    private static void stridedSlice(NodeProto n, BackwardContext c, long[] starts, long[] ends, long[] axes, long[] steps) {
+        Emitter e = c.emit();
+        long[] xs = c.shape(n.getInput(0));
+        int rank = xs.length;
+        long[] cur = c.shape(n.getOutput(0)).clone();
+        String g = c.gradOut();
+        for (int i = 0; i < axes.length; i++) {
+            int ax = (int) (axes[i] < 0 ? axes[i] + rank : axes[i]);
+            long step = steps[i];
+            if (step < 1) {
+                throw c.unsupported(n, "only slices with positive steps are supported (step " + step + ")");
+            }
+            if (ax == 0) {
+                throw c.unsupported(n, "it slices the batch axis");
+            }
+            long dim = xs[ax];
+            long s = clamp(starts[i] < 0 ? starts[i] + dim : starts[i], dim);
+            long len = cur[ax];
+            if (step > 1 && len > 0) {
+                String u = e.unsqueeze(g, ax + 1);
+                long[] pads = new long[2 * (rank + 1)];
+                pads[rank + 1 + ax + 1] = step - 1;
+                u = e.pad(u, pads);
+                cur[ax] = len * step;
+                g = e.reshapeKeepBatch(u, cur);
+            }
+            long extent = cur[ax];
+            if (s + extent > dim) {
+                g = e.slice(g, new long[] {0}, new long[] {dim - s}, new long[] {ax});
+                extent = dim - s;
+            }
+            long[] pads = new long[2 * rank];
+            pads[ax] = s;
+            pads[rank + ax] = dim - s - extent;
+            g = e.pad(g, pads);
+            cur[ax] = dim;
+        }
+        c.setInputGradient(0, g);
+    }
+
+    /**
+     * Slice with bounds computed at run time (torch's attention export derives them from Shape):
+     * the bounds are not differentiated, their values are read from the forward pass. The pads
+     * that put the gradient back, before = clamp(start) and after = dim - max(clamp(end), before)
+     * per sliced axis, are computed by ONNX ops from those values and scattered into a pads
+     * vector for Pad.
+     */
+    private static void sliceAtRunTime(NodeProto n, BackwardContext c, long[] steps) {
+        Emitter e = c.emit();
+        if (e.opset() < 13) {
+            throw c.unsupported(n, "its bounds are computed at run time, which needs opset 13 (int64 Min/Max,"
+                    + " ScatterElements); re-export with opset >= 13");
+        }
+        if (steps != null) {
+            for (long st : steps) {
+                if (st != 1) {
+                    throw c.unsupported(n, "only slices with step 1 are supported (step " + st + ")");
+                }
+            }
+        }
+        long[] xs = c.shape(n.getInput(0));
+        int rank = xs.length;
+        long k = c.shape(n.getInput(1)).length == 0 ? 1 : c.shape(n.getInput(1))[0];
+        String zero = e.longs(0);
+        String dims = e.shapeOf(n.getInput(0));
+        String axes;
+        if (n.getInputCount() > 3 && !n.getInput(3).isEmpty()) {
+            String raw = n.getInput(3);
+            axes = e.op("Where", List.of(e.op("Less", List.of(raw, zero)), e.add(raw, e.longs(rank)), raw));
+            c.constantLongs(n.getInput(3)).ifPresent(a -> {
+                for (long v : a) {
+                    if (v == 0 || v == -rank) {
+                        throw c.unsupported(n, "it slices the batch axis");
+                    }
+                }
+            });
+        } else {
+            long[] r = new long[(int) k];
+            for (int i = 0; i < k; i++) {
+                r[i] = i;
+            }
+            axes = e.longs(r);
+        }
+        String dim = e.op("Gather", List.of(dims, axes), Attributes.ofInt("axis", 0));
+        String start = clampAtRunTime(e, n.getInput(1), dim, zero);
+        String end = clampAtRunTime(e, n.getInput(2), dim, zero);
+        String before = start;
+        String after = e.sub(dim, e.op("Max", List.of(end, start)));
+        String where = e.concat(List.of(axes, e.add(axes, e.longs(rank))), 0);
+        String values = e.concat(List.of(before, after), 0);
+        String pads = e.op("ScatterElements", List.of(e.longs(new long[2 * rank]), where, values), Attributes.ofInt("axis", 0));
+        c.setInputGradient(0, e.op("Pad", List.of(c.gradOut(), pads)));
+    }
+
+    /** A run-time bound made non-negative (counted from the end) and clamped to [0, dim]. */
+    private static String clampAtRunTime(Emitter e, String bound, String dim, String zero) {
+        String fromEnd = e.op("Where", List.of(e.op("Less", List.of(bound, zero)), e.add(bound, dim), bound));
+        return e.op("Min", List.of(e.op("Max", List.of(fromEnd, zero)), dim));
+    }
+
+    /**
+     * Pad with amounts computed at run time (Swin pads each stage to a multiple of its window):
+     * the gradient is the slice of the output's gradient where the input went, starts = the
+     * leading pads, ends = starts + the input's dims, on every axis but the batch. (Padding by
+     * negative amounts, a crop, is not expected here: exporters pad to grow.)
+     */
+    private static void padAtRunTime(NodeProto n, BackwardContext c, int rank) {
+        Emitter e = c.emit();
+        String one = e.longs(1);
+        String last = e.longs(rank);
+        String starts = e.op("Slice", List.of(n.getInput(1), one, last));
+        String dims = e.op("Slice", List.of(e.shapeOf(n.getInput(0)), one, last));
+        long[] axes = new long[rank - 1];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = i + 1;
+        }
+        c.setInputGradient(0, e.op("Slice", List.of(c.gradOut(), starts, e.add(starts, dims), e.longs(axes))));
     }
 
     private static long clamp(long v, long dim) {
@@ -190,10 +325,14 @@ public final class ShapeRules {
         }
         long[] xs = c.shape(n.getInput(0));
         int rank = xs.length;
-        long[] pads = c.emit().opset() < 11 ? Attributes.getInts(n, "pads", null) : constantInput(n, c, 1);
         if (n.getInputCount() > 3 && !n.getInput(3).isEmpty()) {
             throw c.unsupported(n, "padding with an axes input is not supported");
         }
+        if (c.emit().opset() >= 11 && c.constantLongs(n.getInput(1)).isEmpty()) {
+            padAtRunTime(n, c, rank);
+            return;
+        }
+        long[] pads = c.emit().opset() < 11 ? Attributes.getInts(n, "pads", null) : constantInput(n, c, 1);
         long[] starts = new long[rank];
         long[] ends = new long[rank];
         long[] axes = new long[rank];

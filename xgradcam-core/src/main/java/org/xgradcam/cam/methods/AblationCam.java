@@ -51,7 +51,7 @@ public final class AblationCam extends WeightedCam {
                     System.arraycopy(a.data(), r * per, batch, j * per, per);
                     java.util.Arrays.fill(batch, j * per + (start + j) * hw, j * per + (start + j + 1) * hw, value);
                 }
-                FloatTensor s = ctx.scoreActivations(layer, new FloatTensor(new long[] {m, c, a.dim(2), a.dim(3)}, batch));
+                FloatTensor s = ctx.scoreActivations(layer, new FloatTensor(new long[] {m, c, a.dim(2), a.dim(3)}, batch), r);
                 for (int j = 0; j < m; j++) {
                     w[r][start + j] = (float) ((original - ctx.targetScore(s.data(), j, r)) / original);
                 }
