@@ -282,6 +282,26 @@ class GradientRulesTest {
                 g.node("Slice", List.of(x, g.ints(1, -3), g.ints(3, 100), g.ints(1, 3)))));
         a.add(c("Slice (opset 7 attributes)", 7, b, gauss(b), (g, x) ->
                 g.node("Slice", List.of(x), ofInts("starts", 1, 0), ofInts("ends", 2, 3), ofInts("axes", 2, 3))));
+        a.add(c("Slice with bounds computed at run time (torch attention)", 13, b, gauss(b), (g, x) -> {
+            String shape = g.node("Shape", List.of(x));
+            String h = g.node("Gather", List.of(shape, g.ints(2)), ofInt("axis", 0));
+            String half = g.node("Div", List.of(h, g.ints(2)));
+            return g.node("Slice", List.of(x, g.node("Concat", List.of(half, g.node("Neg", List.of(half))), ofInt("axis", 0)),
+                    g.node("Concat", List.of(h, g.ints(100)), ofInt("axis", 0)), g.ints(2, 3)));
+        }));
+        a.add(c("Slice with step 2 (Swin patch merging)", 13, s(1, 3, 5, 4), gauss(s(1, 3, 5, 4)), (g, x) ->
+                g.node("Slice", List.of(x, g.ints(0, 1), g.ints(100, 100), g.ints(2, 3), g.ints(2, 2)))));
+        a.add(c("Slice with step 3 and an end inside", 13, s(1, 2, 8), gauss(s(1, 2, 8)), (g, x) ->
+                g.node("Slice", List.of(x, g.ints(1), g.ints(7), g.ints(2), g.ints(3)))));
+        a.add(c("Pad with run-time pads (Swin windows)", 13, b, gauss(b), (g, x) -> {
+            String h = g.node("Gather", List.of(g.node("Shape", List.of(x)), g.ints(2)), ofInt("axis", 0));
+            String one = g.node("Sub", List.of(h, g.ints(3)));
+            String pads = g.node("Mul", List.of(g.ints(0, 0, 1, 0, 0, 0, 1, 1), one));
+            return g.node("Mul", List.of(g.node("Pad", List.of(x, pads)), g.random(w, 1f, 3, 6, 5)));
+        }));
+        a.add(c("Gather along a leading axis that is not the batch (fused q/k/v)", 13, s(1, 6, 4), gauss(s(1, 6, 4)),
+                (g, x) -> g.node("Reshape", List.of(g.node("Gather", List.of(g.node("Reshape", List.of(x, g.ints(3, 2, 4))),
+                        g.intsShaped(new long[] {1})), ofInt("axis", 0)), g.ints(1, 8)))));
         a.add(c("Pad constant (opset 13)", 13, b, gauss(b), (g, x) -> g.node("Mul", List.of(
                 g.node("Pad", List.of(x, g.ints(0, 0, 1, 2, 0, 1, 0, 1))), g.random(w, 1f, 4, 5, 7)))));
         a.add(c("Pad constant (opset 7)", 7, b, gauss(b), (g, x) -> g.node("Mul", List.of(
