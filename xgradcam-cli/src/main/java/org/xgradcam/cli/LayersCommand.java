@@ -12,11 +12,14 @@ public class LayersCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common = new CommonOptions();
 
+    @Mixin
+    TokenOptions tokens = new TokenOptions();
+
     @Override
     public Integer call() {
         ModelSpec spec = common.resolveModel();
         try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults()
-                .withInputShape(shape(spec)).withRuntime(common.runtime()))) {
+                .withInputShape(shape(spec)).withRuntime(common.runtime()).withTokenLayout(tokens.layout()))) {
             LayerCatalog c = e.layers();
             String def = c.defaultLayer().map(LayerCatalog.Layer::tensor).orElse("");
             int width = c.layers().stream().mapToInt(l -> l.tensor().length()).max().orElse(10);

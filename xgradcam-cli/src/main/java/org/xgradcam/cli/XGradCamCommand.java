@@ -97,6 +97,9 @@ public class XGradCamCommand implements Callable<Integer> {
     @Mixin
     PreprocessingOptions preprocessing = new PreprocessingOptions();
 
+    @Mixin
+    TokenOptions tokens = new TokenOptions();
+
     @Option(names = "--allow-damaged", description = "Explain damaged or truncated images anyway (a warning on stderr and in --json) instead of refusing them.")
     boolean allowDamaged;
 
@@ -164,6 +167,7 @@ public class XGradCamCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         common.validate();
         preprocessing.validate();
+        tokens.layout();
         Check.range("--batch-size", batchSize, 1, Explainer.Options.MAX_BATCH);
         List<Path> given = Stream.concat(imagePaths.stream(), moreImages.stream()).toList();
         if (inputTensor != null && !given.isEmpty()) {
@@ -205,7 +209,7 @@ public class XGradCamCommand implements Callable<Integer> {
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
         FolderRun run = new FolderRun(System.err);
         try (Explainer explainer = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(shape)
-                .withRuntime(common.runtime()).withBatchSize(batchSize))) {
+                .withRuntime(common.runtime()).withBatchSize(batchSize).withTokenLayout(tokens.layout()))) {
             if (!explainer.layers().scoreNote().isEmpty() && !json) {
                 System.err.println("xgradcam: note: " + explainer.layers().scoreNote());
             }

@@ -474,6 +474,21 @@ class HostileInputsTest {
         g = classifier(13, 32, t);
         cases.add(model("an op without a gradient rule after the layer", g.build(g.node("Hardmax", List.of(t[0]))), 1,
                 "Hardmax"));
+        TestGraph mid = new TestGraph(13);
+        Random mw = new Random(8);
+        String mx = mid.input("input", 1, 3, 32, 32);
+        String early = mid.node("Relu", List.of(mid.node("Conv", List.of(mx, mid.random(mw, 0.3f, 6, 3, 3, 3),
+                mid.random(mw, 0.1f, 6)), Attributes.ofInts("pads", 1, 1, 1, 1))));
+        String late = mid.node("Conv", List.of(mid.node("Sin", List.of(early)), mid.random(mw, 0.3f, 6, 6, 3, 3),
+                mid.random(mw, 0.1f, 6)), Attributes.ofInts("pads", 1, 1, 1, 1));
+        String head = mid.node("Gemm", List.of(mid.node("Flatten", List.of(mid.node("GlobalAveragePool", List.of(
+                mid.node("Relu", List.of(late)))))), mid.random(mw, 0.5f, 4, 6), mid.random(mw, 0.1f, 4)),
+                Attributes.ofInt("transB", 1));
+        Path midModel = file("sin.onnx", mid.build(head).toBytes());
+        Path outMid = freshOutput();
+        cases.add(new Case("model: an op without a rule before the score names the nearest layer after it",
+                List.of("--image-path", good.toString(), "--model", midModel.toString(), "--layer", early, "--output-dir",
+                        outMid.toString()), 1, List.of("Sin", "nearest layer", "--layer sin_"), outMid));
         t = new String[2];
         g = classifier(13, 32, t);
         String gap = g.node("GlobalAveragePool", List.of(t[1]));

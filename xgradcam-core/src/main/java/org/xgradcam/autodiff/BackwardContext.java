@@ -43,6 +43,6 @@ public interface BackwardContext {
     }
 
     default XGradCamException unsupported(NodeProto node, String why) {
-        return new XGradCamException("cannot differentiate " + Graph.label(node) + ": " + why);
+        return new UnsupportedOpsException("cannot differentiate " + Graph.label(node) + ": " + why, node.getOutputList());
     }
 }

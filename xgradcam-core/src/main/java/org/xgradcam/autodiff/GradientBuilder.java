@@ -197,18 +197,20 @@ public final class GradientBuilder {
 
         private void checkRules(List<NodeProto> path) {
             List<String> missing = new ArrayList<>();
+            List<String> blocking = new ArrayList<>();
             for (NodeProto n : path) {
                 boolean known = org.xgradcam.onnx.OnnxModel.isDefaultDomain(n.getDomain())
                         && registry.find(n.getOpType()).isPresent();
                 if (!known) {
                     missing.add(Graph.label(n) + (n.getDomain().isEmpty() ? "" : " (domain " + n.getDomain() + ")"));
+                    blocking.addAll(n.getOutputList());
                 }
             }
             if (!missing.isEmpty()) {
-                throw new XGradCamException("cannot differentiate " + missing.size() + " node(s) between the layer and"
+                throw new UnsupportedOpsException("cannot differentiate " + missing.size() + " node(s) between the layer and"
                         + " the score, no gradient rule for: " + String.join(", ", missing.subList(0, Math.min(5, missing.size())))
                         + (missing.size() > 5 ? ", ..." : "") + ". Pick a later layer, or use a model with supported ops: "
-                        + String.join(" ", new TreeSet<>(registry.supportedOps())));
+                        + String.join(" ", new TreeSet<>(registry.supportedOps())), blocking);
             }
         }
 

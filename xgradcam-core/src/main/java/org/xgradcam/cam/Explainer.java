@@ -37,7 +37,7 @@ import org.xgradcam.validation.Check;
  */
 public final class Explainer implements AutoCloseable {
     /** How to open a model: input shape (null: the model's own), runtime, perturbation batch size. */
-    public record Options(long[] inputShape, RuntimeOptions runtime, int batchSize) {
+    public record Options(long[] inputShape, RuntimeOptions runtime, int batchSize, LayerCatalog.TokenLayout tokens) {
         public static final int MAX_BATCH = 4096;
 
         public Options {
@@ -48,20 +48,28 @@ public final class Explainer implements AutoCloseable {
         }
 
         public static Options defaults() {
-            return new Options(null, RuntimeOptions.cpu(), 32);
+            return new Options(null, RuntimeOptions.cpu(), 32, null);
         }
 
         public Options withInputShape(long[] shape) {
-            return new Options(shape, runtime, batchSize);
+            return new Options(shape, runtime, batchSize, tokens);
         }
 
         public Options withRuntime(RuntimeOptions r) {
-            return new Options(inputShape, r, batchSize);
+            return new Options(inputShape, r, batchSize, tokens);
         }
 
         /** Rows per pass of the perturbation methods (Score-CAM, Ablation-CAM): 1 to 4096. */
         public Options withBatchSize(int b) {
-            return new Options(inputShape, runtime, b);
+            return new Options(inputShape, runtime, b, tokens);
+        }
+
+        /**
+         * How a transformer's tokens lie on its patch grid, overriding what is inferred (the patch
+         * embedding's grid, leading tokens = T - grid), for models whose export hides it.
+         */
+        public Options withTokenLayout(LayerCatalog.TokenLayout t) {
+            return new Options(inputShape, runtime, batchSize, t);
         }
     }
 
@@ -153,7 +161,7 @@ public final class Explainer implements AutoCloseable {
         this.options = options;
         this.graph = new Graph(model);
         this.shapes = ModelShapes.of(graph, options.inputShape());
-        this.catalog = LayerCatalog.of(graph, shapes);
+        this.catalog = LayerCatalog.of(graph, shapes, options.tokens());
         this.forward = new Lazy<>(() -> new ForwardSession(GraphSurgery.tail(graph, shapes, shapes.inputName(), catalog.score()),
                 shapes.inputName(), options.runtime()));
         long[] score = shapes.shape(catalog.score());
@@ -375,6 +383,21 @@ public final class Explainer implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The error of a backward that cannot cross some nodes, with the nearest layer after all of
+     * them that could be explained instead (the gradient from the score reaches it without them).
+     */
+    private XGradCamException withNearestLayer(org.xgradcam.autodiff.UnsupportedOpsException e) {
+        java.util.Set<String> after = graph.descendants(e.blockingOutputs());
+        for (LayerCatalog.Layer l : catalog.layers()) {
+            if (after.contains(l.tensor()) && l.shape()[2] * l.shape()[3] > 1) {
+                return new XGradCamException(e.getMessage() + ". The nearest layer after them that can be explained: "
+                        + l.tensor() + " (--layer " + l.tensor() + ")", e);
+            }
+        }
+        return new XGradCamException(e.getMessage() + ". No feature map lies after them", e);
+    }
+
     /** Guided gradients [C, H, W], times the heat map for the guided CAMs. */
     private static FloatTensor guidedPixels(FloatTensor grad, FloatTensor map) {
         if (map == null) {
@@ -401,7 +424,12 @@ public final class Explainer implements AutoCloseable {
             if (guided) {
                 r = r.withInputGradient().withGuidedRelu();
             }
-            AugmentedModel aug = GradientBuilder.build(graph, shapes, r);
+            AugmentedModel aug;
+            try {
+                aug = GradientBuilder.build(graph, shapes, r);
+            } catch (org.xgradcam.autodiff.UnsupportedOpsException e) {
+                throw withNearestLayer(e);
+            }
             return new GradientSession(aug, options.runtime());
         })).get();
     }

@@ -41,8 +41,29 @@ public final class LayerCatalog {
     private final List<Layer> layers;
     private final Layer defaultLayer;
 
+    /**
+     * How token tensors [N, T, C] lie on the patch grid, when the model does not say it plainly:
+     * the grid (height x width; 0 x 0 to infer it) and the number of leading tokens (-1 to infer
+     * it as T - height * width).
+     */
+    public record TokenLayout(int prefixTokens, int height, int width) {
+        public TokenLayout {
+            if (prefixTokens < -1 || prefixTokens > 64 || height < 0 || width < 0 || (height == 0) != (width == 0)) {
+                throw new XGradCamException("a token layout needs a grid HxW of positive sizes (or none) and 0 to 64"
+                        + " leading tokens, got " + height + "x" + width + " with " + prefixTokens);
+            }
+        }
+    }
+
+    private final TokenLayout tokenLayout;
+
     public LayerCatalog(Graph graph, ModelShapes shapes) {
+        this(graph, shapes, null);
+    }
+
+    public LayerCatalog(Graph graph, ModelShapes shapes, TokenLayout tokenLayout) {
         this.graph = graph;
+        this.tokenLayout = tokenLayout;
         this.shapes = shapes;
         String output = graph.outputs().get(0);
         String s = output;
@@ -69,7 +90,8 @@ public final class LayerCatalog {
         this.scoreNote = note;
         Set<String> upstream = graph.ancestors(score);
         java.util.Map<String, int[]> layouts = layouts(graph, shapes);
-        this.grid = patchGrid(graph, shapes);
+        this.grid = tokenLayout != null && tokenLayout.height() > 0 ? new int[] {tokenLayout.height(), tokenLayout.width()}
+                : patchGrid(graph, shapes);
         List<Layer> found = new ArrayList<>();
         for (NodeProto n : graph.nodes()) {
             for (String out : n.getOutputList()) {
@@ -137,6 +159,16 @@ public final class LayerCatalog {
     private Optional<LayerView> tokenView(long[] shape) {
         long t = shape[1];
         int c = (int) shape[2];
+        if (tokenLayout != null && tokenLayout.prefixTokens() >= 0) {
+            long rest = t - tokenLayout.prefixTokens();
+            if (grid != null) {
+                return rest == (long) grid[0] * grid[1] ? Optional.of(LayerView.tokens(tokenLayout.prefixTokens(), grid[0],
+                        grid[1], c)) : Optional.empty();
+            }
+            long side = Math.round(Math.sqrt(Math.max(rest, 0)));
+            return side >= 2 && side * side == rest
+                    ? Optional.of(LayerView.tokens(tokenLayout.prefixTokens(), (int) side, (int) side, c)) : Optional.empty();
+        }
         if (grid != null) {
             long k = t - (long) grid[0] * grid[1];
             if (k >= 0 && k <= MAX_PREFIX_TOKENS) {
@@ -200,6 +232,10 @@ public final class LayerCatalog {
 
     public static LayerCatalog of(Graph graph, ModelShapes shapes) {
         return new LayerCatalog(graph, shapes);
+    }
+
+    public static LayerCatalog of(Graph graph, ModelShapes shapes, TokenLayout tokens) {
+        return new LayerCatalog(graph, shapes, tokens);
     }
 
     public String score() {
