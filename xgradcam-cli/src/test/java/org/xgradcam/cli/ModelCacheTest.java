@@ -150,5 +150,10 @@ class ModelCacheTest {
         assertThat(vgg.interpolation()).isEqualTo(org.xgradcam.image.Preprocessing.Interpolation.PIL);
         assertThat(vgg.resize()).isEqualTo(org.xgradcam.image.Preprocessing.ResizeMode.CENTER_CROP);
         assertThat(vgg.shorterSide()).isEqualTo(256);
+        var deit = Catalogue.find("deit-tiny").orElseThrow();
+        assertThat(deit.bytes()).isEqualTo(22966973L);
+        assertThat(deit.sha256()).hasSize(64);
+        assertThat(deit.preprocessing().shorterSide()).isEqualTo(256);
+        assertThat(deit.preprocessing().width()).isEqualTo(224);
     }
 }
