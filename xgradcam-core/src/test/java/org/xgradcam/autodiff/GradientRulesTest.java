@@ -282,6 +282,13 @@ class GradientRulesTest {
                 g.node("Slice", List.of(x, g.ints(1, -3), g.ints(3, 100), g.ints(1, 3)))));
         a.add(c("Slice (opset 7 attributes)", 7, b, gauss(b), (g, x) ->
                 g.node("Slice", List.of(x), ofInts("starts", 1, 0), ofInts("ends", 2, 3), ofInts("axes", 2, 3))));
+        a.add(c("Einsum attention scores, both operands from the input", 13, s(1, 2, 3, 4), gauss(s(1, 2, 3, 4)), (g, x) ->
+                g.node("Einsum", List.of(g.node("Mul", List.of(x, g.random(w, 1f, 2, 3, 4))), x),
+                        ofString("equation", "bhid,bhjd->bhij"))));
+        a.add(c("Einsum with a constant operand and a summed index", 13, s(1, 3, 4), gauss(s(1, 3, 4)), (g, x) ->
+                g.node("Einsum", List.of(x, g.random(w, 1f, 4, 5)), ofString("equation", "bij,jk->bk"))));
+        a.add(c("Einsum with an ellipsis", 13, s(1, 2, 3, 4), gauss(s(1, 2, 3, 4)), (g, x) ->
+                g.node("Einsum", List.of(x, g.random(w, 1f, 4, 2)), ofString("equation", "...ij,jk->...ik"))));
         a.add(c("Slice with bounds computed at run time (torch attention)", 13, b, gauss(b), (g, x) -> {
             String shape = g.node("Shape", List.of(x));
             String h = g.node("Gather", List.of(shape, g.ints(2)), ofInt("axis", 0));

@@ -54,7 +54,8 @@ class TransformerTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"vit_op13", "vit_op17", "deit_op17", "swin_op13", "swin_op17", "swinv2_op17", "maxvit_op17"})
+    @ValueSource(strings = {"vit_op13", "vit_op17", "deit_op13", "deit_op17", "swin_op13", "swin_op17", "swinv2_op13",
+        "swinv2_op17", "maxvit_op13", "maxvit_op17"})
     void activationsAndGradientsMatchTorchAfterTheReshape(String name) throws Exception {
         Fixture f = Fixture.of(name);
         FloatTensor x = f.npy("input.npy");
@@ -86,7 +87,8 @@ class TransformerTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"vit_op13", "vit_op17", "deit_op17", "swin_op13", "swin_op17", "swinv2_op17", "maxvit_op17"})
+    @ValueSource(strings = {"vit_op13", "vit_op17", "deit_op13", "deit_op17", "swin_op13", "swin_op17", "swinv2_op13",
+        "swinv2_op17", "maxvit_op13", "maxvit_op17"})
     void theDefaultLayerIsTheRecommendedOneAndTorchModuleNamesFindIt(String name) throws Exception {
         Fixture f = Fixture.of(name);
         try (Explainer e = Explainer.open(f.model(), Explainer.Options.defaults())) {
@@ -105,7 +107,8 @@ class TransformerTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"vit_op13", "vit_op17", "deit_op17", "swin_op13", "swin_op17", "swinv2_op17", "maxvit_op17"})
+    @ValueSource(strings = {"vit_op13", "vit_op17", "deit_op13", "deit_op17", "swin_op13", "swin_op17", "swinv2_op13",
+        "swinv2_op17", "maxvit_op13", "maxvit_op17"})
     void mapsEqualPytorchGradCam(String name) throws Exception {
         Fixture f = Fixture.of(name);
         FloatTensor x = f.npy("input.npy");

@@ -14,6 +14,79 @@ public final class LinearAlgebraRules {
     public static void register(GradientRegistry r) {
         r.register("Gemm", LinearAlgebraRules::gemm);
         r.register("MatMul", LinearAlgebraRules::matMul);
+        r.register("Einsum", LinearAlgebraRules::einsum);
+    }
+
+    /**
+     * Einsum (MaxViT's relative attention, "bghid,bghjd->bghij"): the gradient of operand i is
+     * the Einsum of the output's gradient with the other operands back to operand i's indices.
+     * An index of operand i that appears nowhere else was summed over: the result is expanded
+     * back along it. Ellipses are spelt out from the operands' ranks; repeated indices within one
+     * operand (diagonals) are not supported.
+     */
+    private static void einsum(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        String eq = Attributes.getString(n, "equation", "").replace(" ", "");
+        if (!eq.contains("->")) {
+            throw c.unsupported(n, "an Einsum without an explicit output (->) is not supported");
+        }
+        String[] lhsRhs = eq.split("->", -1);
+        String[] ops = lhsRhs[0].split(",", -1);
+        if (ops.length != n.getInputCount()) {
+            throw c.unsupported(n, "its equation names " + ops.length + " operands for " + n.getInputCount() + " inputs");
+        }
+        // spell out "..." with capital letters, from each operand's rank
+        int ell = 0;
+        for (int i = 0; i < ops.length; i++) {
+            if (ops[i].contains("...")) {
+                ell = Math.max(ell, c.shape(n.getInput(i)).length - (ops[i].length() - 3));
+            }
+        }
+        String fill = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".substring(0, Math.max(0, Math.min(26, ell)));
+        String[] in = new String[ops.length];
+        for (int i = 0; i < ops.length; i++) {
+            if (ops[i].contains("...")) {
+                int own = c.shape(n.getInput(i)).length - (ops[i].length() - 3);
+                in[i] = ops[i].replace("...", fill.substring(fill.length() - own));
+            } else {
+                in[i] = ops[i];
+            }
+        }
+        String out = lhsRhs[1].replace("...", fill);
+        for (int i = 0; i < in.length; i++) {
+            if (!c.wantsGradient(i)) {
+                continue;
+            }
+            if (in[i].chars().distinct().count() != in[i].length()) {
+                throw c.unsupported(n, "operand " + i + " repeats an index (a diagonal), which is not supported");
+            }
+            StringBuilder others = new StringBuilder(out);
+            List<String> inputs = new java.util.ArrayList<>(List.of(c.gradOut()));
+            for (int j = 0; j < in.length; j++) {
+                if (j != i) {
+                    others.append(',').append(in[j]);
+                    inputs.add(n.getInput(j));
+                }
+            }
+            String available = others.toString();
+            StringBuilder kept = new StringBuilder();
+            List<Long> missing = new java.util.ArrayList<>();
+            for (int k = 0; k < in[i].length(); k++) {
+                char ch = in[i].charAt(k);
+                if (available.indexOf(ch) >= 0) {
+                    kept.append(ch);
+                } else {
+                    missing.add((long) k);
+                }
+            }
+            String g = e.op("Einsum", inputs, Attributes.ofString("equation", available + "->" + kept));
+            if (!missing.isEmpty()) {
+                // summed over in the forward: every position along it gets the same gradient
+                g = e.op("Expand", List.of(e.unsqueeze(g, missing.stream().mapToLong(Long::longValue).toArray()),
+                        e.shapeOf(n.getInput(i))));
+            }
+            c.setInputGradient(i, g);
+        }
     }
 
     private static void gemm(NodeProto n, BackwardContext c) {
