@@ -117,6 +117,7 @@ public final class Explainer implements AutoCloseable {
     private final Options options;
     private final Map<String, Lazy<GradientSession>> sessions = new ConcurrentHashMap<>();
     private final Map<String, Lazy<ForwardSession>> tails = new ConcurrentHashMap<>();
+    private final Map<String, Lazy<ForwardSession>> replacedTails = new ConcurrentHashMap<>();
     private final Lazy<ForwardSession> forward;
     private volatile boolean closed;
 
@@ -319,7 +320,7 @@ public final class Explainer implements AutoCloseable {
         CamContext ctx = new CamContext(input, run, guidedRun, full ? run : null,
                 full ? session(layers, true, false, transform).model().biasTerms() : List.of(), seeds, request.convention(),
                 options.batchSize(), request.randomSeed(), request.eigenSmooth(), this::scoreInputs,
-                (layer, acts, row) -> scoreLayer(layer, acts, raw.activation(layer).row(row)), inputSize(),
+                (layer, acts, row) -> scoreLayer(layer, acts, raw.activation(layer).row(row), input.row(row)), inputSize(),
                 seedTensor -> viewed(session(layers, false, false, GradientRequest.ScoreTransform.NONE)
                         .run(input, GradientSession.Seed.of(seedTensor))));
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
@@ -453,19 +454,42 @@ public final class Explainer implements AutoCloseable {
             throw new XGradCamException("layer " + l.tensor() + " has " + l.view().prefixTokens() + " leading token(s) its"
                     + " map leaves out; give them: tailLogits(layer, activations, the layer's own row)");
         }
-        return scoreLayer(l.tensor(), activations, null);
+        return scoreLayer(l.tensor(), activations, null, null);
     }
 
     /** As {@link #tailLogits(String, FloatTensor)}; the leading tokens come from one row of the layer's own tensor. */
     public FloatTensor tailLogits(String layer, FloatTensor activations, FloatTensor ownRow) {
         requireOpen();
-        return scoreLayer(catalog.resolve(layer).tensor(), activations, ownRow);
+        return scoreLayer(catalog.resolve(layer).tensor(), activations, ownRow, null);
     }
 
-    private FloatTensor scoreLayer(String layer, FloatTensor viewedActivations, FloatTensor ownRow) {
+    /**
+     * Scores for modified activations of a layer (as it is seen), of one image: through the graph
+     * after the layer, or, for a layer that a skip connection bypasses (a transformer block's
+     * norm), through the whole forward with the layer's tensor replaced, fed the image itself.
+     */
+    private FloatTensor scoreLayer(String layer, FloatTensor viewedActivations, FloatTensor ownRow, FloatTensor imageRow) {
         org.xgradcam.onnx.LayerView view = catalog.find(layer).map(LayerCatalog.Layer::view).orElse(null);
         FloatTensor in = view == null || view.isIdentity() ? viewedActivations : view.fromNchw(viewedActivations, ownRow);
-        return tail(layer).run(in).values().iterator().next();
+        if (catalog.isCut(layer) || imageRow == null) {
+            return tail(layer).run(in).values().iterator().next();
+        }
+        int m = in.dim(0);
+        float[] images = new float[m * imageRow.size()];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(imageRow.data(), 0, images, i * imageRow.size(), imageRow.size());
+        }
+        long[] shape = shapes.inputShape();
+        shape[0] = m;
+        Map<String, FloatTensor> feeds = new LinkedHashMap<>();
+        feeds.put(shapes.inputName(), new FloatTensor(shape, images));
+        feeds.put(layer, in);
+        return replaced(layer).run(feeds, catalog.score());
+    }
+
+    private ForwardSession replaced(String layer) {
+        return replacedTails.computeIfAbsent(layer, l -> new Lazy<>(() -> new ForwardSession(
+                GraphSurgery.tail(graph, shapes, l, catalog.score(), true), l, options.runtime()))).get();
     }
 
     /** The run as the methods see it: every target layer's activations and gradients as [N, C, H, W]. */
@@ -522,6 +546,7 @@ public final class Explainer implements AutoCloseable {
         int n = 0;
         List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
         all.addAll(tails.values());
+        all.addAll(replacedTails.values());
         all.add(forward);
         for (Lazy<? extends AutoCloseable> l : all) {
             n += l.isBuilt() ? 1 : 0;
@@ -535,6 +560,7 @@ public final class Explainer implements AutoCloseable {
         closed = true;
         List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
         all.addAll(tails.values());
+        all.addAll(replacedTails.values());
         all.add(forward);
         XGradCamException failure = null;
         for (Lazy<? extends AutoCloseable> l : all) {

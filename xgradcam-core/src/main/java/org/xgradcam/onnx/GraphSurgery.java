@@ -24,6 +24,17 @@ public final class GraphSurgery {
      * model input as the layer, it is the whole model with the score as its output.
      */
     public static OnnxModel tail(Graph graph, ModelShapes shapes, String layer, String score) {
+        return tail(graph, shapes, layer, score, false);
+    }
+
+    /**
+     * As {@link #tail(Graph, ModelShapes, String, String)}, for a layer inside a branch too (a
+     * transformer block's norm, which the residual bypasses): with {@code keepInput}, a path from
+     * the model input that bypasses the layer stays, and the model input is a second input of the
+     * result, so the layer's tensor is replaced within the whole forward (pytorch-grad-cam's
+     * AblationLayerVit does the same by a hook).
+     */
+    public static OnnxModel tail(Graph graph, ModelShapes shapes, String layer, String score, boolean keepInput) {
         Set<String> needed = new HashSet<>();
         Set<NodeProto> nodes = new HashSet<>();
         Deque<String> todo = new ArrayDeque<>(List.of(score));
@@ -40,7 +51,8 @@ public final class GraphSurgery {
         if (!needed.contains(layer)) {
             throw new XGradCamException("layer '" + layer + "' does not influence the score '" + score + "'");
         }
-        if (!layer.equals(shapes.inputName()) && needed.contains(shapes.inputName())) {
+        boolean bypassed = !layer.equals(shapes.inputName()) && needed.contains(shapes.inputName());
+        if (bypassed && !keepInput) {
             throw new XGradCamException("the score depends on the input by a path that bypasses layer '" + layer
                     + "' (a skip connection around it); pick a layer every path goes through");
         }
@@ -55,6 +67,9 @@ public final class GraphSurgery {
             if (needed.contains(t.getName())) {
                 g.addInitializer(t);
             }
+        }
+        if (bypassed) {
+            g.addInput(floatValue(shapes.inputName(), shapes.inputShape(), true));
         }
         g.addInput(floatValue(layer, shapes.shape(layer), true));
         g.addOutput(floatValue(score, shapes.shape(score), false));

@@ -42,6 +42,26 @@ public final class ForwardSession implements AutoCloseable {
         }
     }
 
+    /** Runs a model of several inputs (a tail that keeps the model input) and returns one output. */
+    public FloatTensor run(Map<String, FloatTensor> feeds, String output) {
+        List<OnnxTensor> owned = new java.util.ArrayList<>();
+        try {
+            Map<String, OnnxTensor> in = new LinkedHashMap<>();
+            for (var f : feeds.entrySet()) {
+                OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(f.getValue().data()), f.getValue().shape());
+                owned.add(t);
+                in.put(f.getKey(), t);
+            }
+            try (OrtSession.Result r = session.run(in, Set.of(output))) {
+                return GradientSession.read(r, output);
+            }
+        } catch (OrtException e) {
+            throw new XGradCamException("ONNX Runtime failed to run the model: " + OrtSessions.firstLine(e.getMessage()), e);
+        } finally {
+            owned.forEach(OnnxTensor::close);
+        }
+    }
+
     public FloatTensor run(FloatTensor x, String output) {
         return run(x, new String[] {output}).get(output);
     }

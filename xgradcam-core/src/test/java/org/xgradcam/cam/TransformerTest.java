@@ -141,6 +141,49 @@ class TransformerTest {
         }
     }
 
+    /**
+     * Methods that re-score modified activations (Ablation-CAM, DFF) at a block norm, which the
+     * residual bypasses: the layer's tensor is replaced inside the whole forward, leading tokens
+     * restored from the image's own layer. Scoring the unmodified map gives back the logits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vit_op17", "deit_op17", "swin_op17"})
+    void reScoringTheUnmodifiedMapGivesBackTheLogits(String name) throws Exception {
+        Fixture f = Fixture.of(name);
+        FloatTensor x = f.npy("input.npy");
+        float[][] rescored = new float[2][];
+        CamMethod probe = new CamMethod() {
+            public String name() {
+                return "probe";
+            }
+
+            public String id() {
+                return "probe";
+            }
+
+            public LayerMap compute(CamContext ctx, String layer) {
+                FloatTensor a = ctx.activations(layer);
+                for (int r = 0; r < a.dim(0); r++) {
+                    rescored[r] = ctx.scoreActivations(layer, stack(List.of(a.row(r))), r).data();
+                }
+                return new LayerMap(new FloatTensor(new long[] {a.dim(0), a.dim(2), a.dim(3)}, new float[a.dim(0) * a.dim(2) * a.dim(3)]), null);
+            }
+        };
+        try (Explainer e = Explainer.open(f.model(), Explainer.Options.defaults())) {
+            assertThat(e.layers().isCut(f.tensors().get(0))).as("a layer inside a branch").isFalse();
+            List<Explanation> ex = e.explain(x, new Explainer.Request(List.of(probe, Methods.byName("ablationcam")),
+                    Target.topClass(), List.of(f.tensors().get(0)), PostProcess.SEED, 0));
+            for (int r = 0; r < 2; r++) {
+                assertThat(Fixtures.relativeError(new FloatTensor(new long[] {rescored[r].length}, rescored[r]),
+                        new FloatTensor(new long[] {ex.get(r).logits().length}, ex.get(r).logits()))).isLessThan(1e-5);
+                CamResult ablation = ex.get(r).result("ablationcam");
+                for (float w : ablation.layers().get(0).weights().data()) {
+                    assertThat(Float.isFinite(w)).isTrue();
+                }
+            }
+        }
+    }
+
     private static double maxAbs(FloatTensor a, FloatTensor b) {
         assertThat(a.shape()).containsExactly(b.shape());
         double m = 0;
