@@ -1,5 +1,7 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.ModelSpec;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

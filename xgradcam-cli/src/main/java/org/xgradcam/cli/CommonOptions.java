@@ -1,5 +1,8 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.ModelSpec;
+import org.xgradcam.models.ModelCache;
+
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.runtime.RuntimeOptions;
@@ -42,6 +45,6 @@ public class CommonOptions {
 
     ModelSpec resolveModel() {
         validate();
-        return ModelSpec.resolve(model, cache());
+        return DemoModel.resolve(model, cache());
     }
 }

@@ -1,5 +1,7 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.Labels;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

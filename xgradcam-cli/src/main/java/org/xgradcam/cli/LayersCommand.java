@@ -1,5 +1,7 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.ModelSpec;
+
 import java.util.concurrent.Callable;
 import org.xgradcam.cam.Explainer;
 import org.xgradcam.onnx.LayerCatalog;

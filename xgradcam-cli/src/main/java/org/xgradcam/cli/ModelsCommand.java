@@ -1,5 +1,8 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.Catalogue;
+import org.xgradcam.models.ModelCache;
+
 import java.util.concurrent.Callable;
 import org.xgradcam.XGradCamException;
 import picocli.CommandLine.Command;
@@ -28,7 +31,7 @@ public class ModelsCommand implements Callable<Integer> {
             return 0;
         }
         System.out.printf("%-20s %-10s %s%n", "name", "size", "where / notes");
-        System.out.printf("%-20s %-10s %s%n", ModelSpec.DEMO, "embedded", "shapes on textured backgrounds, 96x96 (the default, offline)");
+        System.out.printf("%-20s %-10s %s%n", DemoModel.NAME, "embedded", "shapes on textured backgrounds, 96x96 (the default, offline)");
         for (Catalogue.Entry e : Catalogue.entries()) {
             String where = cache.isCached(e) ? cache.pathOf(e).toString() : "not downloaded (fetched on first use)";
             System.out.printf("%-20s %-10s %s%n                                %s%n", e.name(),

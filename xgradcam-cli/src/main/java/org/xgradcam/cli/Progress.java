@@ -3,7 +3,7 @@ package org.xgradcam.cli;
 import java.io.PrintStream;
 
 /** A one-line progress bar on stderr, redrawn at most 10 times a second; silent when disabled. */
-public final class Progress {
+public final class Progress implements org.xgradcam.models.ModelCache.DownloadProgress {
     private final PrintStream out;
     private final boolean enabled;
     private long lastDraw;
@@ -18,6 +18,7 @@ public final class Progress {
         return new Progress(System.err, false);
     }
 
+    @Override
     public void update(String label, long done, long total) {
         if (!enabled) {
             return;
@@ -37,6 +38,7 @@ public final class Progress {
         drawn = true;
     }
 
+    @Override
     public void done() {
         if (enabled && drawn) {
             out.println();

@@ -1,5 +1,7 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.ModelSpec;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

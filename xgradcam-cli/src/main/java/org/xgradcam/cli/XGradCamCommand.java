@@ -1,5 +1,7 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.ModelSpec;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.ModelSpec;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -25,7 +27,7 @@ class DemoModelTest {
 
     @Test
     void pointingGameOnHeldOutScenes() {
-        ModelSpec spec = ModelSpec.demo();
+        ModelSpec spec = DemoModel.spec();
         Preprocessing pre = spec.preprocessing();
         int hits = 0;
         int trials = 0;

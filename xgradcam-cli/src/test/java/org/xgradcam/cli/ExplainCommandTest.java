@@ -102,7 +102,7 @@ class ExplainCommandTest {
         var layers = CliRunner.run("layers");
         assertThat(layers.exit()).isZero();
         String def;
-        try (var e = org.xgradcam.cam.Explainer.open(ModelSpec.demo().model(), org.xgradcam.cam.Explainer.Options.defaults())) {
+        try (var e = org.xgradcam.cam.Explainer.open(DemoModel.spec().model(), org.xgradcam.cam.Explainer.Options.defaults())) {
             def = e.layers().requireDefault().tensor();
         }
         assertThat(layers.out().lines().filter(l -> l.startsWith("*"))).singleElement().asString().contains(def);

@@ -193,7 +193,7 @@ class HostileInputsTest {
         cases.add(refusedImage("text named .jpg", file("notes.jpg", "just some text\n".getBytes(StandardCharsets.UTF_8)), "not an image"));
         cases.add(refusedImage("html named .png", file("page.png", "<!DOCTYPE html><html></html>".getBytes(StandardCharsets.UTF_8))));
         cases.add(refusedImage("zip named .jpg", file("archive.jpg", new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0, 0, 0})));
-        cases.add(refusedImage("an .onnx model named .png", file("model.png", ModelSpec.demo().model().toBytes()), "not an image"));
+        cases.add(refusedImage("an .onnx model named .png", file("model.png", DemoModel.spec().model().toBytes()), "not an image"));
         // WebP, read by the plugin: the intact fixture, then cut
         Path webpFixture = Path.of("src/test/resources/images/halves.webp");
         if (Files.exists(webpFixture)) {
@@ -502,7 +502,7 @@ class HostileInputsTest {
         cases.add(new Case("model: --layer by torch module name that matches nothing", List.of("--image-path",
                 good.toString(), "--model", onePixel.toString(), "--layer", "layer4", "--output-dir", out2.toString()), 1,
                 List.of("layer4"), out2));
-        byte[] demo = ModelSpec.demo().model().toBytes();
+        byte[] demo = DemoModel.spec().model().toBytes();
         for (double f : new double[] {0.0, 0.001, 0.01, 0.1, 0.5, 0.9, 0.999}) {
             int n = (int) (demo.length * f);
             cases.add(modelFile("demo model truncated to " + n + " bytes", file("cut" + n + ".onnx", Arrays.copyOf(demo, n)), 1));

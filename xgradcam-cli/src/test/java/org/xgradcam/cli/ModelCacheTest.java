@@ -1,5 +1,8 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.Catalogue;
+import org.xgradcam.models.ModelCache;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,7 @@
 package org.xgradcam.cli;
 
+import org.xgradcam.models.Labels;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

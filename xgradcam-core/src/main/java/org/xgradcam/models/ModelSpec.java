@@ -1,7 +1,5 @@
-package org.xgradcam.cli;
+package org.xgradcam.models;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
@@ -13,13 +11,14 @@ import org.xgradcam.onnx.proto.OnnxProto.ValueInfoProto;
 
 /** A model ready to use: the ONNX file, how to preprocess images for it, and its labels. */
 public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessing, Labels labels) {
-    /** The embedded demo: shapes on textured backgrounds, 96x96, trained by tools/demo_model/train.py. */
-    public static final String DEMO = "shapes";
-
-    /** A catalogue name, the embedded demo, or a path to an .onnx file. */
+    /**
+     * A catalogue name (downloaded into the cache on first use, checksum-verified) or a path to
+     * an .onnx file (preprocessing and labels guessed from the model, or taken from the
+     * catalogue when the file is a catalogue model's).
+     */
     public static ModelSpec resolve(String nameOrFile, ModelCache cache) {
-        if (nameOrFile == null || nameOrFile.equalsIgnoreCase(DEMO)) {
-            return demo();
+        if (nameOrFile == null || nameOrFile.isBlank()) {
+            throw new XGradCamException("no model given; give a catalogue name (see 'xgradcam models') or an .onnx file");
         }
         var entry = Catalogue.find(nameOrFile);
         if (entry.isPresent()) {
@@ -31,7 +30,7 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         try {
             file = Path.of(nameOrFile);
         } catch (java.nio.file.InvalidPathException e) {
-            throw new XGradCamException("--model '" + nameOrFile + "' is neither a known name nor a valid path ("
+            throw new XGradCamException("model '" + nameOrFile + "' is neither a known name nor a valid path ("
                     + e.getReason() + "); see 'xgradcam models'");
         }
         if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
@@ -40,33 +39,35 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
                 throw new XGradCamException("model file not found: " + nameOrFile
                         + " (give the path of an .onnx file, or a model name from 'xgradcam models')");
             }
-            StringBuilder names = new StringBuilder(DEMO);
-            Catalogue.entries().forEach(e -> names.append(", ").append(e.name()));
+            StringBuilder names = new StringBuilder();
+            Catalogue.entries().forEach(e -> names.append(names.length() == 0 ? "" : ", ").append(e.name()));
             throw new XGradCamException("unknown model '" + nameOrFile + "': neither a file nor a known name (" + names
                     + "; see 'xgradcam models')");
         }
-        OnnxModel m = OnnxModel.load(file);
-        return new ModelSpec(file.getFileName().toString(), m, guessPreprocessing(m), guessLabels(m));
+        return ofFile(file);
     }
 
-    public static ModelSpec demo() {
-        try (InputStream in = ModelSpec.class.getResourceAsStream("demo/shapes.onnx")) {
-            if (in == null) {
-                throw new IllegalStateException("the embedded demo model is missing from the jar");
-            }
-            OnnxModel m = OnnxModel.fromBytes(in.readAllBytes(), "the embedded demo model (shapes)");
-            Preprocessing p = Preprocessing.seed().withSize(96, 96);
-            return new ModelSpec(DEMO, m, p, Labels.resource("shapes"));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+    /** A model file: the catalogue's preprocessing and labels if it is a catalogue model's file, else guessed. */
+    public static ModelSpec ofFile(Path file) {
+        OnnxModel m = OnnxModel.load(file);
+        String name = file.getFileName().toString();
+        var entry = Catalogue.entries().stream().filter(e -> e.file().equals(name)).findFirst();
+        if (entry.isPresent()) {
+            return new ModelSpec(name, m, entry.get().preprocessing(), Labels.resource(entry.get().labels()));
         }
+        return new ModelSpec(name, m, guessPreprocessing(m), guessLabels(m));
+    }
+
+    /** A model already loaded (from bytes, say): preprocessing and labels guessed from it. */
+    public static ModelSpec of(OnnxModel m, String name) {
+        return new ModelSpec(name, m, guessPreprocessing(m), guessLabels(m));
     }
 
     /**
      * For a model file: the original tool's preprocessing (direct resize, [0, 1], ImageNet
      * mean/std) at the model's input size (224 where free), channels-last if the input says so.
      */
-    static Preprocessing guessPreprocessing(OnnxModel m) {
+    public static Preprocessing guessPreprocessing(OnnxModel m) {
         ValueInfoProto in = m.proto().getGraph().getInput(0);
         for (ValueInfoProto v : m.proto().getGraph().getInputList()) {
             boolean init = m.proto().getGraph().getInitializerList().stream().anyMatch(t -> t.getName().equals(v.getName()));
@@ -103,7 +104,7 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
     }
 
     /** ImageNet labels for 1000-class models, else class numbers. */
-    static Labels guessLabels(OnnxModel m) {
+    public static Labels guessLabels(OnnxModel m) {
         var out = m.proto().getGraph().getOutput(0).getType().getTensorType().getShape();
         boolean imagenet = out.getDimCount() == 2 && out.getDim(1).hasDimValue() && out.getDim(1).getDimValue() == 1000;
         return imagenet ? Labels.resource("imagenet") : Labels.none();

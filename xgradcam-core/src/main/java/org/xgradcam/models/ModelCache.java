@@ -1,4 +1,4 @@
-package org.xgradcam.cli;
+package org.xgradcam.models;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,24 +20,44 @@ import org.xgradcam.validation.IoErrors;
 /**
  * Where downloaded models live ($XGRADCAM_CACHE, else ~/.cache/xgradcam) and how they get
  * there: into NAME.part, resumed with an HTTP Range request after an interruption, checked
- * against the catalogue's SHA-256, then moved into place atomically. A file that is in place
- * was verified whole.
+ * against the catalogue's SHA-256, then moved into place atomically. A file placed there by hand
+ * is checked against the same digest before first use.
  */
 public final class ModelCache {
-    private final Path dir;
-    private final Progress progress;
+    /** Where a download reports how far it is (a progress bar, or nothing). */
+    public interface DownloadProgress {
+        void update(String label, long done, long total);
 
-    public ModelCache(Path dir, Progress progress) {
+        void done();
+
+        DownloadProgress SILENT = new DownloadProgress() {
+            @Override
+            public void update(String label, long done, long total) {
+                // nothing to show
+            }
+
+            @Override
+            public void done() {
+                // nothing to show
+            }
+        };
+    }
+
+    private final Path dir;
+    private final DownloadProgress progress;
+
+    /** The default cache ($XGRADCAM_CACHE, else ~/.cache/xgradcam), silent. */
+    public ModelCache() {
+        this(defaultDir(), DownloadProgress.SILENT);
+    }
+
+    public ModelCache(Path dir, DownloadProgress progress) {
         this.dir = dir;
         this.progress = progress;
     }
 
     public static Path defaultDir() {
-        String env = System.getenv("XGRADCAM_CACHE");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        return Path.of(System.getProperty("user.home"), ".cache", "xgradcam");
+        return org.xgradcam.runtime.NativeLibraries.cacheDir();
     }
 
     public Path dir() {
@@ -186,7 +206,7 @@ public final class ModelCache {
         throw new IOException("too many redirects");
     }
 
-    static String sha256(Path file) {
+    public static String sha256(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];

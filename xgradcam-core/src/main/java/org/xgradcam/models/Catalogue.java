@@ -1,4 +1,4 @@
-package org.xgradcam.cli;
+package org.xgradcam.models;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,7 +50,7 @@ public final class Catalogue {
         return List.copyOf(out);
     }
 
-    static float[] floats(String csv) {
+    public static float[] floats(String csv) {
         String[] p = csv.split(",");
         float[] v = new float[p.length];
         for (int i = 0; i < p.length; i++) {

@@ -1,19 +1,24 @@
-package org.xgradcam.cli;
+package org.xgradcam.models;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.xgradcam.XGradCamException;
 
 /** Class names, one per line in class-index order (ImageNet lines read "n02087394 Rhodesian ridgeback"). */
 public record Labels(List<String> lines) {
+    /** Labels shipped with xgradcam: "imagenet" (1000 classes, "n02087394 Rhodesian ridgeback" lines). */
     public static Labels resource(String name) {
-        try (InputStream in = Labels.class.getResourceAsStream("labels/" + name + ".txt")) {
+        return of(Labels.class.getResourceAsStream("labels/" + name + ".txt"), name);
+    }
+
+    /** One label per line (blank lines skipped), from a stream that is closed here. */
+    public static Labels of(InputStream stream, String source) {
+        try (InputStream in = stream) {
             if (in == null) {
-                throw new IllegalStateException("label file " + name + " missing from the jar");
+                throw new IllegalStateException("label file " + source + " missing from the jar");
             }
             return new Labels(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList());
         } catch (IOException e) {
@@ -21,12 +26,11 @@ public record Labels(List<String> lines) {
         }
     }
 
+    /** A labels file: one class name per line, in class-index order. */
     public static Labels file(Path p) {
-        try {
-            return new Labels(Files.readAllLines(p).stream().filter(l -> !l.isBlank()).toList());
-        } catch (IOException e) {
-            throw new XGradCamException("cannot read labels " + p + ": " + e.getMessage(), e);
-        }
+        byte[] b = org.xgradcam.validation.InputFiles.read(p, "labels file", 64L << 20);
+        String text = new String(b, StandardCharsets.UTF_8);
+        return new Labels((text.startsWith("\uFEFF") ? text.substring(1) : text).lines().filter(l -> !l.isBlank()).toList());
     }
 
     /** Numbers only, for models without labels. */
