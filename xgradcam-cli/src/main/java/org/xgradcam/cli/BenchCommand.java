@@ -81,7 +81,7 @@ public class BenchCommand implements Callable<Integer> {
             data[i] = (float) rnd.nextGaussian();
         }
         FloatTensor x = new FloatTensor(shape, data);
-        try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(one)
+        try (Explainer e = Explainer.open(spec, Explainer.Options.defaults().withInputShape(one)
                 .withRuntime(common.runtime()));
              ForwardSession plain = new ForwardSession(spec.model(), e.shapes().inputName(), common.runtime())) {
             List<String> layers = layer == null ? List.of() : List.of(layer);

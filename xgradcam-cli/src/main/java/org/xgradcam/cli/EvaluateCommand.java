@@ -138,7 +138,7 @@ public class EvaluateCommand implements Callable<Integer> {
         Progress progress = new Progress(System.err, !common.quiet);
         FolderRun run = new FolderRun(System.err);
         String usedLayer;
-        try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(shape)
+        try (Explainer e = Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape)
                 .withRuntime(common.runtime()))) {
             usedLayer = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
             Faithfulness f = new Faithfulness(e);

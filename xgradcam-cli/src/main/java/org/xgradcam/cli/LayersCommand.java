@@ -20,7 +20,7 @@ public class LayersCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ModelSpec spec = common.resolveModel();
-        try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults()
+        try (Explainer e = Explainer.open(spec, Explainer.Options.defaults()
                 .withInputShape(shape(spec)).withRuntime(common.runtime()).withTokenLayout(tokens.layout()))) {
             LayerCatalog c = e.layers();
             String def = c.defaultLayer().map(LayerCatalog.Layer::tensor).orElse("");

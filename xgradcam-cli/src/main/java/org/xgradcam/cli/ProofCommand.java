@@ -53,7 +53,7 @@ public class ProofCommand implements Callable<Integer> {
         ModelSpec spec = common.resolveModel();
         Preprocessing pre = preprocessing.apply(spec.preprocessing());
         FloatTensor x = pre.toTensor(pre.fit(ImageLoader.load(image)));
-        try (Explainer e = Explainer.open(spec.model(), Explainer.Options.defaults()
+        try (Explainer e = Explainer.open(spec, Explainer.Options.defaults()
                 .withInputShape(LayersCommand.shape(pre)).withRuntime(common.runtime()))) {
             String l = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
             if (!e.layers().isCut(l)) {

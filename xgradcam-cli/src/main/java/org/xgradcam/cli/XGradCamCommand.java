@@ -210,7 +210,7 @@ public class XGradCamCommand implements Callable<Integer> {
         int total = inputs == null ? 1 : inputs.items().size();
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
         FolderRun run = new FolderRun(System.err);
-        try (Explainer explainer = Explainer.open(spec.model(), Explainer.Options.defaults().withInputShape(shape)
+        try (Explainer explainer = Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape)
                 .withRuntime(common.runtime()).withBatchSize(batchSize).withTokenLayout(tokens.layout()))) {
             if (!explainer.layers().scoreNote().isEmpty() && !json) {
                 System.err.println("xgradcam: note: " + explainer.layers().scoreNote());
@@ -424,6 +424,8 @@ public class XGradCamCommand implements Callable<Integer> {
                             arrays.put(at.resolve(m.id() + "_weights.npy"), lr.weights());
                         }
                         arrays.put(at.resolve(m.id() + "_cam_lowres.npy"), lr.lowRes());
+                        // signed, as the formula (and Captum's LayerGradCam) gives it, before the ReLU
+                        arrays.put(at.resolve(m.id() + "_cam_lowres_signed.npy"), lr.raw());
                     }
                 }
                 if (r.map() != null) {

@@ -1,5 +1,6 @@
 package org.xgradcam.cam;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +22,11 @@ import org.xgradcam.runtime.ForwardSession;
 import org.xgradcam.runtime.GradientResult;
 import org.xgradcam.runtime.GradientSession;
 import org.xgradcam.runtime.RuntimeOptions;
+import org.xgradcam.image.ImageLoader;
+import org.xgradcam.image.Preprocessing;
+import org.xgradcam.image.RgbImage;
+import org.xgradcam.models.ModelCache;
+import org.xgradcam.models.ModelSpec;
 import org.xgradcam.tensor.FloatTensor;
 import org.xgradcam.validation.Check;
 
@@ -111,6 +117,7 @@ public final class Explainer implements AutoCloseable {
     }
 
     private final OnnxModel model;
+    private final ModelSpec spec;
     private final Graph graph;
     private final ModelShapes shapes;
     private final LayerCatalog catalog;
@@ -156,8 +163,9 @@ public final class Explainer implements AutoCloseable {
         }
     }
 
-    private Explainer(OnnxModel model, Options options) {
-        model = ModelShapes.declareInputShape(model, options.inputShape());
+    private Explainer(ModelSpec spec, Options options) {
+        OnnxModel model = ModelShapes.declareInputShape(spec.model(), options.inputShape());
+        this.spec = spec;
         this.model = model;
         this.options = options;
         this.graph = new Graph(model);
@@ -173,12 +181,100 @@ public final class Explainer implements AutoCloseable {
         }
     }
 
+    /**
+     * An .onnx file: the catalogue's preprocessing and labels if it is a catalogue model's file,
+     * else the original tool's preprocessing at the model's input size and ImageNet labels for
+     * 1000 classes.
+     */
     public static Explainer open(Path modelFile) {
-        return open(OnnxModel.load(modelFile), Options.defaults());
+        return open(ModelSpec.ofFile(modelFile), Options.defaults());
     }
 
+    /** A catalogue name ("vgg16", "resnet50", ...; downloaded once into ~/.cache/xgradcam) or a path. */
+    public static Explainer open(String nameOrFile) {
+        return open(ModelSpec.resolve(nameOrFile, new ModelCache()), Options.defaults());
+    }
+
+    /** A model with its preprocessing and labels; the input shape follows the preprocessing unless given. */
+    public static Explainer open(ModelSpec spec, Options options) {
+        Options o = options.inputShape() != null ? options : options.withInputShape(shapeOf(spec.preprocessing()));
+        return new Explainer(spec, o);
+    }
+
+    /** A model read already: preprocessing and labels guessed from it. */
     public static Explainer open(OnnxModel model, Options options) {
-        return new Explainer(model, options);
+        ModelSpec spec;
+        try {
+            spec = ModelSpec.of(model, model.source());
+        } catch (XGradCamException e) {
+            // not an image input the short path could feed: tensors only
+            spec = new ModelSpec(model.source(), model, Preprocessing.seed(), org.xgradcam.models.Labels.none());
+        }
+        return new Explainer(spec, options);
+    }
+
+    private static long[] shapeOf(Preprocessing p) {
+        return p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
+    }
+
+    /** The model with the preprocessing and labels the short path uses. */
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /**
+     * Explains an image file for its top class: decoded, preprocessed as the model expects, one
+     * forward and one partial backward, the map upsampled to the input size as XGrad-CAM.py does.
+     */
+    public Heatmap explain(Path image, Method method) {
+        return explain(ImageLoader.load(image), method, -1);
+    }
+
+    /** As {@link #explain(Path, Method)}, for a given class index. */
+    public Heatmap explain(Path image, Method method, int classIndex) {
+        return explain(ImageLoader.load(image), method, classIndex);
+    }
+
+    /** As {@link #explain(Path, Method)}, for an image in memory. */
+    public Heatmap explain(BufferedImage image, Method method) {
+        return explain(RgbImage.of(image), method, -1);
+    }
+
+    /** As {@link #explain(Path, Method)}, for an image in memory and a given class index. */
+    public Heatmap explain(BufferedImage image, Method method, int classIndex) {
+        return explain(RgbImage.of(image), method, classIndex);
+    }
+
+    /** Several methods on one image, sharing one forward and backward; a class index, or -1 for the top class. */
+    public List<Heatmap> explain(Path image, List<Method> methods, int classIndex) {
+        return explain(ImageLoader.load(image), methods, classIndex);
+    }
+
+    private Heatmap explain(RgbImage image, Method method, int classIndex) {
+        return explain(image, List.of(method), classIndex).get(0);
+    }
+
+    private List<Heatmap> explain(RgbImage image, List<Method> methods, int classIndex) {
+        if (methods.isEmpty()) {
+            throw new XGradCamException("no method given; e.g. Method.XGRAD_CAM");
+        }
+        Preprocessing pre = spec.preprocessing();
+        RgbImage fitted = pre.fit(image);
+        List<CamMethod> cams = methods.stream().map(Method::create).toList();
+        Target target = classIndex < 0 ? Target.topClass() : Target.classes(classIndex);
+        Explanation e = explain(pre.toTensor(fitted), new Request(cams, target, List.of(), PostProcess.SEED, 0)).get(0);
+        List<Heatmap> out = new ArrayList<>();
+        for (Method m : methods) {
+            CamResult r = e.result(m.id());
+            if (r.map() == null) {
+                throw new XGradCamException(m + " gives a picture of input gradients, not a heat map: use"
+                        + " explain(tensor, Request) and CamResult.pixels()");
+            }
+            CamResult.LayerResult first = r.layers().isEmpty() ? null : r.layers().get(0);
+            out.add(new Heatmap(m, e.classIndex(), spec.labels().name(e.classIndex()), e.score(), e.layer(), r.map(),
+                    first == null ? null : first.raw(), first == null ? null : first.weights(), fitted, e));
+        }
+        return out;
     }
 
     public OnnxModel model() {

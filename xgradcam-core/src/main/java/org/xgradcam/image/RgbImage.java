@@ -23,6 +23,11 @@ public record RgbImage(int width, int height, byte[] rgb) {
         return new RgbImage(w, h, out);
     }
 
+    /** Writes the image, PNG or JPEG by the file's extension, atomically. */
+    public void save(java.nio.file.Path file) {
+        Pictures.save(this, file);
+    }
+
     public BufferedImage toBufferedImage() {
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         int[] px = new int[width * height];
