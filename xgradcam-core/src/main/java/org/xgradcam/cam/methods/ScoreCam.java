@@ -19,7 +19,7 @@ import org.xgradcam.tensor.Vectors;
  *     resolution ((a - min) / (max + 1e-8) after subtracting min), upsample (half-pixel
  *     bilinear), add N(0, std^2) noise to the mask, average the logits of `samples` draws.
  * <li>IS-CAM (Naidu et al. 2020, "Integrated Score-CAM") as torch-cam computes it: masks as for
- *     SS-CAM, scaled by the running coefficient c_i = sum_{s <= i} s / N, logits averaged.
+ *     SS-CAM, scaled by the running coefficient c_i = sum_{s &lt;= i} s / N, logits averaged.
  * <li>Faster-ScoreCAM: Score-CAM over only the `topChannels` channels of largest spatial
  *     variance (softmax over those; the others weigh 0).
  * </ul>
