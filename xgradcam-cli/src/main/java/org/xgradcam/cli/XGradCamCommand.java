@@ -70,9 +70,21 @@ public class XGradCamCommand implements Callable<Integer> {
             description = "CAM method (repeatable or comma-separated; default: gradcam and xgradcam). See 'xgradcam methods'.")
     List<String> methods = new ArrayList<>();
 
-    @Option(names = "--postprocess", paramLabel = "seed|pytorch-grad-cam", defaultValue = "seed",
-            description = "Map post-processing convention (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--postprocess", paramLabel = "seed|pytorch-grad-cam|torch-cam", defaultValue = "seed",
+            description = "Map post-processing convention (default: ${DEFAULT-VALUE}); torch-cam also uses its Score-CAM masks.")
     String postprocess;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0",
+            description = "Random seed of the methods that draw noise (SS-CAM, Smooth Grad-CAM++, Random-CAM; default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--samples", paramLabel = "N",
+            description = "Noise samples of Smooth Grad-CAM++, 1 to 1000 (default: torch-cam's 4).")
+    Integer samples;
+
+    @Option(names = "--noise-std", paramLabel = "STD",
+            description = "Noise standard deviation of Smooth Grad-CAM++ on the input tensor (default: torch-cam's 0.3).")
+    Double noiseStd;
 
     @Option(names = "--output-dir", paramLabel = "DIR", defaultValue = ".", description = "Where pictures go (default: the current folder).")
     Path outputDir;
@@ -185,10 +197,21 @@ public class XGradCamCommand implements Callable<Integer> {
             throw new XGradCamException("unknown overlay '" + overlay + "'; use add or blend");
         }
         List<CamMethod> camMethods = new ArrayList<>();
+        if (samples != null) {
+            Check.range("--samples", samples, 1, 1000);
+        }
+        if (noiseStd != null) {
+            Check.range("--noise-std", noiseStd, 0, 100);
+        }
         for (String m : methods.isEmpty() ? List.of("gradcam", "xgradcam") : methods) {
             CamMethod cm = Methods.byName(m.strip());
-            if (camMethods.stream().noneMatch(x -> x.id().equals(cm.id()))) {
-                camMethods.add(cm);
+            if (cm instanceof org.xgradcam.cam.methods.SmoothGradCamPlusPlus && (samples != null || noiseStd != null)) {
+                cm = org.xgradcam.cam.methods.SmoothGradCamPlusPlus.of(samples != null ? samples : 4,
+                        noiseStd != null ? noiseStd.floatValue() : 0.3f);
+            }
+            final CamMethod chosen = cm;
+            if (camMethods.stream().noneMatch(x -> x.id().equals(chosen.id()))) {
+                camMethods.add(chosen);
             }
         }
         InputImages inputs = inputTensor != null ? null : InputImages.collect(given);
@@ -226,7 +249,7 @@ public class XGradCamCommand implements Callable<Integer> {
                         + " classes" + (perPixel != null ? " per pixel" : "") + " (0.." + (classes - 1) + ")");
             }
             Explainer.Request request = new Explainer.Request(camMethods,
-                    targetIndex == null ? Target.topClass() : Target.classes(targetIndex), resolved, convention, 0,
+                    targetIndex == null ? Target.topClass() : Target.classes(targetIndex), resolved, convention, seed,
                     eigenSmooth, augSmooth);
             Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, summaries);
             if (inputs == null) {
@@ -361,6 +384,7 @@ public class XGradCamCommand implements Callable<Integer> {
         return switch (m.id()) {
             case "gradcam" -> "cam.jpg";
             case "xgradcam" -> "X_cam.jpg";
+            case "cam" -> "classactivationmap.jpg"; // cam.jpg is Grad-CAM's, as the original names it
             default -> m.id() + ".jpg";
         };
     }

@@ -26,13 +26,16 @@ public final class CamContext {
     private final LayerScorer tails;
     private final int[] spatial;
     private final Function<FloatTensor, GradientResult> rerun;
+    private final Function<FloatTensor, GradientResult> runOnInput;
+    private final Function<String, float[][]> classifierWeights;
     private final Map<String, Object> cache = new HashMap<>();
 
     public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full,
                       java.util.List<org.xgradcam.autodiff.BiasTerm> biasTerms, float[][] seeds,
                       PostProcess convention, int batchSize, long randomSeed, boolean eigenSmooth,
                       Function<FloatTensor, FloatTensor> modelScores, LayerScorer tails, int[] spatial,
-                      Function<FloatTensor, GradientResult> rerun) {
+                      Function<FloatTensor, GradientResult> rerun, Function<FloatTensor, GradientResult> runOnInput,
+                      Function<String, float[][]> classifierWeights) {
         this.input = input;
         this.run = run;
         this.guided = guided;
@@ -47,6 +50,8 @@ public final class CamContext {
         this.tails = tails;
         this.spatial = spatial;
         this.rerun = rerun;
+        this.runOnInput = runOnInput;
+        this.classifierWeights = classifierWeights;
     }
 
     /**
@@ -55,6 +60,27 @@ public final class CamContext {
      */
     public GradientResult runWithSeeds(FloatTensor seeds) {
         return rerun.apply(seeds);
+    }
+
+    /**
+     * Activations and gradients of another input of the same shape (a noisy copy, for Smooth
+     * Grad-CAM++), for the same targets as this run's: the same seed weights per row.
+     */
+    public GradientResult runOnInput(FloatTensor otherInput) {
+        return runOnInput.apply(otherInput);
+    }
+
+    /**
+     * The weights [classes][channels] of the linear classifier that reads the layer through a
+     * global average pool (the CAM architecture), or an error naming what is in the way.
+     */
+    public float[][] classifierWeights(String layer) {
+        return classifierWeights.apply(layer);
+    }
+
+    /** The seed weights of each row (which score entries the target weighs). */
+    public float[][] seeds() {
+        return seeds.clone();
     }
 
     public FloatTensor input() {

@@ -27,6 +27,11 @@ public interface CamMethod {
         };
     }
 
+    /** Whether the convention should keep the map signed before its scaling (torch-cam's CAM). */
+    default boolean signedMap() {
+        return false;
+    }
+
     /** Raw map of one layer for every image of the batch. */
     LayerMap compute(CamContext ctx, String layer);
 

@@ -418,7 +418,9 @@ public final class Explainer implements AutoCloseable {
                 options.batchSize(), request.randomSeed(), request.eigenSmooth(), this::scoreInputs,
                 (layer, acts, row) -> scoreLayer(layer, acts, raw.activation(layer).row(row), input.row(row)), inputSize(),
                 seedTensor -> viewed(session(layers, false, false, GradientRequest.ScoreTransform.NONE)
-                        .run(input, GradientSession.Seed.of(seedTensor))));
+                        .run(input, GradientSession.Seed.of(seedTensor))),
+                other -> viewed(session(layers, false, false, transform).run(other, GradientSession.Seed.of(seedTensor(seeds)))),
+                this::classifierWeights);
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {
@@ -461,7 +463,8 @@ public final class Explainer implements AutoCloseable {
                         raws.add(lr.raw().data());
                         sizes.add(new int[] {lr.raw().dim(0), lr.raw().dim(1)});
                     }
-                    map = new FloatTensor(new long[] {size[0], size[1]}, request.convention().apply(raws, sizes, size[0], size[1]));
+                    map = new FloatTensor(new long[] {size[0], size[1]},
+                            request.convention().apply(raws, sizes, size[0], size[1], !m.signedMap()));
                 }
                 FloatTensor pixels = null;
                 if (m instanceof GuidedCam) {
@@ -493,6 +496,71 @@ public final class Explainer implements AutoCloseable {
             }
         }
         return new XGradCamException(e.getMessage() + ". No feature map lies after them", e);
+    }
+
+    private static FloatTensor seedTensor(float[][] seeds) {
+        int k = seeds[0].length;
+        float[] d = new float[seeds.length * k];
+        for (int r = 0; r < seeds.length; r++) {
+            System.arraycopy(seeds[r], 0, d, r * k, k);
+        }
+        return new FloatTensor(new long[] {seeds.length, k}, d);
+    }
+
+    /**
+     * The classifier CAM reads: from the layer, a global average pool (GlobalAveragePool, or
+     * ReduceMean over the spatial axes), then reshapes (Flatten, Reshape, Squeeze, Identity,
+     * Dropout), then one linear layer (Gemm or MatMul with constant weights) producing the score.
+     */
+    float[][] classifierWeights(String layer) {
+        String t = layer;
+        NodeProtoHolder pool = single(t);
+        boolean pooled = pool != null && (pool.op().equals("GlobalAveragePool") || (pool.op().equals("ReduceMean")
+                && java.util.Arrays.equals(org.xgradcam.onnx.Attributes.getInts(pool.node(), "axes", new long[0]), new long[] {2, 3})));
+        if (!pooled) {
+            throw new XGradCamException("CAM needs the layer to feed a global average pool and then one linear layer"
+                    + " (the CAM architecture, as ResNet and DenseNet have; VGG's fully connected head is not); layer " + layer + " feeds "
+                    + (pool == null ? "several ops" : pool.op()) + ". Use Grad-CAM, which equals CAM on such models");
+        }
+        t = pool.node().getOutput(0);
+        NodeProtoHolder next = single(t);
+        while (next != null && java.util.Set.of("Flatten", "Reshape", "Squeeze", "Identity", "Dropout").contains(next.op())) {
+            t = next.node().getOutput(0);
+            next = single(t);
+        }
+        if (next == null || !(next.op().equals("Gemm") || next.op().equals("MatMul"))
+                || !(next.node().getOutput(0).equals(catalog.score()) || graph.ancestors(catalog.score()).contains(next.node().getOutput(0)))) {
+            throw new XGradCamException("CAM needs one linear layer after the global average pool of " + layer
+                    + "; found " + (next == null ? "several ops" : next.op()) + ". Use Grad-CAM instead");
+        }
+        var n = next.node();
+        String weightName = n.getInput(1);
+        float[] w = graph.constantFloats(weightName).orElseThrow(() -> new XGradCamException(
+                "CAM needs the classifier's weights as a constant; " + weightName + " is computed"));
+        long[] dims = shapes.shape(weightName);
+        boolean transB = n.getOpType().equals("Gemm") && org.xgradcam.onnx.Attributes.getInt(n, "transB", 0) != 0;
+        int rows = (int) (transB ? dims[0] : dims[1]);
+        int cols = (int) (transB ? dims[1] : dims[0]);
+        float alpha = n.getOpType().equals("Gemm") ? org.xgradcam.onnx.Attributes.getFloat(n, "alpha", 1f) : 1f;
+        float[][] out = new float[rows][cols];
+        for (int k = 0; k < rows; k++) {
+            for (int c = 0; c < cols; c++) {
+                out[k][c] = alpha * (transB ? w[k * cols + c] : w[c * rows + k]);
+            }
+        }
+        return out;
+    }
+
+    private record NodeProtoHolder(org.xgradcam.onnx.proto.OnnxProto.NodeProto node) {
+        String op() {
+            return node.getOpType();
+        }
+    }
+
+    /** The only consumer of a tensor, or null. */
+    private NodeProtoHolder single(String tensor) {
+        var c = graph.consumers(tensor);
+        return c.size() == 1 ? new NodeProtoHolder(c.get(0)) : null;
     }
 
     /** Guided gradients [C, H, W], times the heat map for the guided CAMs. */

@@ -49,7 +49,11 @@ public enum Method {
     /** Guided XGrad-CAM. */
     GUIDED_XGRAD_CAM("guidedxgradcam"),
     /** Random-CAM: a sanity baseline. */
-    RANDOM_CAM("randomcam");
+    RANDOM_CAM("randomcam"),
+    /** CAM (Zhou et al. 2016): the classifier's weights after a global average pool. */
+    CAM("cam"),
+    /** Smooth Grad-CAM++ (Omeiza et al. 2019), as torch-cam computes it. */
+    SMOOTH_GRAD_CAM_PLUS_PLUS("smoothgradcamplusplus");
 
     private final String id;
 

@@ -43,6 +43,8 @@ public final class Methods {
         ALL.put("guidedgradcam", () -> GuidedCam.of(new GradCam()));
         ALL.put("guidedxgradcam", () -> GuidedCam.of(new XGradCam()));
         ALL.put("randomcam", RandomCam::new);
+        ALL.put("cam", org.xgradcam.cam.methods.ClassActivationMap::new);
+        ALL.put("smoothgradcamplusplus", org.xgradcam.cam.methods.SmoothGradCamPlusPlus::new);
     }
 
     private Methods() {}

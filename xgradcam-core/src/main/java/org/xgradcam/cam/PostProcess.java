@@ -4,18 +4,24 @@ import java.util.List;
 import org.xgradcam.image.Resize;
 
 /**
- * The two conventions for turning low-resolution maps into a picture-sized map in [0, 1].
+ * The conventions for turning low-resolution maps into a picture-sized map in [0, 1].
  * <ul>
  * <li>{@code SEED}: exactly XGrad-CAM.py: ReLU, bilinear upsampling (OpenCV) to the input size,
  *     then (x - min) / max. The seed divides 0 by 0 for an all-zero map; here that map stays 0.
  * <li>{@code PYTORCH_GRAD_CAM}: pytorch-grad-cam 1.5: per layer ReLU, (x - min) / (max + 1e-7)
  *     at low resolution, OpenCV resize; then the mean over layers, ReLU, and the same scaling.
+ * <li>{@code TORCH_CAM}: torch-cam: per layer ReLU (not for CAM, which torch-cam leaves signed),
+ *     (x - min) / (max + 1e-8) at low resolution; several layers upsampled to the largest one's
+ *     size and fused by their maximum; then bilinear, half-pixel upsampling (torch's
+ *     interpolate with align_corners=False) to the input size. Score-CAM's masks follow torch-cam
+ *     too (scaled at low resolution, then upsampled), and XGrad-CAM's eps is 1e-8.
  * </ul>
  * Several layers under {@code SEED}: each layer as the seed would, then their mean, rescaled.
  */
 public enum PostProcess {
     SEED("seed", 1e-6f),
-    PYTORCH_GRAD_CAM("pytorch-grad-cam", 1e-7f);
+    PYTORCH_GRAD_CAM("pytorch-grad-cam", 1e-7f),
+    TORCH_CAM("torch-cam", 1e-8f);
 
     private final String id;
     private final float xgradEps;
@@ -40,11 +46,22 @@ public enum PostProcess {
                 return p;
             }
         }
-        throw new org.xgradcam.XGradCamException("unknown post-processing '" + s + "'; use seed or pytorch-grad-cam");
+        throw new org.xgradcam.XGradCamException("unknown post-processing '" + s + "'; use seed, pytorch-grad-cam or torch-cam");
     }
 
     /** Low-res signed maps of one image, one per layer ([h, w] each), to the final [outH, outW] map. */
     public float[] apply(List<float[]> lowRes, List<int[]> sizes, int outH, int outW) {
+        return apply(lowRes, sizes, outH, outW, true);
+    }
+
+    /**
+     * As {@link #apply(List, List, int, int)}; {@code relu} false keeps the maps signed before the
+     * scaling where the convention lets the method say so (torch-cam's CAM).
+     */
+    public float[] apply(List<float[]> lowRes, List<int[]> sizes, int outH, int outW, boolean relu) {
+        if (this == TORCH_CAM) {
+            return torchCam(lowRes, sizes, outH, outW, relu);
+        }
         float[] acc = new float[outH * outW];
         for (int l = 0; l < lowRes.size(); l++) {
             int h = sizes.get(l)[0];
@@ -68,6 +85,31 @@ public enum PostProcess {
 
     /** A map that is already at the output size (FullGrad): ReLU and the final scaling only. */
     public float[] applyFullResolution(float[] map) {
-        return Maps.minMax(Maps.relu(map), this == SEED ? 0f : 1e-7f);
+        return Maps.minMax(Maps.relu(map), this == SEED ? 0f : this == TORCH_CAM ? 1e-8f : 1e-7f);
+    }
+
+    /** The low-resolution maps scaled as torch-cam returns them, fused at the largest size, upsampled. */
+    private static float[] torchCam(List<float[]> lowRes, List<int[]> sizes, int outH, int outW, boolean relu) {
+        int bh = 0;
+        int bw = 0;
+        for (int[] s : sizes) {
+            bh = Math.max(bh, s[0]);
+            bw = Math.max(bw, s[1]);
+        }
+        float[] fused = null;
+        for (int l = 0; l < lowRes.size(); l++) {
+            float[] m = Maps.minMax(relu ? Maps.relu(lowRes.get(l)) : lowRes.get(l), 1e-8f);
+            int h = sizes.get(l)[0];
+            int w = sizes.get(l)[1];
+            float[] at = lowRes.size() == 1 || (h == bh && w == bw) ? m : Resize.bilinear(m, h, w, bh, bw);
+            if (fused == null) {
+                fused = at;
+            } else {
+                for (int i = 0; i < fused.length; i++) {
+                    fused[i] = Math.max(fused[i], at[i]);
+                }
+            }
+        }
+        return Resize.bilinear(fused, bh, bw, outH, outW);
     }
 }

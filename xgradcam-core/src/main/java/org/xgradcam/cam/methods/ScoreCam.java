@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.cam.CamContext;
+import org.xgradcam.cam.PostProcess;
 import org.xgradcam.image.Resize;
 import org.xgradcam.tensor.FloatTensor;
 import org.xgradcam.tensor.Vectors;
@@ -126,7 +127,9 @@ public final class ScoreCam extends WeightedCam {
             for (int j = 0; j < channels.length; j++) {
                 int k = channels[j];
                 float[] src = Arrays.copyOfRange(a.data(), (r * c + k) * h * w, (r * c + k + 1) * h * w);
-                masks[j] = variant == Variant.SCORE || variant == Variant.FASTER
+                // pytorch-grad-cam: upsample (align corners), then scale; torch-cam: scale, then upsample
+                boolean pgc = (variant == Variant.SCORE && ctx.convention() != PostProcess.TORCH_CAM) || variant == Variant.FASTER;
+                masks[j] = pgc
                         ? normalise(alignCorners(src, h, w, size[0], size[1]))
                         : Resize.bilinear(lowResNormalise(src), h, w, size[0], size[1]);
             }
