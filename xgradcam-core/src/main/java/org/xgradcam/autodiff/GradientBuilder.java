@@ -62,7 +62,7 @@ public final class GradientBuilder {
             this.shapes = shapes;
             this.request = request;
             this.registry = registry;
-            this.emit = new Emitter(graph.model().opset(), PREFIX);
+            this.emit = new Emitter(graph.model().opset(), request.pass().isEmpty() ? PREFIX : "xgradcam_bw" + request.pass() + "/");
         }
 
         AugmentedModel build() {
@@ -105,13 +105,13 @@ public final class GradientBuilder {
             checkRules(path);
 
             List<String> extraInputs = new ArrayList<>();
-            String seed = AugmentedModel.SEED;
+            String seed = request.seedName();
             extraInputs.add(seed);
             Optional<String> top1 = Optional.empty();
             String effectiveSeed = seed;
             long[] scoreShape = scoreInfo.shape();
             if (scoreShape.length == 2) {
-                top1 = Optional.of(AugmentedModel.TOP1_SEED);
+                top1 = Optional.of(request.topClassSeedName());
                 extraInputs.add(top1.get());
                 effectiveSeed = topClassSeed(score, scoreShape[1], seed, top1.get());
             }
@@ -137,6 +137,7 @@ public final class GradientBuilder {
 
             LinkedHashSet<String> outputs = new LinkedHashSet<>();
             outputs.add(score);
+            outputs.addAll(request.keepOutputs());
             outputs.addAll(request.targets());
             outputs.addAll(targetGradients.values());
             inputGradient.ifPresent(outputs::add);
@@ -302,7 +303,7 @@ public final class GradientBuilder {
         private String publish(String tensor) {
             String g = total(tensor).orElseThrow(() -> new XGradCamException("no gradient reaches '" + tensor + "' from the"
                     + " score: " + whyNoGradient() + "; choose another layer (see 'xgradcam layers')"));
-            String name = "grad:" + tensor;
+            String name = request.gradientName(tensor);
             if (!g.equals(name)) {
                 emit.emit("Identity", List.of(g), List.of(name));
                 totals.put(tensor, name);
@@ -422,7 +423,7 @@ public final class GradientBuilder {
             }
             List<BiasTerm> named = new ArrayList<>();
             for (BiasTerm t : terms) {
-                named.add(new BiasTerm(t.node(), t.opType(), t.output(), t.bias(), t.biasShape(), "grad:" + t.output(),
+                named.add(new BiasTerm(t.node(), t.opType(), t.output(), t.bias(), t.biasShape(), request.gradientName(t.output()),
                         t.clipInput(), t.clipMin(), t.clipMax()));
             }
             return named;
@@ -560,7 +561,7 @@ public final class GradientBuilder {
             g.addAllNode(emit.nodes());
             g.addAllInitializer(emit.initializers());
             for (String in : extraInputs) {
-                g.addInput(floatInput(in, in.equals(AugmentedModel.TOP1_SEED) ? new long[] {-1, 1} : scoreShape));
+                g.addInput(floatInput(in, in.equals(request.topClassSeedName()) ? new long[] {-1, 1} : scoreShape));
             }
             g.clearOutput();
             for (String o : outputs) {

@@ -28,6 +28,7 @@ public final class CamContext {
     private final Function<FloatTensor, GradientResult> rerun;
     private final Function<FloatTensor, GradientResult> runOnInput;
     private final Function<String, float[][]> classifierWeights;
+    private final Function<String, FloatTensor> hessianTimesActivations;
     private final Map<String, Object> cache = new HashMap<>();
 
     public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full,
@@ -35,7 +36,7 @@ public final class CamContext {
                       PostProcess convention, int batchSize, long randomSeed, boolean eigenSmooth,
                       Function<FloatTensor, FloatTensor> modelScores, LayerScorer tails, int[] spatial,
                       Function<FloatTensor, GradientResult> rerun, Function<FloatTensor, GradientResult> runOnInput,
-                      Function<String, float[][]> classifierWeights) {
+                      Function<String, float[][]> classifierWeights, Function<String, FloatTensor> hessianTimesActivations) {
         this.input = input;
         this.run = run;
         this.guided = guided;
@@ -52,6 +53,7 @@ public final class CamContext {
         this.rerun = rerun;
         this.runOnInput = runOnInput;
         this.classifierWeights = classifierWeights;
+        this.hessianTimesActivations = hessianTimesActivations;
     }
 
     /**
@@ -76,6 +78,14 @@ public final class CamContext {
      */
     public float[][] classifierWeights(String layer) {
         return classifierWeights.apply(layer);
+    }
+
+    /**
+     * H A at the layer, [N, C, h, w] as the layer is seen: the Hessian of the target score with
+     * respect to the activations, times the activations, exact (a second differentiation pass).
+     */
+    public FloatTensor hessianTimesActivations(String layer) {
+        return hessianTimesActivations.apply(layer);
     }
 
     /** The seed weights of each row (which score entries the target weighs). */

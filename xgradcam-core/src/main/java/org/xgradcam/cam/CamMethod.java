@@ -24,6 +24,7 @@ public interface CamMethod {
             case GRADIENTS -> "activations and gradients";
             case FULL_GRADIENTS -> "input and bias gradients of the whole network";
             case GUIDED -> "guided-backprop input gradients";
+            case HESSIAN -> "gradients and an exact Hessian-vector product (a second differentiation)";
         };
     }
 
@@ -44,6 +45,8 @@ public interface CamMethod {
         /** Input gradient and bias-node gradients over the whole network (FullGrad). */
         FULL_GRADIENTS,
         /** Input gradient with guided ReLUs (Guided Backprop and the guided CAMs). */
-        GUIDED
+        GUIDED,
+        /** Gradients and the Hessian-vector product H A at the layer (ShapleyCAM). */
+        HESSIAN
     }
 }

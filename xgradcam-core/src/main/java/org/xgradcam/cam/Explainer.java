@@ -420,7 +420,8 @@ public final class Explainer implements AutoCloseable {
                 seedTensor -> viewed(session(layers, false, false, GradientRequest.ScoreTransform.NONE)
                         .run(input, GradientSession.Seed.of(seedTensor))),
                 other -> viewed(session(layers, false, false, transform).run(other, GradientSession.Seed.of(seedTensor(seeds)))),
-                this::classifierWeights);
+                this::classifierWeights,
+                layer -> viewedTensor(layer, hessian(layer, transform).run(input, seedTensor(seeds)).hessianTimesActivations()));
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {
@@ -496,6 +497,26 @@ public final class Explainer implements AutoCloseable {
             }
         }
         return new XGradCamException(e.getMessage() + ". No feature map lies after them", e);
+    }
+
+    private final Map<String, Lazy<org.xgradcam.runtime.HessianSession>> hessians = new ConcurrentHashMap<>();
+
+    private org.xgradcam.runtime.HessianSession hessian(String layer, GradientRequest.ScoreTransform t) {
+        return hessians.computeIfAbsent(layer + "|" + t, k -> new Lazy<>(() -> {
+            org.xgradcam.autodiff.HessianBuilder.HessianModel hm;
+            try {
+                hm = org.xgradcam.autodiff.HessianBuilder.build(graph, shapes, layer, catalog.score(), t);
+            } catch (org.xgradcam.autodiff.UnsupportedOpsException e) {
+                throw withNearestLayer(e);
+            }
+            return new org.xgradcam.runtime.HessianSession(hm, options.runtime());
+        })).get();
+    }
+
+    /** A tensor of a layer's own layout seen as the layer is ([N, C, h, w]). */
+    private FloatTensor viewedTensor(String layer, FloatTensor raw) {
+        org.xgradcam.onnx.LayerView view = catalog.find(layer).map(LayerCatalog.Layer::view).orElse(null);
+        return view == null || view.isIdentity() ? raw : view.toNchw(raw);
     }
 
     private static FloatTensor seedTensor(float[][] seeds) {
@@ -711,6 +732,7 @@ public final class Explainer implements AutoCloseable {
         List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
         all.addAll(tails.values());
         all.addAll(replacedTails.values());
+        all.addAll(hessians.values());
         all.add(forward);
         for (Lazy<? extends AutoCloseable> l : all) {
             n += l.isBuilt() ? 1 : 0;
@@ -725,6 +747,7 @@ public final class Explainer implements AutoCloseable {
         List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
         all.addAll(tails.values());
         all.addAll(replacedTails.values());
+        all.addAll(hessians.values());
         all.add(forward);
         XGradCamException failure = null;
         for (Lazy<? extends AutoCloseable> l : all) {

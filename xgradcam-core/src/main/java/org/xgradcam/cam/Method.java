@@ -53,7 +53,9 @@ public enum Method {
     /** CAM (Zhou et al. 2016): the classifier's weights after a global average pool. */
     CAM("cam"),
     /** Smooth Grad-CAM++ (Omeiza et al. 2019), as torch-cam computes it. */
-    SMOOTH_GRAD_CAM_PLUS_PLUS("smoothgradcamplusplus");
+    SMOOTH_GRAD_CAM_PLUS_PLUS("smoothgradcamplusplus"),
+    /** ShapleyCAM (Cai et al. 2025): w_k = mean(g - H A / 2), with an exact Hessian-vector product. */
+    SHAPLEY_CAM("shapleycam");
 
     private final String id;
 

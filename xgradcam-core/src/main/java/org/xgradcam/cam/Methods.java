@@ -45,6 +45,7 @@ public final class Methods {
         ALL.put("randomcam", RandomCam::new);
         ALL.put("cam", org.xgradcam.cam.methods.ClassActivationMap::new);
         ALL.put("smoothgradcamplusplus", org.xgradcam.cam.methods.SmoothGradCamPlusPlus::new);
+        ALL.put("shapleycam", org.xgradcam.cam.methods.ShapleyCam::new);
     }
 
     private Methods() {}

@@ -266,7 +266,26 @@ public final class ModelShapes {
         return out;
     }
 
+    /**
+     * Shapes of a graph with inputs besides the image (an augmented model's seeds, for a second
+     * differentiation pass): measured by one probe run with zeros fed to every input.
+     */
+    public static ModelShapes ofAugmented(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extraInputs) {
+        Map<String, TensorInfo> infos = probe(graph, inputName, inputShape, extraInputs);
+        for (var e : extraInputs.entrySet()) {
+            infos.put(e.getKey(), new TensorInfo(e.getKey(), TensorInfo.FLOAT, e.getValue()));
+        }
+        for (TensorProto t : graph.model().proto().getGraph().getInitializerList()) {
+            infos.putIfAbsent(t.getName(), new TensorInfo(t.getName(), t.getDataType(), TensorProtos.dims(t)));
+        }
+        return new ModelShapes(infos, inputName, inputShape);
+    }
+
     private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape) {
+        return probe(graph, inputName, inputShape, Map.of());
+    }
+
+    private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extra) {
         ModelProto original = graph.model().proto();
         Set<String> wanted = new LinkedHashSet<>();
         for (NodeProto n : graph.nodes()) {
@@ -289,15 +308,26 @@ public final class ModelShapes {
         out.put(inputName, new TensorInfo(inputName, TensorInfo.FLOAT, inputShape));
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            java.util.List<OnnxTensor> extraTensors = new java.util.ArrayList<>();
             try (OrtSession session = OrtSessions.create(env, graph.model().withProto(probeModel), opts);
                  OnnxTensor x = OnnxTensor.createTensor(env,
-                         FloatBuffer.allocate((int) org.xgradcam.tensor.FloatTensor.numel(inputShape)), inputShape);
-                 OrtSession.Result r = session.run(Map.of(inputName, x))) {
+                         FloatBuffer.allocate((int) org.xgradcam.tensor.FloatTensor.numel(inputShape)), inputShape)) {
+                Map<String, OnnxTensor> feeds = new HashMap<>(Map.of(inputName, x));
+                for (var e : extra.entrySet()) {
+                    OnnxTensor t = OnnxTensor.createTensor(env,
+                            FloatBuffer.allocate((int) org.xgradcam.tensor.FloatTensor.numel(e.getValue())), e.getValue());
+                    extraTensors.add(t);
+                    feeds.put(e.getKey(), t);
+                }
+                try (OrtSession.Result r = session.run(feeds)) {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     if (e.getValue() instanceof OnnxTensor t) {
                         ai.onnxruntime.TensorInfo ti = t.getInfo();
                         out.put(e.getKey(), new TensorInfo(e.getKey(), onnxType(ti.type), ti.getShape()));
                     }
+                }
+                } finally {
+                    extraTensors.forEach(OnnxTensor::close);
                 }
             }
         } catch (OrtException e) {

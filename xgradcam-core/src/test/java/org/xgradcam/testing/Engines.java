@@ -13,7 +13,10 @@ import org.xgradcam.onnx.OnnxModel;
 /** Shortcuts for tests that need a model's graph, shapes, catalog and augmented model. */
 public record Engines(OnnxModel model, Graph graph, ModelShapes shapes, LayerCatalog catalog) {
     public static Engines load(Path file) {
-        OnnxModel m = OnnxModel.load(file);
+        return load(OnnxModel.load(file));
+    }
+
+    public static Engines load(OnnxModel m) {
         Graph g = new Graph(m);
         ModelShapes s = ModelShapes.of(g, null);
         return new Engines(m, g, s, LayerCatalog.of(g, s));

@@ -65,12 +65,27 @@ public final class NormalizationRules {
         String x = n.getInput(0);
         String mean = c.requireForwardOutput(n, 1);
         String invStd = c.requireForwardOutput(n, 2);
-        String xhat = e.mul(e.sub(x, mean), invStd);
-        String gx = e.mul(c.gradOut(), n.getInput(1));
-        String meanG = e.mul(e.reduceSum(gx, axes, true), e.scalar(1f / count));
-        String meanGx = e.mul(e.reduceSum(e.mul(gx, xhat), axes, true), e.scalar(1f / count));
-        // dx = invStd * (g' - mean(g') - xhat * mean(g' xhat)), g' = g * scale
-        c.setInputGradient(0, e.mul(invStd, e.sub(e.sub(gx, meanG), e.mul(xhat, meanGx))));
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        if (c.outputGradient(0).isPresent()) {
+            String xhat = e.mul(e.sub(x, mean), invStd);
+            String gx = e.mul(c.gradOut(), n.getInput(1));
+            String meanG = e.mul(e.reduceSum(gx, axes, true), e.scalar(1f / count));
+            String meanGx = e.mul(e.reduceSum(e.mul(gx, xhat), axes, true), e.scalar(1f / count));
+            // dx = invStd * (g' - mean(g') - xhat * mean(g' xhat)), g' = g * scale
+            parts.add(e.mul(invStd, e.sub(e.sub(gx, meanG), e.mul(xhat, meanGx))));
+        }
+        // a second differentiation pass also reaches the saved mean and inverse std, which the
+        // first pass's backward used: d mean / dx = 1 / count, d invStd / dx = -invStd^3 (x - mean) / count
+        if (c.outputGradient(1).isPresent()) {
+            parts.add(e.add(e.zerosLike(x), e.mul(c.outputGradient(1).get(), e.scalar(1f / count))));
+        }
+        if (c.outputGradient(2).isPresent()) {
+            String cube = e.mul(invStd, e.mul(invStd, invStd));
+            parts.add(e.mul(e.mul(c.outputGradient(2).get(), e.neg(cube)), e.mul(e.sub(x, mean), e.scalar(1f / count))));
+        }
+        if (!parts.isEmpty()) {
+            c.setInputGradient(0, parts.size() == 1 ? parts.get(0) : e.sum(parts));
+        }
     }
 
     private static void softmax(NodeProto n, BackwardContext c, boolean log) {
