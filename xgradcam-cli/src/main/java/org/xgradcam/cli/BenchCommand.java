@@ -84,6 +84,17 @@ public class BenchCommand implements Callable<Integer> {
         try (Explainer e = Explainer.open(spec, Explainer.Options.defaults().withInputShape(one)
                 .withRuntime(common.runtime()));
              ForwardSession plain = new ForwardSession(spec.model(), e.shapes().inputName(), common.runtime())) {
+            // the plain forward alone first, before any other session exists: the figure the in-process
+            // plain forward below must match, or sessions compete for the cores
+            double[] alone = new double[iterations];
+            for (int i = 0; i < warmup; i++) {
+                plain.run(x);
+            }
+            for (int i = 0; i < iterations; i++) {
+                long t = System.nanoTime();
+                plain.run(x);
+                alone[i] = (System.nanoTime() - t) / 1e6;
+            }
             List<String> layers = layer == null ? List.of() : List.of(layer);
             String target = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
             GradientSession augmented = new GradientSession(GradientBuilder.build(e.graph(), e.shapes(),
@@ -117,6 +128,8 @@ public class BenchCommand implements Callable<Integer> {
             double basis = median(times[0]);
             System.out.printf(Locale.ROOT, "model %s, input %s, layer %s, %d iterations, medians%n", spec.name(),
                     Arrays.toString(shape), layer == null ? e.layers().requireDefault().tensor() : layer, iterations);
+            System.out.printf(Locale.ROOT, "%-32s %10.2f ms  %7.3fx%n", "plain forward, alone (before)", median(alone),
+                    median(alone) / basis);
             for (int v = 0; v < variants.size(); v++) {
                 double m = median(times[v]);
                 System.out.printf(Locale.ROOT, "%-32s %10.2f ms  %7.3fx%n", names.get(v), m, m / basis);

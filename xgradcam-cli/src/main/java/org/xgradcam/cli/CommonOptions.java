@@ -36,6 +36,10 @@ public class CommonOptions {
     }
 
     RuntimeOptions runtime() {
+        if (threads > 0) {
+            // the pool every session shares, when ONNX Runtime is not started yet (else per session)
+            org.xgradcam.onnx.OrtSessions.useGlobalThreads(threads);
+        }
         return RuntimeOptions.cpu().withCuda(useCuda).withThreads(threads);
     }
 

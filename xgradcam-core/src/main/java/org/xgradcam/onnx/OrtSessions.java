@@ -28,12 +28,50 @@ public final class OrtSessions {
      * onnxruntime-java* folder per run stays behind. A shutdown hook (which runs before those
      * deletions) removes the libraries and the folder instead, where the platform allows it.
      */
-    public static OrtEnvironment environment() {
+    /** Intra-op threads of the pool every session shares (0: one per core); fixed once the environment exists. */
+    private static int globalThreads;
+    private static boolean created;
+
+    /**
+     * Asks for a shared pool of n threads (0: one per core). It can be set until ONNX Runtime's
+     * environment is created; returns whether the pool has (or will have) that size.
+     */
+    public static synchronized boolean useGlobalThreads(int n) {
+        if (!created) {
+            globalThreads = n;
+        }
+        return globalThreads == n;
+    }
+
+    /** The size of the shared pool (0: one per core). */
+    public static synchronized int globalThreads() {
+        return globalThreads;
+    }
+
+    /**
+     * ONNX Runtime's environment, with one intra-op thread pool that every session shares and
+     * that does not spin when idle: sessions of one process (the explaining run, the forward of
+     * Score-CAM, a benchmark's plain forward) no longer keep their own pools spinning against each
+     * other on the same cores, so no call is slowed by the one before.
+     */
+    public static synchronized OrtEnvironment environment() {
         org.xgradcam.runtime.NativeLibraries.prepare();
         OrtEnvironment env;
         try {
+            if (!created) {
+                try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
+                    if (globalThreads > 0) {
+                        t.setGlobalIntraOpNumThreads(globalThreads);
+                    }
+                    t.setGlobalInterOpNumThreads(1);
+                    t.setGlobalSpinControl(false);
+                    env = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+                            OrtEnvironment.DEFAULT_NAME, t);
+                }
+                created = true;
+            }
             env = OrtEnvironment.getEnvironment();
-        } catch (LinkageError | RuntimeException e) {
+        } catch (OrtException | LinkageError | RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new XGradCamException("ONNX Runtime could not start (" + cause.getClass().getSimpleName() + ": "
                     + firstLine(cause.getMessage()) + "); check that the temporary folder (java.io.tmpdir) and the cache"

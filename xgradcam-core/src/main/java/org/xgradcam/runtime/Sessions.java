@@ -23,7 +23,9 @@ public final class Sessions {
         OrtEnvironment env = OrtSessions.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            if (options.threads() > 0) {
+            if (options.threads() == 0 || options.threads() == OrtSessions.globalThreads()) {
+                opts.disablePerSessionThreads(); // the environment's shared pool
+            } else {
                 opts.setIntraOpNumThreads(options.threads());
             }
             if (options.useCuda()) {
