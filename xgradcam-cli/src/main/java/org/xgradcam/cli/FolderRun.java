@@ -32,9 +32,19 @@ final class FolderRun {
 
     /** Runs the work on one item; false if it failed (and was reported). */
     boolean attempt(InputImages.Item item, Work work, Progress progress) {
+        return attempt(item, work, progress, true);
+    }
+
+    /**
+     * As {@link #attempt(InputImages.Item, Work, Progress)}; with {@code finishes} false a success
+     * is not counted yet (a later stage of the same item, e.g. its writing, will say).
+     */
+    synchronized boolean attempt(InputImages.Item item, Work work, Progress progress, boolean finishes) {
         try {
             work.run(item);
-            done++;
+            if (finishes) {
+                done++;
+            }
             return true;
         } catch (XGradCamException e) {
             if (IoErrors.isEnvironmental(e)) {

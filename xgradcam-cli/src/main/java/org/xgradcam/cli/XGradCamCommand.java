@@ -257,10 +257,7 @@ public class XGradCamCommand implements Callable<Integer> {
             } else if (!batch) {
                 explainOne(c, inputs.items().get(0));
             } else {
-                for (int i = 0; i < total; i++) {
-                    run.attempt(inputs.items().get(i), item -> explainOne(c, item), progress);
-                    progress.update("explaining", i + 1, total);
-                }
+                pipelined(c, inputs.items(), run, progress);
             }
             progress.done();
             if (json) {
@@ -304,7 +301,91 @@ public class XGradCamCommand implements Callable<Integer> {
                            PixelClasses perPixel, long[] scoreShape, Colormap cmap, List<CamMethod> camMethods,
                            boolean batch, List<Map<String, Object>> summaries) {}
 
+    /**
+     * A folder run as a pipeline: the next images are decoded and preprocessed on a thread of
+     * their own while the model runs, and each image's pictures are rendered, encoded and written
+     * on another while the model runs on the next; queues of two keep memory flat. Outputs,
+     * lines and the JSON keep the input order, and each image is still done or reported on its own.
+     */
+    private void pipelined(Context c, List<InputImages.Item> items, FolderRun run, Progress progress) {
+        java.util.concurrent.ThreadFactory daemons = r -> {
+            Thread t = new Thread(r, "xgradcam-pipeline");
+            t.setDaemon(true);
+            return t;
+        };
+        java.util.concurrent.ExecutorService decoder = java.util.concurrent.Executors.newSingleThreadExecutor(daemons);
+        java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(daemons);
+        try {
+            int ahead = 2;
+            java.util.List<java.util.concurrent.Future<Prepared>> prepared = new ArrayList<>();
+            for (int i = 0; i < Math.min(ahead, items.size()); i++) {
+                InputImages.Item it = items.get(i);
+                prepared.add(decoder.submit(() -> prepare(c, it)));
+            }
+            java.util.concurrent.Future<?> lastWrite = null;
+            InputImages.Item lastItem = null;
+            for (int i = 0; i < items.size(); i++) {
+                if (i + ahead < items.size()) {
+                    InputImages.Item it = items.get(i + ahead);
+                    prepared.add(decoder.submit(() -> prepare(c, it)));
+                }
+                java.util.concurrent.Future<Prepared> mine = prepared.get(i);
+                prepared.set(i, null);
+                java.util.concurrent.Future<?>[] write = new java.util.concurrent.Future<?>[1];
+                boolean computed = run.attempt(items.get(i), item -> {
+                    Prepared p = await(mine);
+                    Computed k = compute(c, item, p);
+                    write[0] = writer.submit(() -> {
+                        finish(c, item, p, k);
+                        return null;
+                    });
+                }, progress, false);
+                if (lastWrite != null) {
+                    final java.util.concurrent.Future<?> w = lastWrite;
+                    run.attempt(lastItem, item -> await(w), progress, true);
+                }
+                lastWrite = computed ? write[0] : null;
+                lastItem = computed ? items.get(i) : null;
+                progress.update("explaining", i + 1, items.size());
+            }
+            if (lastWrite != null) {
+                final java.util.concurrent.Future<?> w = lastWrite;
+                run.attempt(lastItem, item -> await(w), progress, true);
+            }
+        } finally {
+            decoder.shutdownNow();
+            writer.shutdownNow();
+        }
+    }
+
+    /** The result of a stage on another thread, its failure rethrown as it was. */
+    private static <T> T await(java.util.concurrent.Future<T> f) throws Exception {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception ex) {
+                throw ex;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+
+    /** An image ready for the model: the tensor, the picture behind the overlays, the decoder's warnings. */
+    private record Prepared(FloatTensor x, RgbImage backdrop, List<String> warnings, long start) {}
+
+    /** What the model gave for one image. */
+    private record Computed(Explanation e, double[] pixelShares, double ms) {}
+
     private void explainOne(Context c, InputImages.Item item) {
+        Prepared p = prepare(c, item);
+        finish(c, item, p, compute(c, item, p));
+    }
+
+    private Prepared prepare(Context c, InputImages.Item item) {
         long start = System.nanoTime();
         String label = item.path().toString();
         FloatTensor x;
@@ -328,6 +409,12 @@ public class XGradCamCommand implements Callable<Integer> {
             backdrop = c.pre().fit(d.image());
             x = c.pre().toTensor(backdrop);
         }
+        return new Prepared(x, backdrop, warnings, start);
+    }
+
+    private Computed compute(Context c, InputImages.Item item, Prepared p) {
+        String label = item.path().toString();
+        FloatTensor x = p.x();
         Explainer.Request req = c.request();
         double[] pixelShares = null;
         if (c.perPixel() != null) {
@@ -342,9 +429,17 @@ public class XGradCamCommand implements Callable<Integer> {
             req = req.withTarget(c.perPixel().target(winners, cls));
         }
         Explanation e = c.explainer().explain(x, req).get(0);
-        double ms = (System.nanoTime() - start) / 1e6;
+        return new Computed(e, pixelShares, (System.nanoTime() - p.start()) / 1e6);
+    }
+
+    private void finish(Context c, InputImages.Item item, Prepared p, Computed k) {
+        String label = item.path().toString();
+        Explanation e = k.e();
+        double ms = k.ms();
+        double[] pixelShares = k.pixelShares();
+        List<String> warnings = p.warnings();
         Path dir = c.batch() ? outputDir.resolve(item.outputName()) : outputDir;
-        List<Map<String, Object>> layerInfo = writeOutputs(dir, e, backdrop, c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
+        List<Map<String, Object>> layerInfo = writeOutputs(dir, e, p.backdrop(), c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
         if (!json) {
             System.out.println((c.batch() ? label + ": " : "") + "class of interest: " + c.spec().labels().line(e.classIndex()));
         }

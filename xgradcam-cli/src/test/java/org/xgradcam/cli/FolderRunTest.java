@@ -61,6 +61,33 @@ class FolderRunTest {
     }
 
     @Test
+    void thePipelinedFolderRunGivesWhatSingleRunsGiveInOrder() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("many"));
+        for (int i = 0; i < 7; i++) {
+            scene(in, "s" + i + ".png", 20 + i);
+        }
+        Path out = tmp.resolve("all");
+        CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", out.toString(), "--quiet",
+                "--save-raw", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<String> order = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"image\": \"[^\"]*(s\\d)\\.png\"").matcher(r.out());
+        while (m.find()) {
+            order.add(m.group(1));
+        }
+        assertThat(order).containsExactly("s0", "s1", "s2", "s3", "s4", "s5", "s6");
+        for (int i = 0; i < 7; i++) {
+            Path single = tmp.resolve("one" + i);
+            assertThat(CliRunner.run("--image-path", in.resolve("s" + i + ".png").toString(), "--output-dir",
+                    single.toString(), "--quiet", "--save-raw").exit()).isZero();
+            for (String f : List.of("X_cam.jpg", "cam.jpg", "compare.png", "xgradcam_cam.npy", "gradients.npy")) {
+                assertThat(Files.readAllBytes(out.resolve("s" + i).resolve(f))).as("%s of s%d", f, i)
+                        .isEqualTo(Files.readAllBytes(single.resolve(f)));
+            }
+        }
+    }
+
+    @Test
     void jsonListsTheFailures() throws Exception {
         Path in = mixedFolder();
         CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", tmp.resolve("o").toString(),
