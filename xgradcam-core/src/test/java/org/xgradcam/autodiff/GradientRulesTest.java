@@ -289,6 +289,14 @@ class GradientRulesTest {
                 g.node("Einsum", List.of(x, g.random(w, 1f, 4, 5)), ofString("equation", "bij,jk->bk"))));
         a.add(c("Einsum with an ellipsis", 13, s(1, 2, 3, 4), gauss(s(1, 2, 3, 4)), (g, x) ->
                 g.node("Einsum", List.of(x, g.random(w, 1f, 4, 2)), ofString("equation", "...ij,jk->...ik"))));
+        a.add(c("Tile with constant repeats", 13, s(1, 2, 3), gauss(s(1, 2, 3)), (g, x) ->
+                g.node("Mul", List.of(g.node("Tile", List.of(x, g.ints(1, 3, 2))), g.random(w, 1f, 6, 6)))));
+        a.add(c("Tile with repeats computed at run time", 13, s(1, 2, 3), gauss(s(1, 2, 3)), (g, x) -> {
+            String shape = g.node("Shape", List.of(x));
+            String two = g.node("Gather", List.of(shape, g.ints(1)), ofInt("axis", 0));
+            String reps = g.node("Concat", List.of(g.ints(1), two, g.ints(1)), ofInt("axis", 0));
+            return g.node("Mul", List.of(g.node("Tile", List.of(x, reps)), g.random(w, 1f, 4, 3)));
+        }));
         a.add(c("Slice with bounds computed at run time (torch attention)", 13, b, gauss(b), (g, x) -> {
             String shape = g.node("Shape", List.of(x));
             String h = g.node("Gather", List.of(shape, g.ints(2)), ofInt("axis", 0));

@@ -23,6 +23,7 @@ public final class ShapeRules {
         r.register("Slice", ShapeRules::slice);
         r.register("Pad", ShapeRules::pad);
         r.register("Gather", ShapeRules::gather);
+        r.register("Tile", ShapeRules::tile);
     }
 
     /**
@@ -307,6 +308,31 @@ public final class ShapeRules {
             axes[i] = i + 1;
         }
         c.setInputGradient(0, e.op("Slice", List.of(c.gradOut(), starts, e.add(starts, dims), e.longs(axes))));
+    }
+
+    /**
+     * Tile: every copy's gradient adds up. The gradient [r0 d0, r1 d1, ...] is reshaped to
+     * [r0, d0, r1, d1, ...] and summed over the repeat axes; the repeats (constant or computed at
+     * run time) and the input's dims are read from the forward and interleaved by ONNX ops.
+     */
+    private static void tile(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        int rank = c.shape(n.getInput(0)).length;
+        String repeats = n.getInput(1);
+        c.constantLongs(repeats).ifPresent(rp -> {
+            if (rp.length > 0 && rp[0] != 1) {
+                throw c.unsupported(n, "it repeats the batch axis");
+            }
+        });
+        String dims = e.shapeOf(n.getInput(0));
+        // [rank] and [rank] -> [rank, 2] -> [2 rank]: r0, d0, r1, d1, ...
+        String pairs = e.concat(List.of(e.unsqueeze(repeats, 1), e.unsqueeze(dims, 1)), 1);
+        String split = e.reshape(c.gradOut(), e.reshape(pairs, e.longs(2L * rank)));
+        long[] even = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            even[i] = 2L * i;
+        }
+        c.setInputGradient(0, e.reduceSum(split, even, false));
     }
 
     private static long clamp(long v, long dim) {
