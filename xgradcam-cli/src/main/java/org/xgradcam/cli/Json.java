@@ -8,6 +8,9 @@ import java.util.Map;
 final class Json {
     private Json() {}
 
+    /** JSON text written as it is (a summary kept from an earlier run). */
+    record Raw(String json) {}
+
     static String write(Object o) {
         StringBuilder sb = new StringBuilder();
         write(sb, o, 0);
@@ -17,6 +20,8 @@ final class Json {
     private static void write(StringBuilder sb, Object o, int indent) {
         if (o == null) {
             sb.append("null");
+        } else if (o instanceof Raw r) {
+            sb.append(r.json());
         } else if (o instanceof String s) {
             sb.append('"');
             for (char c : s.toCharArray()) {

@@ -99,6 +99,10 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--no-figure", description = "Do not write the side-by-side comparison figure.")
     boolean noFigure;
 
+    @Option(names = "--overwrite", description = "In a folder run, explain every image again, even those a previous run"
+            + " with the same options finished (by default they are skipped).")
+    boolean overwrite;
+
     @Option(names = "--json", description = "Print a JSON summary (class, score, top-5, timings) on stdout.")
     boolean json;
 
@@ -228,7 +232,7 @@ public class XGradCamCommand implements Callable<Integer> {
         ModelSpec spec = common.resolveModel();
         Preprocessing pre = preprocessing.apply(spec.preprocessing());
         long[] shape = pre.nhwc() ? new long[] {1, pre.height(), pre.width(), 3} : new long[] {1, 3, pre.height(), pre.width()};
-        List<Map<String, Object>> summaries = new ArrayList<>();
+        List<Object> summaries = new ArrayList<>();
         boolean batch = inputs != null && inputs.isBatch();
         int total = inputs == null ? 1 : inputs.items().size();
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
@@ -251,7 +255,8 @@ public class XGradCamCommand implements Callable<Integer> {
             Explainer.Request request = new Explainer.Request(camMethods,
                     targetIndex == null ? Target.topClass() : Target.classes(targetIndex), resolved, convention, seed,
                     eigenSmooth, augSmooth);
-            Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, summaries);
+            Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, summaries,
+                    fingerprint(spec, pre, resolved, convention, camMethods));
             if (inputs == null) {
                 explainOne(c, new InputImages.Item(inputTensor, inputTensor.getFileName().toString()));
             } else if (!batch) {
@@ -299,7 +304,51 @@ public class XGradCamCommand implements Callable<Integer> {
     /** What every image of a run shares. */
     private record Context(Explainer explainer, ModelSpec spec, Preprocessing pre, Explainer.Request request,
                            PixelClasses perPixel, long[] scoreShape, Colormap cmap, List<CamMethod> camMethods,
-                           boolean batch, List<Map<String, Object>> summaries) {}
+                           boolean batch, List<Object> summaries, String fingerprint) {}
+
+    /** Marks an image's output folder as complete, for resumed folder runs: written last, atomically. */
+    static final String DONE = ".xgradcam-done";
+
+    /** Everything that decides an image's outputs besides the image itself. */
+    private String fingerprint(ModelSpec spec, Preprocessing pre, List<String> resolved, PostProcess convention,
+                               List<CamMethod> camMethods) {
+        StringBuilder b = new StringBuilder("xgradcam 1\n");
+        b.append("model ").append(spec.name()).append(' ').append(spec.model().source()).append(' ')
+                .append(spec.model().proto().getSerializedSize()).append('\n');
+        camMethods.forEach(m -> b.append("method ").append(m.id()).append(' ').append(m.cost()).append('\n'));
+        b.append("layers ").append(resolved).append("\npost ").append(convention.id()).append("\npre ")
+                .append(PreprocessingOptions.describe(pre)).append("\ntarget ").append(targetIndex).append("\ncolormap ")
+                .append(colormap).append(' ').append(overlay).append("\nfigure ").append(!noFigure).append(" raw ").append(saveRaw)
+                .append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
+                .append(eigenSmooth).append(' ').append(augSmooth).append(" damaged ").append(allowDamaged).append('\n');
+        return b.toString();
+    }
+
+    /** The key of one image's outputs: its bytes and the run's options. */
+    private static String doneKey(Path image, String fingerprint) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(fingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            md.update(org.xgradcam.validation.InputFiles.read(image, "image", ImageLoader.MAX_FILE_BYTES));
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A previous run's record for this image and these options, or null: [class line, summary JSON]. */
+    private String[] finishedBefore(Context c, InputImages.Item item, String key) {
+        Path done = outputDir.resolve(item.outputName()).resolve(DONE);
+        try {
+            if (!java.nio.file.Files.isRegularFile(done)) {
+                return null;
+            }
+            String[] lines = java.nio.file.Files.readString(done).split("\n", 3);
+            return lines.length == 3 && lines[0].equals(key) ? new String[] {lines[1], lines[2]} : null;
+        } catch (IOException | RuntimeException e) {
+            return null; // unreadable: explain it again
+        }
+    }
 
     /**
      * A folder run as a pipeline: the next images are decoded and preprocessed on a thread of
@@ -374,8 +423,11 @@ public class XGradCamCommand implements Callable<Integer> {
         }
     }
 
-    /** An image ready for the model: the tensor, the picture behind the overlays, the decoder's warnings. */
-    private record Prepared(FloatTensor x, RgbImage backdrop, List<String> warnings, long start) {}
+    /**
+     * An image ready for the model: the tensor, the picture behind the overlays, the decoder's
+     * warnings; or, in a resumed folder run, what a previous run recorded for it (then nothing runs).
+     */
+    private record Prepared(FloatTensor x, RgbImage backdrop, List<String> warnings, long start, String key, String[] before) {}
 
     /** What the model gave for one image. */
     private record Computed(Explanation e, double[] pixelShares, double ms) {}
@@ -387,6 +439,14 @@ public class XGradCamCommand implements Callable<Integer> {
 
     private Prepared prepare(Context c, InputImages.Item item) {
         long start = System.nanoTime();
+        String key = null;
+        if (c.batch() && inputTensor == null) {
+            key = doneKey(item.path(), c.fingerprint());
+            String[] before = overwrite ? null : finishedBefore(c, item, key);
+            if (before != null) {
+                return new Prepared(null, null, List.of(), start, key, before);
+            }
+        }
         String label = item.path().toString();
         FloatTensor x;
         RgbImage backdrop;
@@ -409,10 +469,13 @@ public class XGradCamCommand implements Callable<Integer> {
             backdrop = c.pre().fit(d.image());
             x = c.pre().toTensor(backdrop);
         }
-        return new Prepared(x, backdrop, warnings, start);
+        return new Prepared(x, backdrop, warnings, start, key, null);
     }
 
     private Computed compute(Context c, InputImages.Item item, Prepared p) {
+        if (p.before() != null) {
+            return null; // done by a previous run
+        }
         String label = item.path().toString();
         FloatTensor x = p.x();
         Explainer.Request req = c.request();
@@ -434,6 +497,13 @@ public class XGradCamCommand implements Callable<Integer> {
 
     private void finish(Context c, InputImages.Item item, Prepared p, Computed k) {
         String label = item.path().toString();
+        if (p.before() != null) {
+            if (!json) {
+                System.out.println(label + ": " + p.before()[0] + " (done before, skipped)");
+            }
+            c.summaries().add(new Json.Raw(p.before()[1]));
+            return;
+        }
         Explanation e = k.e();
         double ms = k.ms();
         double[] pixelShares = k.pixelShares();
@@ -449,6 +519,12 @@ public class XGradCamCommand implements Callable<Integer> {
             summary.put("warnings", warnings);
         }
         c.summaries().add(summary);
+        if (p.key() != null) {
+            // last, and atomically: a folder holding it holds every output of this image
+            org.xgradcam.io.AtomicFiles.write(dir.resolve(DONE), (p.key() + "\n" + "class of interest: "
+                    + c.spec().labels().line(e.classIndex()) + "\n" + Json.write(summary))
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
     }
 
     /** The picture behind overlays when the input is a tensor: the preprocessing undone. */

@@ -88,6 +88,35 @@ class FolderRunTest {
     }
 
     @Test
+    void aRerunSkipsWhatIsDoneByContentAndOptions() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("resume"));
+        for (int i = 0; i < 4; i++) {
+            scene(in, "r" + i + ".png", 40 + i);
+        }
+        Path out = tmp.resolve("rout");
+        String[] args = {"--image-path", in.toString(), "--output-dir", out.toString(), "--quiet"};
+        CliRunner.Result first = CliRunner.run(args);
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.out()).doesNotContain("skipped");
+        byte[] before = Files.readAllBytes(out.resolve("r1").resolve("X_cam.jpg"));
+        scene(in, "r2.png", 99); // changed content: explained again
+        CliRunner.Result second = CliRunner.run(args);
+        assertThat(second.exit()).as(second.err()).isZero();
+        assertThat(second.out().lines().filter(l -> l.contains("skipped"))).hasSize(3);
+        assertThat(second.out().lines().filter(l -> l.contains("r2.png")).findFirst().orElseThrow()).doesNotContain("skipped");
+        assertThat(Files.readAllBytes(out.resolve("r1").resolve("X_cam.jpg"))).isEqualTo(before);
+        // other options: nothing is skipped; --overwrite: nothing is skipped either
+        assertThat(CliRunner.run("--image-path", in.toString(), "--output-dir", out.toString(), "--quiet", "--colormap",
+                "turbo").out()).doesNotContain("skipped");
+        CliRunner.Result forced = CliRunner.run("--image-path", in.toString(), "--output-dir", out.toString(), "--quiet",
+                "--colormap", "turbo", "--overwrite");
+        assertThat(forced.out()).doesNotContain("skipped");
+        CliRunner.Result json = CliRunner.run("--image-path", in.toString(), "--output-dir", out.toString(), "--quiet",
+                "--colormap", "turbo", "--json");
+        assertThat(json.out()).contains("r0.png").contains("r3.png").contains("\"class\"");
+    }
+
+    @Test
     void jsonListsTheFailures() throws Exception {
         Path in = mixedFolder();
         CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", tmp.resolve("o").toString(),
