@@ -584,10 +584,14 @@ public class XGradCamCommand implements Callable<Integer> {
                 Path at = several ? dir.resolve("layers").resolve(rawFolder(i, la.layer())) : dir;
                 info.put("raw", several ? dir.relativize(at).toString() : ".");
                 arrays.put(at.resolve("activations.npy"), la.activations());
-                arrays.put(at.resolve("gradients.npy"), la.gradients());
+                if (la.gradients() != null) { // none when only gradient-free methods ran on a model without a backward
+                    arrays.put(at.resolve("gradients.npy"), la.gradients());
+                }
                 if (several && i == 0) {
                     arrays.put(dir.resolve("activations.npy"), la.activations());
-                    arrays.put(dir.resolve("gradients.npy"), la.gradients());
+                    if (la.gradients() != null) {
+                        arrays.put(dir.resolve("gradients.npy"), la.gradients());
+                    }
                 }
             }
             layerInfo.add(info);

@@ -489,6 +489,10 @@ class HostileInputsTest {
         cases.add(new Case("model: an op without a rule before the score names the nearest layer after it",
                 List.of("--image-path", good.toString(), "--model", midModel.toString(), "--layer", early, "--output-dir",
                         outMid.toString()), 1, List.of("Sin", "nearest layer", "--layer sin_"), outMid));
+        Path outEigen = freshOutput();
+        cases.add(new Case("model: a gradient-free method before an op without a gradient rule still runs",
+                List.of("--image-path", good.toString(), "--model", midModel.toString(), "--layer", early, "--method",
+                        "eigencam,scorecam", "--save-raw", "--output-dir", outEigen.toString()), 0, List.of(), outEigen));
         t = new String[2];
         g = classifier(13, 32, t);
         String gap = g.node("GlobalAveragePool", List.of(t[1]));

@@ -402,7 +402,10 @@ public final class Explainer implements AutoCloseable {
         int n = input.dim(0);
         long[] scoreShape = shapes.shape(catalog.score());
         var transform = request.target().transform();
-        GradientResult raw = session(layers, full, false, transform).run(input, request.target().seed(n, scoreShape));
+        boolean activationsOnly = request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.ACTIVATIONS);
+        GradientResult raw = activationsOnly && !differentiable(layers, transform)
+                ? forwardWithLayers(layers, input)
+                : session(layers, full, false, transform).run(input, request.target().seed(n, scoreShape));
         requireFiniteScores(raw.score());
         GradientResult run = viewed(raw);
         GradientResult guidedRun = guided
@@ -476,7 +479,8 @@ public final class Explainer implements AutoCloseable {
             String first = layers.get(0);
             List<Explanation.LayerArrays> arrays = new ArrayList<>();
             for (String l : layers) {
-                arrays.add(new Explanation.LayerArrays(l, run.activation(l).row(r), run.gradient(l).row(r)));
+                FloatTensor grad = run.gradient(l);
+                arrays.add(new Explanation.LayerArrays(l, run.activation(l).row(r), grad == null ? null : grad.row(r)));
             }
             out.add(new Explanation(logits, request.target().classOf(r, logits), ctx.targetScore(run.score().data(), r, r),
                     first, arrays.get(0).activations(), arrays.get(0).gradients(), results, List.copyOf(arrays)));
@@ -500,6 +504,41 @@ public final class Explainer implements AutoCloseable {
     }
 
     private final Map<String, Lazy<org.xgradcam.runtime.HessianSession>> hessians = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> differentiable = new ConcurrentHashMap<>();
+    private final Map<String, Lazy<ForwardSession>> layerForwards = new ConcurrentHashMap<>();
+
+    /**
+     * Whether the backward from the score to the layers can be built. Methods that need only
+     * activations (Eigen-CAM, Score-CAM, Ablation-CAM, CAM...) still work when it cannot: they
+     * run on a plain forward that also returns the layers.
+     */
+    private boolean differentiable(List<String> layers, GradientRequest.ScoreTransform t) {
+        return differentiable.computeIfAbsent(key(layers, false, false, t), k -> {
+            try {
+                session(layers, false, false, t);
+                return true;
+            } catch (XGradCamException e) {
+                return false;
+            }
+        });
+    }
+
+    /** The score and the layers' activations from a plain forward (no gradients). */
+    private GradientResult forwardWithLayers(List<String> layers, FloatTensor input) {
+        ForwardSession s = layerForwards.computeIfAbsent(String.join("\u0000", layers), k -> new Lazy<>(() ->
+                new ForwardSession(GraphSurgery.withOutputs(graph, shapes, catalog.score(), layers), shapes.inputName(),
+                        options.runtime()))).get();
+        List<String> names = new ArrayList<>(layers);
+        names.add(catalog.score());
+        Map<String, FloatTensor> out = s.run(input, names.toArray(String[]::new));
+        Map<String, FloatTensor> acts = new LinkedHashMap<>();
+        Map<String, FloatTensor> grads = new LinkedHashMap<>();
+        for (String l : layers) {
+            acts.put(l, out.get(l));
+            grads.put(l, null);
+        }
+        return viewed(new GradientResult(out.get(catalog.score()), acts, grads, java.util.Optional.empty(), Map.of()));
+    }
 
     private org.xgradcam.runtime.HessianSession hessian(String layer, GradientRequest.ScoreTransform t) {
         return hessians.computeIfAbsent(layer + "|" + t, k -> new Lazy<>(() -> {
@@ -687,7 +726,7 @@ public final class Explainer implements AutoCloseable {
             boolean apply = view != null && !view.isIdentity();
             changed |= apply;
             acts.put(layer, apply ? view.toNchw(r.activation(layer)) : r.activation(layer));
-            grads.put(layer, apply ? view.toNchw(r.gradient(layer)) : r.gradient(layer));
+            grads.put(layer, apply && r.gradient(layer) != null ? view.toNchw(r.gradient(layer)) : r.gradient(layer));
         }
         return changed ? new GradientResult(r.score(), acts, grads, r.inputGradient(), r.biasGradients()) : r;
     }
@@ -733,6 +772,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(tails.values());
         all.addAll(replacedTails.values());
         all.addAll(hessians.values());
+        all.addAll(layerForwards.values());
         all.add(forward);
         for (Lazy<? extends AutoCloseable> l : all) {
             n += l.isBuilt() ? 1 : 0;
@@ -748,6 +788,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(tails.values());
         all.addAll(replacedTails.values());
         all.addAll(hessians.values());
+        all.addAll(layerForwards.values());
         all.add(forward);
         XGradCamException failure = null;
         for (Lazy<? extends AutoCloseable> l : all) {

@@ -76,6 +76,18 @@ public final class GraphSurgery {
         return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
     }
 
+    /** The model with the given tensors as outputs besides the score (and only them). */
+    public static OnnxModel withOutputs(Graph graph, ModelShapes shapes, String score, List<String> tensors) {
+        GraphProto.Builder g = graph.model().proto().getGraph().toBuilder().clearOutput().clearValueInfo();
+        g.addOutput(floatValue(score, shapes.shape(score), false));
+        for (String t : tensors) {
+            if (!t.equals(score)) {
+                g.addOutput(floatValue(t, shapes.shape(t), false));
+            }
+        }
+        return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
+    }
+
     static ValueInfoProto floatValue(String name, long[] shape, boolean withShape) {
         TypeProto.Tensor.Builder t = TypeProto.Tensor.newBuilder().setElemType(TensorInfo.FLOAT);
         if (withShape) {
