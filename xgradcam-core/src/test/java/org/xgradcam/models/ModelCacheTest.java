@@ -1,7 +1,5 @@
-package org.xgradcam.cli;
+package org.xgradcam.models;
 
-import org.xgradcam.models.Catalogue;
-import org.xgradcam.models.ModelCache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -74,7 +72,7 @@ class ModelCacheTest {
 
     @Test
     void goodFileThroughARedirect() throws Exception {
-        ModelCache c = new ModelCache(tmp, Progress.silent());
+        ModelCache c = new ModelCache(tmp, ModelCache.DownloadProgress.SILENT);
         Path p = c.fetch(entry(sha()), base + "/moved");
         assertThat(Files.readAllBytes(p)).isEqualTo(payload);
         assertThat(c.isCached(entry(sha()))).isTrue();
@@ -83,7 +81,7 @@ class ModelCacheTest {
 
     @Test
     void wrongChecksumLeavesNothing() {
-        ModelCache c = new ModelCache(tmp, Progress.silent());
+        ModelCache c = new ModelCache(tmp, ModelCache.DownloadProgress.SILENT);
         assertThatThrownBy(() -> c.fetch(entry("00".repeat(32)))).isInstanceOf(XGradCamException.class)
                 .hasMessageContaining("corrupt").hasMessageContaining("sha256");
         assertThat(tmp.resolve("test.onnx")).doesNotExist();
@@ -92,7 +90,7 @@ class ModelCacheTest {
 
     @Test
     void aHandPlacedFileIsCheckedAgainstTheCatalogue() throws Exception {
-        ModelCache c = new ModelCache(tmp, Progress.silent());
+        ModelCache c = new ModelCache(tmp, ModelCache.DownloadProgress.SILENT);
         byte[] wrong = payload.clone();
         wrong[1000] ^= 1;
         Files.write(tmp.resolve("test.onnx"), wrong);
@@ -111,7 +109,7 @@ class ModelCacheTest {
     @Test
     void interruptedTransferResumes() throws Exception {
         cutOnce.set(1);
-        ModelCache c = new ModelCache(tmp, Progress.silent());
+        ModelCache c = new ModelCache(tmp, ModelCache.DownloadProgress.SILENT);
         Catalogue.Entry e = entry(sha());
         assertThatThrownBy(() -> c.fetch(e)).isInstanceOf(XGradCamException.class).hasMessageContaining("resume");
         assertThat(Files.size(tmp.resolve("test.onnx.part"))).isEqualTo(100_000);
@@ -122,7 +120,7 @@ class ModelCacheTest {
 
     @Test
     void notFoundSaysWhatToFetchAndWhere() {
-        ModelCache c = new ModelCache(tmp, Progress.silent());
+        ModelCache c = new ModelCache(tmp, ModelCache.DownloadProgress.SILENT);
         Catalogue.Entry e = entry("ab".repeat(32));
         assertThatThrownBy(() -> c.fetch(e, base + "/missing.onnx")).isInstanceOf(XGradCamException.class)
                 .hasMessageContaining("HTTP 404").hasMessageContaining(tmp.resolve("test.onnx").toString())
@@ -131,7 +129,7 @@ class ModelCacheTest {
 
     @Test
     void offlineSaysWhatToFetchAndWhere() {
-        ModelCache c = new ModelCache(tmp, Progress.silent());
+        ModelCache c = new ModelCache(tmp, ModelCache.DownloadProgress.SILENT);
         Catalogue.Entry e = entry("ab".repeat(32));
         // a port nobody listens on: connection refused, as offline
         assertThatThrownBy(() -> c.fetch(e, "http://127.0.0.1:1/model.onnx")).isInstanceOf(XGradCamException.class)
