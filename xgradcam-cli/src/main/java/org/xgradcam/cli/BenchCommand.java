@@ -52,6 +52,9 @@ public class BenchCommand implements Callable<Integer> {
 
     static final int MAX_BATCH = 256;
 
+    @Option(names = "--top-k", paramLabel = "K", description = "Also time Grad-CAM and XGrad-CAM for the K best classes of one image.")
+    Integer topK;
+
     private final List<AutoCloseable> closeLater = new ArrayList<>();
 
     @Override
@@ -108,6 +111,14 @@ public class BenchCommand implements Callable<Integer> {
             Explainer.Request base = new Explainer.Request(List.of(Methods.byName("gradcam")), Target.topClass(), layers,
                     PostProcess.SEED, 0);
             variants.add(() -> e.explain(x, base));
+            if (topK != null) {
+                Check.range("--top-k", topK, 1, e.numClasses());
+                FloatTensor first = x.dim(0) == 1 ? x : new FloatTensor(one, java.util.Arrays.copyOf(x.data(), (int) FloatTensor.numel(one)));
+                Explainer.Request both = new Explainer.Request(List.of(Methods.byName("gradcam"), Methods.byName("xgradcam")),
+                        Target.topClass(), layers, PostProcess.SEED, 0);
+                names.add("Grad-CAM + XGrad-CAM, top-" + topK);
+                variants.add(() -> e.explainTopK(first, topK, both));
+            }
             for (CamMethod cm : timed) {
                 names.add(cm.name());
                 variants.add(() -> e.explain(x, new Explainer.Request(List.of(cm), Target.topClass(), layers, PostProcess.SEED, 0)));

@@ -404,8 +404,17 @@ public final class Explainer implements AutoCloseable {
         var transform = request.target().transform();
         boolean activationsOnly = request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.ACTIVATIONS);
         GradientResult raw = activationsOnly && !differentiable(layers, transform)
-                ? forwardWithLayers(layers, input)
+                ? forwardWithLayersRaw(layers, input)
                 : session(layers, full, false, transform).run(input, request.target().seed(n, scoreShape));
+        return explainFrom(input, raw, request, layers, full, guided);
+    }
+
+    /** The methods on a run's results (the layers in their own layout, as the session gave them). */
+    private List<Explanation> explainFrom(FloatTensor input, GradientResult raw, Request request, List<String> layers,
+                                          boolean full, boolean guided) {
+        int n = input.dim(0);
+        long[] scoreShape = shapes.shape(catalog.score());
+        var transform = request.target().transform();
         requireFiniteScores(raw.score());
         GradientResult run = viewed(raw);
         GradientResult guidedRun = guided
@@ -524,7 +533,7 @@ public final class Explainer implements AutoCloseable {
     }
 
     /** The score and the layers' activations from a plain forward (no gradients). */
-    private GradientResult forwardWithLayers(List<String> layers, FloatTensor input) {
+    private GradientResult forwardWithLayersRaw(List<String> layers, FloatTensor input) {
         ForwardSession s = layerForwards.computeIfAbsent(String.join("\u0000", layers), k -> new Lazy<>(() ->
                 new ForwardSession(GraphSurgery.withOutputs(graph, shapes, catalog.score(), layers), shapes.inputName(),
                         options.runtime()))).get();
@@ -537,7 +546,7 @@ public final class Explainer implements AutoCloseable {
             acts.put(l, out.get(l));
             grads.put(l, null);
         }
-        return viewed(new GradientResult(out.get(catalog.score()), acts, grads, java.util.Optional.empty(), Map.of()));
+        return new GradientResult(out.get(catalog.score()), acts, grads, java.util.Optional.empty(), Map.of());
     }
 
     private org.xgradcam.runtime.HessianSession hessian(String layer, GradientRequest.ScoreTransform t) {
@@ -621,6 +630,86 @@ public final class Explainer implements AutoCloseable {
     private NodeProtoHolder single(String tensor) {
         var c = graph.consumers(tensor);
         return c.size() == 1 ? new NodeProtoHolder(c.get(0)) : null;
+    }
+
+    private final Map<String, Lazy<GradientSession>> tailGradients = new ConcurrentHashMap<>();
+
+    /**
+     * The k best classes of one image, each explained, for one forward pass: the forward runs
+     * once (returning the layer), then only the graph after the layer runs, forward and
+     * backward, batched over the k classes. Where that cannot be (several layers, a layer a
+     * skip connection bypasses, methods that need the input's gradients, a segmentation score),
+     * the image runs k times in one batch instead. The request's target is replaced by the
+     * classes; the explanations come best class first.
+     */
+    public List<Explanation> explainTopK(FloatTensor image, int k, Request request) {
+        requireOpen();
+        requireFinite(image);
+        if (image.dim(0) != 1) {
+            throw new XGradCamException("top-k explains one image at a time, got a batch of " + image.dim(0));
+        }
+        List<String> layers = request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
+                : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
+        long[] scoreShape = shapes.shape(catalog.score());
+        if (scoreShape.length != 2) {
+            throw new XGradCamException("top-k needs class scores [N, classes]; this model scores " + java.util.Arrays.toString(scoreShape));
+        }
+        int classes = (int) scoreShape[1];
+        int kk = org.xgradcam.validation.Check.range("top-k", k, 1, classes);
+        boolean simple = layers.size() == 1 && catalog.isCut(layers.get(0)) && !request.augmentationSmooth()
+                && request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS
+                        || m.needs() == CamMethod.Needs.ACTIVATIONS);
+        GradientResult once = forwardWithLayersRaw(layers, image);
+        requireFiniteScores(once.score());
+        int[] top = topClasses(once.score().data(), kk);
+        FloatTensor images = repeat(image, kk);
+        if (!simple) {
+            return explain(images, request.withTarget(Target.classes(top)));
+        }
+        String layer = layers.get(0);
+        var transform = request.target().transform();
+        float[] seed = new float[kk * classes];
+        for (int r = 0; r < kk; r++) {
+            seed[r * classes + top[r]] = 1f;
+        }
+        GradientResult tailRun = tailGradient(layer, transform).run(repeat(once.activation(layer), kk),
+                GradientSession.Seed.of(new FloatTensor(new long[] {kk, classes}, seed)));
+        GradientResult raw = new GradientResult(tailRun.score(), Map.of(layer, tailRun.activation(layer)),
+                Map.of(layer, tailRun.gradient(layer)), java.util.Optional.empty(), Map.of());
+        return explainFrom(images, raw, request.withTarget(Target.classes(top)), layers, false, false);
+    }
+
+    private GradientSession tailGradient(String layer, GradientRequest.ScoreTransform t) {
+        return tailGradients.computeIfAbsent(layer + "|" + t, key -> new Lazy<>(() -> {
+            OnnxModel tail = GraphSurgery.tail(graph, shapes, layer, catalog.score());
+            Graph tg = new Graph(tail);
+            ModelShapes ts = ModelShapes.of(tg, shapes.shape(layer));
+            return new GradientSession(GradientBuilder.build(tg, ts, GradientRequest.of(List.of(layer), catalog.score())
+                    .withTransform(t)), options.runtime());
+        })).get();
+    }
+
+    private static int[] topClasses(float[] logits, int k) {
+        Integer[] idx = new Integer[logits.length];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        java.util.Arrays.sort(idx, (a, b) -> Float.compare(logits[b], logits[a]));
+        int[] out = new int[k];
+        for (int i = 0; i < k; i++) {
+            out[i] = idx[i];
+        }
+        return out;
+    }
+
+    private static FloatTensor repeat(FloatTensor one, int k) {
+        long[] shape = one.shape();
+        shape[0] = k;
+        float[] d = new float[k * one.size()];
+        for (int i = 0; i < k; i++) {
+            System.arraycopy(one.data(), 0, d, i * one.size(), one.size());
+        }
+        return new FloatTensor(shape, d);
     }
 
     /** Guided gradients [C, H, W], times the heat map for the guided CAMs. */
@@ -773,6 +862,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(replacedTails.values());
         all.addAll(hessians.values());
         all.addAll(layerForwards.values());
+        all.addAll(tailGradients.values());
         all.add(forward);
         for (Lazy<? extends AutoCloseable> l : all) {
             n += l.isBuilt() ? 1 : 0;
@@ -789,6 +879,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(replacedTails.values());
         all.addAll(hessians.values());
         all.addAll(layerForwards.values());
+        all.addAll(tailGradients.values());
         all.add(forward);
         XGradCamException failure = null;
         for (Lazy<? extends AutoCloseable> l : all) {
