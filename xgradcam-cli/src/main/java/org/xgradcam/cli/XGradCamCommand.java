@@ -60,6 +60,10 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--target-index", paramLabel = "CLASS", description = "Class to explain (default: the top class).")
     Integer targetIndex;
 
+    @Option(names = "--top-k", paramLabel = "K", description = "Explain the K best classes, each in a folder RANK-CLASS, from one"
+            + " forward pass (the graph after the layer runs batched over the classes).")
+    Integer topK;
+
     @Mixin
     CommonOptions common = new CommonOptions();
 
@@ -192,6 +196,12 @@ public class XGradCamCommand implements Callable<Integer> {
             throw new XGradCamException("give either --image-path or --input-tensor, not both: the tensor would be explained"
                     + " and the image ignored");
         }
+        if (topK != null && targetIndex != null) {
+            throw new XGradCamException("give either --top-k or --target-index, not both");
+        }
+        if (topK != null) {
+            Check.range("--top-k", topK, 1, 1000);
+        }
         if (given.isEmpty() && inputTensor == null) {
             throw new XGradCamException("no image given: use --image-path IMAGE (or a folder), or --input-tensor FILE.npy");
         }
@@ -248,6 +258,10 @@ public class XGradCamCommand implements Callable<Integer> {
             long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
             PixelClasses perPixel = scoreShape.length == 4 ? new PixelClasses(scoreShape) : null;
             int classes = perPixel != null ? perPixel.classes() : explainer.numClasses();
+            if (topK != null && (perPixel != null || topK > classes)) {
+                throw new XGradCamException(perPixel != null ? "--top-k is for classifiers; this model scores classes per pixel"
+                        : "--top-k " + topK + " is more than the " + classes + " classes the model scores");
+            }
             if (targetIndex != null && (targetIndex < 0 || targetIndex >= classes)) {
                 throw new XGradCamException("class index " + targetIndex + " is out of range: the model scores " + classes
                         + " classes" + (perPixel != null ? " per pixel" : "") + " (0.." + (classes - 1) + ")");
@@ -319,7 +333,7 @@ public class XGradCamCommand implements Callable<Integer> {
         b.append("layers ").append(resolved).append("\npost ").append(convention.id()).append("\npre ")
                 .append(PreprocessingOptions.describe(pre)).append("\ntarget ").append(targetIndex).append("\ncolormap ")
                 .append(colormap).append(' ').append(overlay).append("\nfigure ").append(!noFigure).append(" raw ").append(saveRaw)
-                .append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
+                .append(" top ").append(topK).append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
                 .append(eigenSmooth).append(' ').append(augSmooth).append(" damaged ").append(allowDamaged).append('\n');
         return b.toString();
     }
@@ -430,7 +444,11 @@ public class XGradCamCommand implements Callable<Integer> {
     private record Prepared(FloatTensor x, RgbImage backdrop, List<String> warnings, long start, String key, String[] before) {}
 
     /** What the model gave for one image. */
-    private record Computed(Explanation e, double[] pixelShares, double ms) {}
+    private record Computed(List<Explanation> es, double[] pixelShares, double ms) {
+        Explanation e() {
+            return es.get(0);
+        }
+    }
 
     private void explainOne(Context c, InputImages.Item item) {
         Prepared p = prepare(c, item);
@@ -491,8 +509,8 @@ public class XGradCamCommand implements Callable<Integer> {
             }
             req = req.withTarget(c.perPixel().target(winners, cls));
         }
-        Explanation e = c.explainer().explain(x, req).get(0);
-        return new Computed(e, pixelShares, (System.nanoTime() - p.start()) / 1e6);
+        List<Explanation> es = topK != null ? c.explainer().explainTopK(x, topK, req) : List.of(c.explainer().explain(x, req).get(0));
+        return new Computed(es, pixelShares, (System.nanoTime() - p.start()) / 1e6);
     }
 
     private void finish(Context c, InputImages.Item item, Prepared p, Computed k) {
@@ -509,12 +527,36 @@ public class XGradCamCommand implements Callable<Integer> {
         double[] pixelShares = k.pixelShares();
         List<String> warnings = p.warnings();
         Path dir = c.batch() ? outputDir.resolve(item.outputName()) : outputDir;
-        List<Map<String, Object>> layerInfo = writeOutputs(dir, e, p.backdrop(), c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
+        List<Object> ranked = new ArrayList<>();
+        List<Map<String, Object>> layerInfo = null;
+        for (int r = 0; r < k.es().size(); r++) {
+            Explanation er = k.es().get(r);
+            // with --top-k every class in a folder of its own: RANK-CLASS
+            Path at = topK != null ? dir.resolve((r + 1) + "-" + er.classIndex()) : dir;
+            List<Map<String, Object>> info = writeOutputs(at, er, p.backdrop(), c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
+            layerInfo = layerInfo == null ? info : layerInfo;
+            if (topK != null) {
+                Map<String, Object> one = new LinkedHashMap<>();
+                one.put("rank", r + 1);
+                one.put("class_index", er.classIndex());
+                one.put("class", c.spec().labels().line(er.classIndex()));
+                one.put("score", er.score());
+                one.put("outputs", at.toString());
+                ranked.add(one);
+            }
+        }
         if (!json) {
             System.out.println((c.batch() ? label + ": " : "") + "class of interest: " + c.spec().labels().line(e.classIndex()));
+            for (int r = 1; r < k.es().size(); r++) {
+                System.out.println((c.batch() ? label + ": " : "") + "top " + (r + 1) + ": "
+                        + c.spec().labels().line(k.es().get(r).classIndex()));
+            }
         }
         Map<String, Object> summary = summary(label, e, c.spec(), ms, dir, c.perPixel(), pixelShares);
         summary.put("layers", layerInfo);
+        if (topK != null) {
+            summary.put("top_k", ranked);
+        }
         if (!warnings.isEmpty()) {
             summary.put("warnings", warnings);
         }

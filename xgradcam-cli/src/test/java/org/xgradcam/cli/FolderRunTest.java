@@ -117,6 +117,32 @@ class FolderRunTest {
     }
 
     @Test
+    void topKWritesAFolderPerClassEqualToExplainingEachClass() throws Exception {
+        Path img = scene(tmp, "k.png", 77);
+        Path out = tmp.resolve("topk");
+        CliRunner.Result r = CliRunner.run("--image-path", img.toString(), "--top-k", "3", "--output-dir", out.toString(),
+                "--save-raw", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("\"top_k\"").contains("\"rank\": 3");
+        List<Path> folders;
+        try (Stream<Path> s = Files.list(out)) {
+            folders = s.sorted().toList();
+        }
+        assertThat(folders).hasSize(3);
+        for (Path f : folders) {
+            String cls = f.getFileName().toString().replaceAll("^\\d+-", "");
+            Path single = tmp.resolve("single-" + cls);
+            assertThat(CliRunner.run("--image-path", img.toString(), "--target-index", cls, "--output-dir", single.toString(),
+                    "--save-raw").exit()).isZero();
+            float[] a = org.xgradcam.io.Npy.read(f.resolve("xgradcam_cam.npy")).data();
+            float[] b = org.xgradcam.io.Npy.read(single.resolve("xgradcam_cam.npy")).data();
+            for (int i = 0; i < a.length; i++) {
+                assertThat(a[i]).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-4f));
+            }
+        }
+    }
+
+    @Test
     void jsonListsTheFailures() throws Exception {
         Path in = mixedFolder();
         CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", tmp.resolve("o").toString(),

@@ -602,6 +602,11 @@ class HostileInputsTest {
         }
         cases.add(explain("--image-path with --input-tensor", 1, List.of("either"), "--image-path", img, "--input-tensor",
                 img));
+        for (String k : new String[] {"0", "-1", "7", "1001"}) {
+            cases.add(explain("--top-k " + k, 1, List.of("--top-k"), "--image-path", img, "--top-k", k));
+        }
+        cases.add(explain("--top-k with --target-index", 1, List.of("either"), "--image-path", img, "--top-k", "2",
+                "--target-index", "1"));
         cases.add(explain("no input at all", 1, List.of("no image given")));
         cases.add(explain("an unknown option", 2, List.of("--frobnicate"), "--image-path", img, "--frobnicate"));
         cases.add(explain("an option without its value", 2, List.of("--target-index"), "--image-path", img, "--target-index"));
