@@ -88,9 +88,7 @@ public final class Npy {
             throw new XGradCamException(source + " has a malformed .npy header (" + printable(header)
                     + "); save it again with numpy.save");
         }
-        if (o.group(1).equals("True")) {
-            throw new XGradCamException(source + " is in Fortran order; save a C-ordered array (numpy.ascontiguousarray)");
-        }
+        boolean fortran = o.group(1).equals("True");
         List<Long> dims = new ArrayList<>();
         String[] parts = s.group(1).split(",", -1);
         for (int i = 0; i < parts.length; i++) {
@@ -146,7 +144,37 @@ public final class Npy {
                 out[i] = (float) db.get(i);
             }
         }
-        return new FloatTensor(shape, out);
+        return new FloatTensor(shape, fortran ? toRowMajor(out, shape) : out);
+    }
+
+    /** Column-major (Fortran-ordered, as numpy saves a transposed view) values in row-major order. */
+    private static float[] toRowMajor(float[] colMajor, long[] shape) {
+        int rank = shape.length;
+        if (rank < 2) {
+            return colMajor;
+        }
+        long[] colStride = new long[rank];
+        long st = 1;
+        for (int a = 0; a < rank; a++) {
+            colStride[a] = st;
+            st *= shape[a];
+        }
+        float[] out = new float[colMajor.length];
+        int[] idx = new int[rank];
+        for (int i = 0; i < out.length; i++) {
+            long src = 0;
+            for (int a = 0; a < rank; a++) {
+                src += idx[a] * colStride[a];
+            }
+            out[i] = colMajor[(int) src];
+            for (int a = rank - 1; a >= 0; a--) {
+                if (++idx[a] < shape[a]) {
+                    break;
+                }
+                idx[a] = 0;
+            }
+        }
+        return out;
     }
 
     /** Header text safe to print on one line. */
