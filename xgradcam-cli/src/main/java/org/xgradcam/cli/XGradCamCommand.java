@@ -256,6 +256,11 @@ public class XGradCamCommand implements Callable<Integer> {
             double loadMs = (System.nanoTime() - t0) / 1e6;
             // a segmentation model scores every pixel [N, K, H, W]: its target is a class's pixels
             long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
+            if (scoreShape.length == 3) {
+                throw new XGradCamException(spec.name() + " ends in a raw detection head " + java.util.Arrays.toString(scoreShape)
+                        + "; the command line explains classifiers and segmentation models, detections are explained from"
+                        + " the library for now (org.xgradcam.detection.DenseHead with Explainer.explain)");
+            }
             PixelClasses perPixel = scoreShape.length == 4 ? new PixelClasses(scoreShape) : null;
             int classes = perPixel != null ? perPixel.classes() : explainer.numClasses();
             if (topK != null && (perPixel != null || topK > classes)) {

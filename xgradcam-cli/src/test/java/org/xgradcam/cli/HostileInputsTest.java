@@ -457,7 +457,8 @@ class HostileInputsTest {
         // a score that is not [N, classes]
         String[] t = new String[2];
         TestGraph g = classifier(13, 32, t);
-        cases.add(model("score of rank 3", g.build(g.node("Unsqueeze", List.of(t[0], g.ints(2)))), 1, "shape"));
+        cases.add(model("score of rank 3 (a raw detection head)", g.build(g.node("Unsqueeze", List.of(t[0], g.ints(2)))), 1,
+                "detection head"));
         t = new String[2];
         g = classifier(13, 32, t);
         cases.add(model("no feature map (Flatten first)", flatOnly(), 1, "feature map"));

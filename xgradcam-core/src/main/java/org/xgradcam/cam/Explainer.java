@@ -174,10 +174,10 @@ public final class Explainer implements AutoCloseable {
         this.forward = new Lazy<>(() -> new ForwardSession(GraphSurgery.tail(graph, shapes, shapes.inputName(), catalog.score()),
                 shapes.inputName(), options.runtime()));
         long[] score = shapes.shape(catalog.score());
-        if (score.length != 2 && score.length != 4) {
+        if (score.length < 2 || score.length > 4) {
             throw new XGradCamException("the score '" + catalog.score() + "' of " + model.source() + " has shape "
-                    + java.util.Arrays.toString(score) + "; xgradcam explains classifiers ([N, classes] scores) and"
-                    + " segmentation models ([N, classes, H, W])");
+                    + java.util.Arrays.toString(score) + "; xgradcam explains classifiers ([N, classes] scores),"
+                    + " raw detection heads ([N, 4+K, anchors] or [N, anchors, 5+K]) and segmentation models ([N, classes, H, W])");
         }
     }
 

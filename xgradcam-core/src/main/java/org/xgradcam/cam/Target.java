@@ -18,11 +18,13 @@ import org.xgradcam.tensor.Vectors;
  * <li>{@link #segmentation(int, float[], int, int)}: for models with per-pixel scores [N, K, H, W],
  *     the sum of class k's scores inside a mask;
  * <li>{@link #embedding(float[], boolean)}: similarity of the output vector to a given embedding,
- *     as a dot product or a cosine.
+ *     as a dot product or a cosine;
+ * <li>{@link #scoreWeights(float[], int)}: any weighting of one image's score entries, whatever the
+ *     score's shape (a detection: one class attribute of one anchor of a dense head).
  * </ul>
  */
 public final class Target {
-    private enum Kind { TOP, CLASSES, PROBABILITY, MIX, SEGMENTATION, EMBEDDING }
+    private enum Kind { TOP, CLASSES, PROBABILITY, MIX, SEGMENTATION, EMBEDDING, SCORE_WEIGHTS }
 
     private final Kind kind;
     private final int[] classes;
@@ -85,6 +87,14 @@ public final class Target {
         return new Target(Kind.EMBEDDING, null, v, cosine);
     }
 
+    /**
+     * S = sum_i w_i score_i over one image's score entries, flattened (a dense detection head's
+     * [4+K, N], say); {@code label} is the class it stands for, as reported.
+     */
+    public static Target scoreWeights(float[] weights, int label) {
+        return new Target(Kind.SCORE_WEIGHTS, new int[] {label}, weights.clone(), false);
+    }
+
     public boolean isTopClass() {
         return kind == Kind.TOP;
     }
@@ -120,6 +130,23 @@ public final class Target {
                     System.arraycopy(weights, 0, w, r * numClasses, numClasses);
                 }
                 return Seed.of(new FloatTensor(new long[] {batch, numClasses}, w));
+            }
+            case SCORE_WEIGHTS -> {
+                long per = 1;
+                for (int i = 1; i < scoreShape.length; i++) {
+                    per *= scoreShape[i];
+                }
+                if (weights.length != per) {
+                    throw new XGradCamException("the score weights have " + weights.length + " values; one image's score "
+                            + Arrays.toString(scoreShape) + " has " + per);
+                }
+                long[] shape = scoreShape.clone();
+                shape[0] = batch;
+                float[] w = new float[(int) (batch * per)];
+                for (int r = 0; r < batch; r++) {
+                    System.arraycopy(weights, 0, w, (int) (r * per), (int) per);
+                }
+                return Seed.of(new FloatTensor(shape, w));
             }
             case SEGMENTATION -> {
                 if (scoreShape.length != 4 || scoreShape[2] != classes[1] || scoreShape[3] != classes[2]) {
@@ -168,7 +195,7 @@ public final class Target {
      */
     public float[] seedRow(int r, float[] scoreRow) {
         return switch (kind) {
-            case MIX, EMBEDDING -> weights.clone();
+            case MIX, EMBEDDING, SCORE_WEIGHTS -> weights.clone();
             case SEGMENTATION -> {
                 float[] s = new float[scoreRow.length];
                 int plane = classes[1] * classes[2];
@@ -189,7 +216,7 @@ public final class Target {
             case TOP -> Vectors.argmax(scoreRow);
             case CLASSES, PROBABILITY -> classes.length == 1 ? classes[0] : classes[r];
             case MIX -> Vectors.argmax(weights);
-            case SEGMENTATION -> classes[0];
+            case SEGMENTATION, SCORE_WEIGHTS -> classes[0];
             case EMBEDDING -> -1;
         };
     }

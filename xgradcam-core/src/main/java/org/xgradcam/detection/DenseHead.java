@@ -30,6 +30,24 @@ public final class DenseHead {
         return shape[1] < shape[2] ? Layout.ATTRIBUTES_FIRST : Layout.ANCHORS_FIRST;
     }
 
+    /**
+     * The target that explains a detection: its class score at its anchor (the class attribute,
+     * not objectness times class), as pytorch-grad-cam's YOLO examples score a box.
+     */
+    public static org.xgradcam.cam.Target target(Detection d, Layout layout, long[] headShape) {
+        int attrs = (int) (layout == Layout.ATTRIBUTES_FIRST ? headShape[1] : headShape[2]);
+        int anchors = (int) (layout == Layout.ATTRIBUTES_FIRST ? headShape[2] : headShape[1]);
+        int first = layout == Layout.ATTRIBUTES_FIRST ? 4 : 5;
+        if (d.anchor() < 0 || d.anchor() >= anchors || d.label() < 0 || first + d.label() >= attrs) {
+            throw new XGradCamException("detection at anchor " + d.anchor() + ", class " + d.label() + " does not fit a head "
+                    + Arrays.toString(headShape));
+        }
+        float[] w = new float[attrs * anchors];
+        int attr = first + d.label();
+        w[layout == Layout.ATTRIBUTES_FIRST ? attr * anchors + d.anchor() : d.anchor() * attrs + attr] = 1f;
+        return org.xgradcam.cam.Target.scoreWeights(w, d.label());
+    }
+
     /** Detections above the threshold after class-aware NMS, by decreasing score. */
     public static List<Detection> decode(FloatTensor head, Layout layout, double scoreThreshold, double iouThreshold) {
         long[] s = head.shape();

@@ -20,8 +20,14 @@ import org.xgradcam.validation.IoErrors;
 public final class AtomicFiles {
     private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
 
+    private static final Object LOCK = new Object();
+    private static boolean shuttingDown;
+
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            synchronized (LOCK) {
+                shuttingDown = true; // no temporary is created after this, so every one is in IN_FLIGHT
+            }
             for (Path p : IN_FLIGHT) {
                 try {
                     Files.deleteIfExists(p);
@@ -42,9 +48,15 @@ public final class AtomicFiles {
         try {
             Files.createDirectories(dir);
             sweep(dir, file.getFileName().toString());
-            tmp = Files.createTempFile(dir, "." + file.getFileName() + "." + PID + ".", ".part");
-            IN_FLIGHT.add(tmp);
-            Files.write(tmp, content);
+            synchronized (LOCK) {
+                if (shuttingDown) {
+                    throw new XGradCamException("cannot write " + file + ": the process is exiting");
+                }
+                tmp = Files.createTempFile(dir, "." + file.getFileName() + "." + PID + ".", ".part");
+                IN_FLIGHT.add(tmp);
+            }
+            // no CREATE: if the exit hook removed the temporary meanwhile, this fails instead of making it again
+            Files.write(tmp, content, java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
             try {
                 // temporary files are private (0600); the result is an ordinary file (0644)
                 Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
