@@ -64,6 +64,13 @@ public class XGradCamCommand implements Callable<Integer> {
             + " forward pass (the graph after the layer runs batched over the classes).")
     Integer topK;
 
+    @Option(names = "--score-threshold", paramLabel = "T", defaultValue = "0.25",
+            description = "Raw detection heads: explain the detections scoring above T, after class-aware NMS (default: ${DEFAULT-VALUE}).")
+    double scoreThreshold;
+
+    @Option(names = "--box", paramLabel = "N", description = "Raw detection heads: explain only the N-th detection (0-based, in score order).")
+    Integer box;
+
     @Mixin
     CommonOptions common = new CommonOptions();
 
@@ -257,9 +264,12 @@ public class XGradCamCommand implements Callable<Integer> {
             // a segmentation model scores every pixel [N, K, H, W]: its target is a class's pixels
             long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
             if (scoreShape.length == 3) {
-                throw new XGradCamException(spec.name() + " ends in a raw detection head " + java.util.Arrays.toString(scoreShape)
-                        + "; the command line explains classifiers and segmentation models, detections are explained from"
-                        + " the library for now (org.xgradcam.detection.DenseHead with Explainer.explain)");
+                // a raw dense detection head: its layout is checked now, its detections per image
+                org.xgradcam.detection.DenseHead.detect(scoreShape);
+                if (topK != null || targetIndex != null) {
+                    throw new XGradCamException(spec.name() + " ends in a raw detection head: choose detections with"
+                            + " --score-threshold and --box, not --top-k or --target-index");
+                }
             }
             PixelClasses perPixel = scoreShape.length == 4 ? new PixelClasses(scoreShape) : null;
             int classes = perPixel != null ? perPixel.classes() : explainer.numClasses();
@@ -338,7 +348,7 @@ public class XGradCamCommand implements Callable<Integer> {
         b.append("layers ").append(resolved).append("\npost ").append(convention.id()).append("\npre ")
                 .append(PreprocessingOptions.describe(pre)).append("\ntarget ").append(targetIndex).append("\ncolormap ")
                 .append(colormap).append(' ').append(overlay).append("\nfigure ").append(!noFigure).append(" raw ").append(saveRaw)
-                .append(" top ").append(topK).append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
+                .append(" top ").append(topK).append(" boxes ").append(scoreThreshold).append(' ').append(box).append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
                 .append(eigenSmooth).append(' ').append(augSmooth).append(" damaged ").append(allowDamaged).append('\n');
         return b.toString();
     }
@@ -449,7 +459,11 @@ public class XGradCamCommand implements Callable<Integer> {
     private record Prepared(FloatTensor x, RgbImage backdrop, List<String> warnings, long start, String key, String[] before) {}
 
     /** What the model gave for one image. */
-    private record Computed(List<Explanation> es, double[] pixelShares, double ms) {
+    private record Computed(List<Explanation> es, double[] pixelShares, double ms, List<org.xgradcam.detection.Detection> detections) {
+        Computed(List<Explanation> es, double[] pixelShares, double ms) {
+            this(es, pixelShares, ms, null);
+        }
+
         Explanation e() {
             return es.get(0);
         }
@@ -514,12 +528,45 @@ public class XGradCamCommand implements Callable<Integer> {
             }
             req = req.withTarget(c.perPixel().target(winners, cls));
         }
+        if (c.scoreShape().length == 3) {
+            return detections(c, item, p, x, req);
+        }
         List<Explanation> es = topK != null ? c.explainer().explainTopK(x, topK, req) : List.of(c.explainer().explain(x, req).get(0));
         return new Computed(es, pixelShares, (System.nanoTime() - p.start()) / 1e6);
     }
 
+    /** A raw head's detections above the threshold (after NMS), each explained by its class score at its anchor. */
+    private Computed detections(Context c, InputImages.Item item, Prepared p, FloatTensor x, Explainer.Request req) {
+        long[] head = c.scoreShape().clone();
+        head[0] = 1;
+        var layout = org.xgradcam.detection.DenseHead.detect(head);
+        FloatTensor raw = c.explainer().logits(x);
+        List<org.xgradcam.detection.Detection> all = org.xgradcam.detection.DenseHead.decode(raw, layout, scoreThreshold, 0.45);
+        if (all.isEmpty()) {
+            throw new XGradCamException(item.path() + ": no detection scores above --score-threshold " + scoreThreshold
+                    + "; lower it (and check the preprocessing: YOLO exports take [0, 1] values, --mean 0,0,0 --std 1,1,1)");
+        }
+        List<org.xgradcam.detection.Detection> chosen = all;
+        if (box != null) {
+            if (box < 0 || box >= all.size()) {
+                throw new XGradCamException(item.path() + ": --box " + box + " is out of range: " + all.size()
+                        + " detection(s) score above " + scoreThreshold + " (0.." + (all.size() - 1) + ")");
+            }
+            chosen = List.of(all.get(box));
+        }
+        List<Explanation> es = new ArrayList<>();
+        for (var d : chosen) {
+            es.add(c.explainer().explain(x, req.withTarget(org.xgradcam.detection.DenseHead.target(d, layout, head))).get(0));
+        }
+        return new Computed(es, null, (System.nanoTime() - p.start()) / 1e6, all);
+    }
+
     private void finish(Context c, InputImages.Item item, Prepared p, Computed k) {
         String label = item.path().toString();
+        if (k != null && k.detections() != null) {
+            finishDetections(c, item, p, k);
+            return;
+        }
         if (p.before() != null) {
             if (!json) {
                 System.out.println(label + ": " + p.before()[0] + " (done before, skipped)");
@@ -572,6 +619,72 @@ public class XGradCamCommand implements Callable<Integer> {
                     + c.spec().labels().line(e.classIndex()) + "\n" + Json.write(summary))
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    private void finishDetections(Context c, InputImages.Item item, Prepared p, Computed k) {
+        String label = item.path().toString();
+        Path dir = c.batch() ? outputDir.resolve(item.outputName()) : outputDir;
+        List<Object> dets = new ArrayList<>();
+        for (int i = 0; i < k.detections().size(); i++) {
+            var d = k.detections().get(i);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("label", d.label());
+            m.put("name", c.spec().labels().name(d.label()));
+            m.put("score", (double) d.score());
+            m.put("box", List.of((double) d.x0(), (double) d.y0(), (double) d.x1(), (double) d.y1()));
+            m.put("anchor", d.anchor());
+            dets.add(m);
+        }
+        for (int j = 0; j < k.es().size(); j++) {
+            var d = box != null ? k.detections().get(box) : k.detections().get(j);
+            int index = box != null ? box : j;
+            Path at = dir.resolve("box-" + index);
+            RgbImage framed = drawBox(p.backdrop(), d);
+            writeOutputs(at, k.es().get(j), framed, c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
+            ((Map<String, Object>) dets.get(index)).put("outputs", at.toString());
+        }
+        if (!json) {
+            for (int i = 0; i < k.detections().size(); i++) {
+                var d = k.detections().get(i);
+                System.out.printf(Locale.ROOT, "%sdetection %d: %s %.3f [%.1f, %.1f, %.1f, %.1f]%n", c.batch() ? label + ": " : "", i,
+                        c.spec().labels().name(d.label()), d.score(), d.x0(), d.y0(), d.x1(), d.y1());
+            }
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("image", label);
+        summary.put("detections", dets);
+        summary.put("outputs", dir.toString());
+        summary.put("explain_ms", k.ms());
+        c.summaries().add(summary);
+    }
+
+    /** The image with the detection's box drawn (2 px, white), for its pictures. */
+    private static RgbImage drawBox(RgbImage img, org.xgradcam.detection.Detection d) {
+        byte[] px = img.rgb().clone();
+        int w = img.width();
+        int h = img.height();
+        int x0 = Math.max(0, Math.min(w - 1, Math.round(d.x0())));
+        int x1 = Math.max(0, Math.min(w - 1, Math.round(d.x1())));
+        int y0 = Math.max(0, Math.min(h - 1, Math.round(d.y0())));
+        int y1 = Math.max(0, Math.min(h - 1, Math.round(d.y1())));
+        for (int t = 0; t < 2; t++) {
+            for (int x = x0; x <= x1; x++) {
+                paint(px, w, x, Math.min(h - 1, y0 + t));
+                paint(px, w, x, Math.max(0, y1 - t));
+            }
+            for (int y = y0; y <= y1; y++) {
+                paint(px, w, Math.min(w - 1, x0 + t), y);
+                paint(px, w, Math.max(0, x1 - t), y);
+            }
+        }
+        return new RgbImage(w, h, px);
+    }
+
+    private static void paint(byte[] px, int w, int x, int y) {
+        int i = 3 * (y * w + x);
+        px[i] = (byte) 255;
+        px[i + 1] = (byte) 255;
+        px[i + 2] = (byte) 255;
     }
 
     /** The picture behind overlays when the input is a tensor: the preprocessing undone. */
