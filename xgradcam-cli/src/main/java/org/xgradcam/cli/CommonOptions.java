@@ -24,6 +24,10 @@ public class CommonOptions {
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where downloaded models are kept (default: $XGRADCAM_CACHE or ~/.cache/xgradcam).")
     Path cacheDir;
 
+    @Option(names = "--labels", paramLabel = "FILE",
+            description = "Class names, one per line in class-index order, instead of the model's (ImageNet for 1000 classes, COCO for 80-class detection heads, else numbers).")
+    Path labels;
+
     @Option(names = "--quiet", description = "No progress bars.")
     boolean quiet;
 
@@ -49,6 +53,20 @@ public class CommonOptions {
 
     ModelSpec resolveModel() {
         validate();
-        return DemoModel.resolve(model, cache());
+        // the labels file is read first: a wrong path fails before a model is downloaded or loaded
+        org.xgradcam.models.Labels own = labels == null ? null : org.xgradcam.models.Labels.file(labels);
+        if (own != null && own.lines().isEmpty()) {
+            throw new XGradCamException("labels file " + labels + " has no class names; give one name per line, in class-index order");
+        }
+        ModelSpec spec = DemoModel.resolve(model, cache());
+        if (own == null) {
+            return spec;
+        }
+        int classes = ModelSpec.classCount(spec.model());
+        if (classes > 0 && own.lines().size() != classes) {
+            throw new XGradCamException("labels file " + labels + " has " + own.lines().size() + " names but the model scores "
+                    + classes + " classes; give one name per class, in class-index order");
+        }
+        return spec.withLabels(own);
     }
 }

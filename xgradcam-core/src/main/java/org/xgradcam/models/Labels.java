@@ -9,7 +9,10 @@ import org.xgradcam.XGradCamException;
 
 /** Class names, one per line in class-index order (ImageNet lines read "n02087394 Rhodesian ridgeback"). */
 public record Labels(List<String> lines) {
-    /** Labels shipped with xgradcam: "imagenet" (1000 classes, "n02087394 Rhodesian ridgeback" lines). */
+    /**
+     * Labels shipped with xgradcam: "imagenet" (1000 classes, "n02087394 Rhodesian ridgeback"
+     * lines) or "coco" (the 80 COCO detection categories, "person" first).
+     */
     public static Labels resource(String name) {
         return of(Labels.class.getResourceAsStream("labels/" + name + ".txt"), name);
     }

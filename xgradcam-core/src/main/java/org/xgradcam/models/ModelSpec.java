@@ -103,10 +103,41 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         return b.append(']').toString();
     }
 
-    /** ImageNet labels for 1000-class models, else class numbers. */
+    /** The same model with other labels (a user's labels file, say). */
+    public ModelSpec withLabels(Labels l) {
+        return new ModelSpec(name, model, preprocessing, l);
+    }
+
+    /**
+     * ImageNet labels for 1000-class models, COCO labels for raw dense detection heads with 80
+     * classes ([1, 84, N] or [1, N, 85]), else class numbers.
+     */
     public static Labels guessLabels(OnnxModel m) {
+        int classes = classCount(m);
+        boolean detector = m.proto().getGraph().getOutput(0).getType().getTensorType().getShape().getDimCount() == 3;
+        if (!detector && classes == 1000) {
+            return Labels.resource("imagenet");
+        }
+        return detector && classes == 80 ? Labels.resource("coco") : Labels.none();
+    }
+
+    /**
+     * How many classes the first output scores, when its shape says so: C of a [N, C] classifier,
+     * K of a [1, 4+K, N] or [1, N, 5+K] detection head; -1 when it does not.
+     */
+    public static int classCount(OnnxModel m) {
         var out = m.proto().getGraph().getOutput(0).getType().getTensorType().getShape();
-        boolean imagenet = out.getDimCount() == 2 && out.getDim(1).hasDimValue() && out.getDim(1).getDimValue() == 1000;
-        return imagenet ? Labels.resource("imagenet") : Labels.none();
+        long[] d = new long[out.getDimCount()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = out.getDim(i).hasDimValue() ? out.getDim(i).getDimValue() : -1;
+        }
+        if (d.length == 2 && d[1] > 0) {
+            return (int) d[1];
+        }
+        // a detection head: the attributes are the shorter axis (anchors far outnumber them)
+        if (d.length == 3 && d[1] > 0 && d[2] > 0 && Math.min(d[1], d[2]) >= 5) {
+            return (int) (d[1] < d[2] ? d[1] - 4 : d[2] - 5);
+        }
+        return -1;
     }
 }
