@@ -98,10 +98,13 @@ final class GroundTruth {
             }
             return c;
         } catch (NumberFormatException e) {
-            for (int i = 0; i < labels.lines().size(); i++) {
-                if (labels.name(i).equalsIgnoreCase(s.trim()) || labels.line(i).equalsIgnoreCase(s.trim())) {
-                    return i;
-                }
+            List<Integer> found = labels.indexesOf(s);
+            if (found.size() == 1) {
+                return found.get(0);
+            }
+            if (found.size() > 1) {
+                throw new XGradCamException(source + ": '" + s.strip() + "' names " + found.size() + " classes " + found
+                        + "; give the class index");
             }
             throw new XGradCamException(source + ": unknown class '" + s.strip() + "'; use a class index or a label of the model");
         }

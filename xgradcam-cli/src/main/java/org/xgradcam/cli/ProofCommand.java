@@ -33,8 +33,8 @@ public class ProofCommand implements Callable<Integer> {
     @Option(names = "--image-path", required = true, paramLabel = "IMAGE", description = "The image.")
     Path image;
 
-    @Option(names = "--target-index", paramLabel = "CLASS", description = "Class (default: the top class).")
-    Integer targetIndex;
+    @Option(names = "--target-index", paramLabel = "CLASS", description = "Class, by index or by name (default: the top class).")
+    String targetClass;
 
     @Option(names = "--layer", paramLabel = "NAME", description = "Layer (default: the model's default layer).")
     String layer;
@@ -46,9 +46,6 @@ public class ProofCommand implements Callable<Integer> {
     public Integer call() {
         common.validate();
         preprocessing.validate();
-        if (targetIndex != null && targetIndex < 0) {
-            throw new XGradCamException("--target-index must be a class index (0 or more), got " + targetIndex);
-        }
         org.xgradcam.validation.InputFiles.requireRegularFile(image, "image");
         ModelSpec spec = common.resolveModel();
         Preprocessing pre = preprocessing.apply(spec.preprocessing());
@@ -64,10 +61,7 @@ public class ProofCommand implements Callable<Integer> {
                     GradientRequest.of(List.of(l), e.layers().score()).withBiasGradients());
             try (GradientSession s = new GradientSession(aug, common.runtime())) {
                 int k = e.numClasses();
-                if (targetIndex != null && targetIndex >= k) {
-                    throw new XGradCamException("class index " + targetIndex + " is out of range: the model has " + k
-                            + " classes (0.." + (k - 1) + ")");
-                }
+                Integer targetIndex = targetClass == null ? null : ClassChoice.resolve(targetClass, spec.labels(), k, "classes");
                 GradientResult first = s.run(x, GradientSession.Seed.topClass());
                 int cls = targetIndex != null ? targetIndex : Vectors.argmax(first.score().data());
                 GradientResult r = targetIndex == null ? first : s.run(x, GradientSession.Seed.classes(new int[] {cls}, k));

@@ -57,8 +57,12 @@ public class XGradCamCommand implements Callable<Integer> {
     @Parameters(paramLabel = "IMAGE", arity = "0..*", description = "More images or folders.")
     List<Path> moreImages = new ArrayList<>();
 
-    @Option(names = "--target-index", paramLabel = "CLASS", description = "Class to explain (default: the top class).")
-    Integer targetIndex;
+    @Option(names = "--target-index", paramLabel = "CLASS",
+            description = "Class to explain, by index or by name (\"Rhodesian ridgeback\", \"n02087394\"); default: the top class.")
+    String targetClass;
+
+    /** --target-index resolved against the model's labels, once the model is loaded. */
+    private Integer targetIndex;
 
     @Option(names = "--top-k", paramLabel = "K", description = "Explain the K best classes, each in a folder RANK-CLASS, from one"
             + " forward pass (the graph after the layer runs batched over the classes).")
@@ -203,7 +207,7 @@ public class XGradCamCommand implements Callable<Integer> {
             throw new XGradCamException("give either --image-path or --input-tensor, not both: the tensor would be explained"
                     + " and the image ignored");
         }
-        if (topK != null && targetIndex != null) {
+        if (topK != null && targetClass != null) {
             throw new XGradCamException("give either --top-k or --target-index, not both");
         }
         if (topK != null) {
@@ -266,7 +270,7 @@ public class XGradCamCommand implements Callable<Integer> {
             if (scoreShape.length == 3) {
                 // a raw dense detection head: its layout is checked now, its detections per image
                 org.xgradcam.detection.DenseHead.detect(scoreShape);
-                if (topK != null || targetIndex != null) {
+                if (topK != null || targetClass != null) {
                     throw new XGradCamException(spec.name() + " ends in a raw detection head: choose detections with"
                             + " --score-threshold and --box, not --top-k or --target-index");
                 }
@@ -277,10 +281,8 @@ public class XGradCamCommand implements Callable<Integer> {
                 throw new XGradCamException(perPixel != null ? "--top-k is for classifiers; this model scores classes per pixel"
                         : "--top-k " + topK + " is more than the " + classes + " classes the model scores");
             }
-            if (targetIndex != null && (targetIndex < 0 || targetIndex >= classes)) {
-                throw new XGradCamException("class index " + targetIndex + " is out of range: the model scores " + classes
-                        + " classes" + (perPixel != null ? " per pixel" : "") + " (0.." + (classes - 1) + ")");
-            }
+            targetIndex = targetClass == null ? null
+                    : ClassChoice.resolve(targetClass, spec.labels(), classes, perPixel != null ? "classes per pixel" : "classes");
             Explainer.Request request = new Explainer.Request(camMethods,
                     targetIndex == null ? Target.topClass() : Target.classes(targetIndex), resolved, convention, seed,
                     eigenSmooth, augSmooth);

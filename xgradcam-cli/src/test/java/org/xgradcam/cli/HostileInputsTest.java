@@ -578,10 +578,13 @@ class HostileInputsTest {
             cases.add(explain(o[0] + " " + o[1], 1, List.of(o[0], "between"), "--image-path", img, o[0], o[1]));
         }
         for (String[] o : new String[][] {{"--threads", "abc"}, {"--threads", "1.5"}, {"--threads", ""},
-            {"--batch-size", "NaN"}, {"--target-index", "abc"}, {"--target-index", "99999999999"}, {"--batch-size", "1e3"}}) {
+            {"--batch-size", "NaN"}, {"--batch-size", "1e3"}}) {
             cases.add(explain(o[0] + " '" + o[1] + "'", 2, List.of(o[0]), "--image-path", img, o[0], o[1]));
         }
-        for (String idx : new String[] {"-1", "6", "1000", "2147483647"}) {
+        cases.add(explain("--target-index 'abc'", 1, List.of("'abc'", "neither a class index nor a class name", "0..5"),
+                "--image-path", img, "--target-index", "abc"));
+        cases.add(explain("--target-index 'c'", 1, List.of("'c'", "0 circle, 4 cross"), "--image-path", img, "--target-index", "c"));
+        for (String idx : new String[] {"-1", "6", "1000", "2147483647", "99999999999", "+7", "-0000000000000000000001"}) {
             cases.add(explain("--target-index " + idx, 1, List.of("class index", "out of range"), "--image-path", img,
                     "--target-index", idx));
         }
@@ -646,7 +649,7 @@ class HostileInputsTest {
         cases.add(new Case("evaluate an empty folder", List.of("evaluate", "--images",
                 Files.createDirectories(root.resolve("emptyeval")).toString(), "--output-dir", out.toString()), 1,
                 List.of("holds no images"), out));
-        cases.add(command("proof --target-index -1", 1, List.of("--target-index"), "proof", "--image-path", img,
+        cases.add(command("proof --target-index -1", 1, List.of("class index -1", "out of range"), "proof", "--image-path", img,
                 "--target-index", "-1"));
         cases.add(command("proof --target-index 99", 1, List.of("out of range"), "proof", "--image-path", img,
                 "--target-index", "99"));

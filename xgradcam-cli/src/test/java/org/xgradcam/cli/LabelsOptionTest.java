@@ -27,6 +27,29 @@ class LabelsOptionTest {
     }
 
     @Test
+    void aClassIsChosenByNameAndAnAmbiguousNameIsRefused() throws Exception {
+        Path out = tmp.resolve("byname");
+        CliRunner.Result r = CliRunner.run("--image-path", IMAGE.toString(), "--target-index", " STAR ", "--output-dir", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("class of interest: star");
+        Path twice = tmp.resolve("twice.txt");
+        Files.writeString(twice, "round\nsquare\nround\nstar\ncross\nhexagon\n");
+        Path bad = tmp.resolve("ambiguous");
+        CliRunner.Result a = CliRunner.run("--image-path", IMAGE.toString(), "--labels", twice.toString(), "--target-index", "round",
+                "--output-dir", bad.toString());
+        assertThat(a.exit()).isEqualTo(1);
+        assertThat(a.err()).contains("names 2 classes: 0 (round), 2 (round)");
+        assertThat(bad).doesNotExist();
+        CliRunner.Result near = CliRunner.run("--image-path", IMAGE.toString(), "--target-index", "big star",
+                "--output-dir", bad.toString());
+        assertThat(near.exit()).isEqualTo(1);
+        assertThat(near.err()).contains("'big star'").contains("classes like it: 3 star");
+        CliRunner.Result p = CliRunner.run("proof", "--image-path", IMAGE.toString(), "--target-index", "cross");
+        assertThat(p.exit()).as(p.err()).isZero();
+        assertThat(p.out()).contains("class of interest: cross");
+    }
+
+    @Test
     void aFileThatDoesNotFitIsRefusedBeforeAnyOutput() throws Exception {
         Path tooFew = tmp.resolve("few.txt");
         Files.writeString(tooFew, "a\nb\n");

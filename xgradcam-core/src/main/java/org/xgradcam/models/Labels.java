@@ -46,6 +46,26 @@ public record Labels(List<String> lines) {
         return i >= 0 && i < lines.size() ? lines.get(i) : "class " + i;
     }
 
+    /**
+     * The classes a name denotes: those whose name, whole line or WordNet id equals it, ignoring
+     * case and surrounding blanks (a labels file may repeat a name, so a name may denote several).
+     */
+    public List<Integer> indexesOf(String name) {
+        String n = name.strip();
+        return java.util.stream.IntStream.range(0, lines.size())
+                .filter(i -> name(i).equalsIgnoreCase(n) || line(i).equalsIgnoreCase(n)
+                        || (n.matches("n\\d{8}") && line(i).startsWith(n + " ")))
+                .boxed().toList();
+    }
+
+    /** Up to {@code limit} class lines that contain a text, ignoring case: suggestions for a name that matched none. */
+    public List<String> containing(String text, int limit) {
+        String t = text.strip().toLowerCase(java.util.Locale.ROOT);
+        return t.isEmpty() ? List.of() : java.util.stream.IntStream.range(0, lines.size())
+                .filter(i -> line(i).toLowerCase(java.util.Locale.ROOT).contains(t)).limit(limit)
+                .mapToObj(i -> i + " " + name(i)).toList();
+    }
+
     /** The name without a leading WordNet id ("Rhodesian ridgeback"). */
     public String name(int i) {
         String l = line(i);
