@@ -64,6 +64,24 @@ class DetectionCommandTest {
     }
 
     @Test
+    void theDefaultLayerIsTheFeaturesTheHeadReads() throws Exception {
+        Path m = model();
+        Path img = Path.of("..", "examples", "star-and-circle.png");
+        CliRunner.Result named = CliRunner.run("--model", m.toString(), "--image-path", img.toString(), "--layer", "relu_3",
+                "--score-threshold", "0.5", "--box", "0", "--json", "--save-raw", "--output-dir", tmp.resolve("named").toString());
+        CliRunner.Result dflt = CliRunner.run("--model", m.toString(), "--image-path", img.toString(),
+                "--score-threshold", "0.5", "--box", "0", "--json", "--save-raw", "--output-dir", tmp.resolve("default").toString());
+        assertThat(dflt.exit()).as(dflt.err()).isZero();
+        Matcher a = Pattern.compile("\"layer\": \"([^\"]+)\"").matcher(named.out());
+        Matcher b = Pattern.compile("\"layer\": \"([^\"]+)\"").matcher(dflt.out());
+        assertThat(a.find()).as(named.out()).isTrue();
+        assertThat(b.find()).as(dflt.out()).isTrue();
+        // the ReLU the head convolution reads, not the head's own output
+        assertThat(b.group(1)).isEqualTo(a.group(1));
+        assertThat(Npy.read(tmp.resolve("default").resolve("box-0").resolve("activations.npy")).shape()).containsExactly(6, 32, 32);
+    }
+
+    @Test
     void badDetectionChoicesAreOneLine() throws Exception {
         Path m = model();
         Path img = Path.of("..", "examples", "star-and-circle.png");

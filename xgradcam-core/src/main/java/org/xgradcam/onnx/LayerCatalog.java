@@ -312,6 +312,17 @@ public final class LayerCatalog {
             }
             best = prev;
         }
+        // a raw detection head ([1, 4+K, N] scores): the last map is the head's own convolution (box
+        // and class values, not features); explain what it reads, the last features, as
+        // pytorch-grad-cam's YOLO examples take the layer before the detection head
+        boolean head = shapes.find(score).map(i -> i.shape().length == 3).orElse(false);
+        Optional<NodeProto> p = best == null || !head ? Optional.empty() : graph.producer(best.tensor());
+        if (p.isPresent() && p.get().getOpType().equals("Conv")) {
+            Layer features = find(p.get().getInput(0)).orElse(null);
+            if (features != null && features.view().isIdentity() && features.shape()[2] * features.shape()[3] > 1) {
+                best = features;
+            }
+        }
         return best;
     }
 
