@@ -66,6 +66,14 @@ final class FolderRun {
         String m = message == null ? "failed" : message.replace('\n', ' ');
         err.println("xgradcam: error: " + (m.contains(path) ? m : path + ": " + m));
         failed.add(path);
+        onFailure.accept(path, m);
+    }
+
+    private java.util.function.BiConsumer<String, String> onFailure = (path, message) -> {};
+
+    /** Also tells {@code f} of each image that failed (path, message), after the error line. */
+    void onFailure(java.util.function.BiConsumer<String, String> f) {
+        onFailure = f;
     }
 
     List<String> failed() {

@@ -17,6 +17,14 @@ final class Json {
         return sb.toString();
     }
 
+    /**
+     * The same JSON on one line (for JSON lines output): strings escape their newlines, so every
+     * line break in the written text is layout and goes, with the indentation after it.
+     */
+    static String line(Object o) {
+        return write(o).replaceAll("\n *", "");
+    }
+
     private static void write(StringBuilder sb, Object o, int indent) {
         if (o == null) {
             sb.append("null");

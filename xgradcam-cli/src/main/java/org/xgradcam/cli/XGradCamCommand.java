@@ -253,7 +253,6 @@ public class XGradCamCommand implements Callable<Integer> {
         ModelSpec spec = common.resolveModel();
         Preprocessing pre = preprocessing.apply(spec.preprocessing());
         long[] shape = pre.nhwc() ? new long[] {1, pre.height(), pre.width(), 3} : new long[] {1, 3, pre.height(), pre.width()};
-        List<Object> summaries = new ArrayList<>();
         boolean batch = inputs != null && inputs.isBatch();
         int total = inputs == null ? 1 : inputs.items().size();
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
@@ -286,7 +285,14 @@ public class XGradCamCommand implements Callable<Integer> {
             Explainer.Request request = new Explainer.Request(camMethods,
                     targetIndex == null ? Target.topClass() : Target.classes(targetIndex), resolved, convention, seed,
                     eigenSmooth, augSmooth);
-            Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, summaries,
+            Map<String, Object> shared = new LinkedHashMap<>();
+            shared.put("model", spec.name());
+            shared.put("postprocess", convention.id());
+            shared.put("preprocessing", PreprocessingOptions.describe(pre));
+            shared.put("load_ms", loadMs);
+            JsonLines lines = new JsonLines(json, shared);
+            run.onFailure(lines::failed);
+            Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, lines,
                     fingerprint(spec, pre, resolved, convention, camMethods));
             if (inputs == null) {
                 explainOne(c, new InputImages.Item(inputTensor, inputTensor.getFileName().toString()));
@@ -296,20 +302,6 @@ public class XGradCamCommand implements Callable<Integer> {
                 pipelined(c, inputs.items(), run, progress);
             }
             progress.done();
-            if (json) {
-                Map<String, Object> root = new LinkedHashMap<>();
-                root.put("model", spec.name());
-                root.put("layer", resolved.get(0));
-                root.put("layers", resolved);
-                root.put("postprocess", convention.id());
-                root.put("preprocessing", PreprocessingOptions.describe(pre));
-                root.put("load_ms", loadMs);
-                root.put("images", summaries);
-                if (batch) {
-                    root.put("failed", run.failed());
-                }
-                System.out.println(Json.write(root));
-            }
         }
         return run.finish("explained");
     }
@@ -335,7 +327,41 @@ public class XGradCamCommand implements Callable<Integer> {
     /** What every image of a run shares. */
     private record Context(Explainer explainer, ModelSpec spec, Preprocessing pre, Explainer.Request request,
                            PixelClasses perPixel, long[] scoreShape, Colormap cmap, List<CamMethod> camMethods,
-                           boolean batch, List<Object> summaries, String fingerprint) {}
+                           boolean batch, JsonLines summaries, String fingerprint) {}
+
+    /**
+     * --json: one line per image, printed as soon as the image is done (so a long folder run can be
+     * followed and memory stays flat): what the run shares, then the image's own summary; an image
+     * that failed is a line with its error, one explained by an earlier run is marked resumed.
+     */
+    private record JsonLines(boolean on, Map<String, Object> shared) {
+        void add(Object summary) {
+            if (!on) {
+                return;
+            }
+            String own = summary instanceof Json.Raw r ? r.json() : Json.write(summary);
+            Map<String, Object> head = new LinkedHashMap<>(shared);
+            if (summary instanceof Json.Raw) {
+                head.put("resumed", true);
+            }
+            print(Json.line(head), Json.line(new Json.Raw(own)));
+        }
+
+        void failed(String image, String error) {
+            if (on) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("image", image);
+                m.put("error", error);
+                print(Json.line(shared), Json.line(m));
+            }
+        }
+
+        private static void print(String head, String own) {
+            // two objects joined: {shared..., own...}
+            String body = own.substring(1);
+            System.out.println(head.substring(0, head.length() - 1) + (body.equals("}") ? "" : ",") + body);
+        }
+    }
 
     /** Marks an image's output folder as complete, for resumed folder runs: written last, atomically. */
     static final String DONE = ".xgradcam-done";
@@ -654,6 +680,7 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("image", label);
+        summary.put("layer", c.request().layers().get(0));
         summary.put("detections", dets);
         summary.put("outputs", dir.toString());
         summary.put("explain_ms", k.ms());

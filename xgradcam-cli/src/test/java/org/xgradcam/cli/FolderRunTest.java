@@ -148,7 +148,9 @@ class FolderRunTest {
         CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", tmp.resolve("o").toString(),
                 "--json", "--quiet");
         assertThat(r.exit()).isEqualTo(FolderRun.SOME_FAILED);
-        assertThat(r.out()).contains("\"failed\"").contains("b.jpg").contains("\"preprocessing\"");
+        // one line per image; a failed one carries its error
+        assertThat(r.out().lines().filter(l -> l.contains("b.jpg\"")).findFirst().orElseThrow())
+                .contains("\"error\": ").contains("\"preprocessing\"");
     }
 
     @Test
