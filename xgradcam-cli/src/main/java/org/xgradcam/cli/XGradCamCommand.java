@@ -114,11 +114,16 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--no-figure", description = "Do not write the side-by-side comparison figure.")
     boolean noFigure;
 
+    @Option(names = "--no-pictures", description = "Write no pictures (neither the maps over the image nor the figure):"
+            + " with --save-raw only the .npy files, with --json only the summary.")
+    boolean noPictures;
+
     @Option(names = "--overwrite", description = "In a folder run, explain every image again, even those a previous run"
             + " with the same options finished (by default they are skipped).")
     boolean overwrite;
 
-    @Option(names = "--json", description = "Print a JSON summary (class, score, top-5, timings) on stdout.")
+    @Option(names = "--json", description = "Print JSON lines on stdout: one object per image (image, class, score, top-5,"
+            + " timings; error for an image that failed).")
     boolean json;
 
     @Option(names = "--save-raw", description = "Also write the raw numbers as .npy: logits, activations, gradients, weights, maps.")
@@ -206,6 +211,10 @@ public class XGradCamCommand implements Callable<Integer> {
         if (inputTensor != null && !given.isEmpty()) {
             throw new XGradCamException("give either --image-path or --input-tensor, not both: the tensor would be explained"
                     + " and the image ignored");
+        }
+        if (noPictures && !saveRaw && !json) {
+            throw new XGradCamException("--no-pictures leaves nothing to write; add --save-raw (the .npy files) or --json"
+                    + " (the summary), or drop --no-pictures");
         }
         if (topK != null && targetClass != null) {
             throw new XGradCamException("give either --top-k or --target-index, not both");
@@ -375,7 +384,7 @@ public class XGradCamCommand implements Callable<Integer> {
         camMethods.forEach(m -> b.append("method ").append(m.id()).append(' ').append(m.cost()).append('\n'));
         b.append("layers ").append(resolved).append("\npost ").append(convention.id()).append("\npre ")
                 .append(PreprocessingOptions.describe(pre)).append("\ntarget ").append(targetIndex).append("\ncolormap ")
-                .append(colormap).append(' ').append(overlay).append("\nfigure ").append(!noFigure).append(" raw ").append(saveRaw)
+                .append(colormap).append(' ').append(overlay).append("\nfigure ").append(!noFigure).append(" pictures ").append(!noPictures).append(" raw ").append(saveRaw)
                 .append(" top ").append(topK).append(" boxes ").append(scoreThreshold).append(' ').append(box).append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
                 .append(eigenSmooth).append(' ').append(augSmooth).append(" damaged ").append(allowDamaged).append('\n');
         return b.toString();
@@ -787,15 +796,17 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         for (CamMethod m : camMethods) {
             CamResult r = e.result(m.id());
-            RgbImage pic;
-            if (r.pixels() != null) {
-                pic = Overlay.gradientPicture(r.pixels().data(), backdrop.width(), backdrop.height());
-            } else {
-                pic = overlay.equals("add") ? Overlay.additive(backdrop, r.map().data(), cmap)
-                        : Overlay.blend(backdrop, r.map().data(), cmap, 0.5f);
+            if (!noPictures) {
+                RgbImage pic;
+                if (r.pixels() != null) {
+                    pic = Overlay.gradientPicture(r.pixels().data(), backdrop.width(), backdrop.height());
+                } else {
+                    pic = overlay.equals("add") ? Overlay.additive(backdrop, r.map().data(), cmap)
+                            : Overlay.blend(backdrop, r.map().data(), cmap, 0.5f);
+                }
+                pictures.put(dir.resolve(pictureName(m)), pic);
+                panels.add(new Pictures.Panel(pic, m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, e.score())));
             }
-            pictures.put(dir.resolve(pictureName(m)), pic);
-            panels.add(new Pictures.Panel(pic, m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, e.score())));
             if (saveRaw) {
                 for (int i = 0; i < r.layers().size(); i++) {
                     CamResult.LayerResult lr = r.layers().get(i);
@@ -830,7 +841,7 @@ public class XGradCamCommand implements Callable<Integer> {
             shape[0] = 1;
             arrays.put(dir.resolve("logits.npy"), new FloatTensor(shape, e.logits()));
         }
-        if (!noFigure) {
+        if (!noFigure && !noPictures) {
             pictures.put(dir.resolve("compare.png"), Pictures.figure(panels));
         }
         OutputFolder.Group group = new OutputFolder.Group(dir);
