@@ -348,12 +348,11 @@ public class XGradCamCommand implements Callable<Integer> {
             if (!on) {
                 return;
             }
-            String own = summary instanceof Json.Raw r ? r.json() : Json.write(summary);
             Map<String, Object> head = new LinkedHashMap<>(shared);
             if (summary instanceof Json.Raw) {
-                head.put("resumed", true);
+                head.put("resumed", true); // kept from the run that explained it
             }
-            print(Json.line(head), Json.line(new Json.Raw(own)));
+            print(Json.line(head), Json.line(summary));
         }
 
         void failed(String image, String error) {

@@ -857,6 +857,14 @@ public final class Explainer implements AutoCloseable {
     /** How many ONNX Runtime sessions this explainer holds now (each built once, on first use). */
     public int openSessions() {
         int n = 0;
+        for (Lazy<? extends AutoCloseable> l : allSessions()) {
+            n += l.isBuilt() ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Every session holder, built or not: what openSessions counts and close releases. */
+    private List<Lazy<? extends AutoCloseable>> allSessions() {
         List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
         all.addAll(tails.values());
         all.addAll(replacedTails.values());
@@ -864,25 +872,15 @@ public final class Explainer implements AutoCloseable {
         all.addAll(layerForwards.values());
         all.addAll(tailGradients.values());
         all.add(forward);
-        for (Lazy<? extends AutoCloseable> l : all) {
-            n += l.isBuilt() ? 1 : 0;
-        }
-        return n;
+        return all;
     }
 
     /** Releases every session; waits for nothing, so call it after the last explain has returned. */
     @Override
     public void close() {
         closed = true;
-        List<Lazy<? extends AutoCloseable>> all = new ArrayList<>(sessions.values());
-        all.addAll(tails.values());
-        all.addAll(replacedTails.values());
-        all.addAll(hessians.values());
-        all.addAll(layerForwards.values());
-        all.addAll(tailGradients.values());
-        all.add(forward);
         XGradCamException failure = null;
-        for (Lazy<? extends AutoCloseable> l : all) {
+        for (Lazy<? extends AutoCloseable> l : allSessions()) {
             try {
                 l.close();
             } catch (Exception e) {

@@ -52,9 +52,10 @@ public record Labels(List<String> lines) {
      */
     public List<Integer> indexesOf(String name) {
         String n = name.strip();
+        String wordNetPrefix = n.matches("n\\d{8}") ? n + " " : null;
         return java.util.stream.IntStream.range(0, lines.size())
                 .filter(i -> name(i).equalsIgnoreCase(n) || line(i).equalsIgnoreCase(n)
-                        || (n.matches("n\\d{8}") && line(i).startsWith(n + " ")))
+                        || (wordNetPrefix != null && line(i).startsWith(wordNetPrefix)))
                 .boxed().toList();
     }
 

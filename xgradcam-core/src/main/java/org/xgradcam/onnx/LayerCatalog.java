@@ -348,7 +348,11 @@ public final class LayerCatalog {
                 continue;
             }
             Optional<NodeProto> p = graph.producer(l.tensor());
-            if (p.isEmpty() || !isLayerNorm(p.get()) || !normFollows(l.tensor()) || !reachesEveryPatch(l.tensor())) {
+            if (p.isEmpty() || !isLayerNorm(p.get())) {
+                continue;
+            }
+            Set<String> down = graph.descendants(List.of(l.tensor()));
+            if (!normFollows(l.tensor(), down, upstream) || !reachesEveryPatch(down, upstream)) {
                 continue;
             }
             best = l;
@@ -381,10 +385,11 @@ public final class LayerCatalog {
         return false;
     }
 
-    /** Whether another LayerNorm follows on the way to the score: a block's norm, not the final one. */
-    private boolean normFollows(String tensor) {
-        Set<String> down = graph.descendants(List.of(tensor));
-        Set<String> up = graph.ancestors(score);
+    /**
+     * Whether another LayerNorm follows on the way to the score: a block's norm, not the final one
+     * ({@code down}: what the tensor reaches, {@code up}: what the score depends on).
+     */
+    private boolean normFollows(String tensor, Set<String> down, Set<String> up) {
         for (NodeProto n : graph.nodes()) {
             String o = n.getOutput(0);
             if (!o.equals(tensor) && down.contains(o) && up.contains(o) && isLayerNorm(n)) {
@@ -394,10 +399,8 @@ public final class LayerCatalog {
         return false;
     }
 
-    /** Whether an attention Softmax or a pooling over positions lies between the tensor and the score. */
-    private boolean reachesEveryPatch(String tensor) {
-        Set<String> down = graph.descendants(List.of(tensor));
-        Set<String> up = graph.ancestors(score);
+    /** Whether an attention Softmax or a pooling over positions lies between a tensor (what it reaches: {@code down}) and the score. */
+    private boolean reachesEveryPatch(Set<String> down, Set<String> up) {
         for (NodeProto n : graph.nodes()) {
             String o = n.getOutput(0);
             if (!down.contains(o) || !(up.contains(o) || o.equals(score))) {

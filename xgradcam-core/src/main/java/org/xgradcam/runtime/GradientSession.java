@@ -132,6 +132,11 @@ public final class GradientSession implements AutoCloseable {
     }
 
     private OnnxTensor own(List<OnnxTensor> owned, FloatTensor t) throws OrtException {
+        return own(env, owned, t);
+    }
+
+    /** A tensor over {@code t}'s data, added to {@code owned} for the caller to close after the run. */
+    static OnnxTensor own(OrtEnvironment env, List<OnnxTensor> owned, FloatTensor t) throws OrtException {
         OnnxTensor o = OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.shape());
         owned.add(o);
         return o;

@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -69,9 +68,7 @@ public final class HessianSession implements AutoCloseable {
     }
 
     private OnnxTensor own(List<OnnxTensor> owned, FloatTensor t) throws OrtException {
-        OnnxTensor o = OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), t.shape());
-        owned.add(o);
-        return o;
+        return GradientSession.own(env, owned, t);
     }
 
     private OnnxTensor uncheckedOwn(List<OnnxTensor> owned, FloatTensor t) {
