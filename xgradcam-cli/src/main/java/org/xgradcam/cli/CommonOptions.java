@@ -55,18 +55,7 @@ public class CommonOptions {
         validate();
         // the labels file is read first: a wrong path fails before a model is downloaded or loaded
         org.xgradcam.models.Labels own = labels == null ? null : org.xgradcam.models.Labels.file(labels);
-        if (own != null && own.lines().isEmpty()) {
-            throw new XGradCamException("labels file " + labels + " has no class names; give one name per line, in class-index order");
-        }
         ModelSpec spec = DemoModel.resolve(model, cache());
-        if (own == null) {
-            return spec;
-        }
-        int classes = ModelSpec.classCount(spec.model());
-        if (classes > 0 && own.lines().size() != classes) {
-            throw new XGradCamException("labels file " + labels + " has " + own.lines().size() + " names but the model scores "
-                    + classes + " classes; give one name per class, in class-index order");
-        }
-        return spec.withLabels(own);
+        return own == null ? spec : spec.withLabels(own, "labels file " + labels);
     }
 }

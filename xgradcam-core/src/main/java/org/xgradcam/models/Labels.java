@@ -29,11 +29,15 @@ public record Labels(List<String> lines) {
         }
     }
 
-    /** A labels file: one class name per line, in class-index order. */
+    /** A labels file: one class name per line, in class-index order; a file without names is refused. */
     public static Labels file(Path p) {
         byte[] b = org.xgradcam.validation.InputFiles.read(p, "labels file", 64L << 20);
         String text = new String(b, StandardCharsets.UTF_8);
-        return new Labels((text.startsWith("\uFEFF") ? text.substring(1) : text).lines().filter(l -> !l.isBlank()).toList());
+        Labels l = new Labels((text.startsWith("\uFEFF") ? text.substring(1) : text).lines().filter(x -> !x.isBlank()).toList());
+        if (l.lines().isEmpty()) {
+            throw new XGradCamException("labels file " + p + " has no class names; give one name per line, in class-index order");
+        }
+        return l;
     }
 
     /** Numbers only, for models without labels. */

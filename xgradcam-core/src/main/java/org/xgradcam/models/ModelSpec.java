@@ -103,8 +103,17 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         return b.append(']').toString();
     }
 
-    /** The same model with other labels (a user's labels file, say). */
-    public ModelSpec withLabels(Labels l) {
+    /**
+     * The same model with other labels (a user's labels file, say), which must name as many
+     * classes as the model scores when its output shape says how many; {@code source} names them in
+     * the error.
+     */
+    public ModelSpec withLabels(Labels l, String source) {
+        int classes = classCount(model);
+        if (classes > 0 && l.lines().size() != classes) {
+            throw new XGradCamException(source + " has " + l.lines().size() + " names but the model scores " + classes
+                    + " classes; give one name per class, in class-index order");
+        }
         return new ModelSpec(name, model, preprocessing, l);
     }
 

@@ -1,6 +1,7 @@
 package org.xgradcam.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,17 @@ class GuessedLabelsTest {
         assertThat(v8.name(79)).isEqualTo("toothbrush");
         assertThat(ModelSpec.classCount(declaring(1, 84, 8400))).isEqualTo(80);
         assertThat(ModelSpec.classCount(declaring(1, 25200, 85))).isEqualTo(80);
+    }
+
+    @Test
+    void ownLabelsMustNameEveryClass() {
+        ModelSpec spec = ModelSpec.of(declaring(1, 3), "three");
+        assertThat(spec.withLabels(new Labels(List.of("a", "b", "c")), "my labels").labels().name(2)).isEqualTo("c");
+        assertThatThrownBy(() -> spec.withLabels(new Labels(List.of("a", "b")), "my labels"))
+                .isInstanceOf(org.xgradcam.XGradCamException.class).hasMessageContaining("my labels has 2 names")
+                .hasMessageContaining("3 classes");
+        // a model that does not say how many classes it scores takes any labels
+        assertThat(ModelSpec.of(declaring(1, -1), "open").withLabels(new Labels(List.of("a")), "x").labels().lines()).hasSize(1);
     }
 
     @Test
