@@ -42,6 +42,15 @@ public interface BackwardContext {
         return graph().constantLongs(name);
     }
 
+    /**
+     * Whether the model holds one image per run (a [C, H, W] input given a batch axis, or a
+     * detector batching its one image itself): then axis 0 of its tensors is never a batch of
+     * images, and rules may gather, slice or reduce along it.
+     */
+    default boolean singleImage() {
+        return false;
+    }
+
     default XGradCamException unsupported(NodeProto node, String why) {
         return new UnsupportedOpsException("cannot differentiate " + Graph.label(node) + ": " + why, node.getOutputList());
     }

@@ -147,6 +147,14 @@ public final class Emitter {
     }
 
     public String transpose(String x, long[] perm) {
+        boolean identity = true;
+        for (int i = 0; i < perm.length; i++) {
+            identity &= perm[i] == i;
+        }
+        if (identity) {
+            // no node: ONNX Runtime's GemmTransposeFusion folds any Transpose before a Gemm as a 2-D swap
+            return x;
+        }
         return op("Transpose", x, Attributes.ofInts("perm", perm));
     }
 

@@ -37,6 +37,38 @@ public final class GradientBuilder {
             "Ceil", "Round", "Sign", "ConstantOfShape", "EyeLike", "RandomNormalLike", "RandomUniformLike",
             "IsNaN", "IsInf");
 
+    /**
+     * Inputs held constant by the op's definition: RoiAlign's regions and batch indices (two-stage
+     * detectors detach their proposals, so autograd sends no gradient through them). Nothing before
+     * them is differentiated on their account.
+     */
+    private static final Map<String, Set<Integer>> CONSTANT_INPUTS = Map.of("RoiAlign", Set.of(1, 2));
+
+    private static boolean differentiableInput(NodeProto n, int i) {
+        Set<Integer> held = CONSTANT_INPUTS.get(n.getOpType());
+        return held == null || !held.contains(i);
+    }
+
+    /** What the score depends on through inputs that carry gradients. */
+    private static Set<String> differentiableAncestors(Graph graph, String score) {
+        Set<String> seen = new HashSet<>();
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(score));
+        while (!todo.isEmpty()) {
+            String t = todo.poll();
+            if (!seen.add(t)) {
+                continue;
+            }
+            graph.producer(t).ifPresent(p -> {
+                for (int i = 0; i < p.getInputCount(); i++) {
+                    if (!p.getInput(i).isEmpty() && differentiableInput(p, i)) {
+                        todo.add(p.getInput(i));
+                    }
+                }
+            });
+        }
+        return seen;
+    }
+
     private static final String PREFIX = "xgradcam_bw/";
 
     private GradientBuilder() {}
@@ -56,12 +88,15 @@ public final class GradientBuilder {
         final Map<String, List<String>> contributions = new HashMap<>();
         final Map<String, String> totals = new HashMap<>();
         final Map<NodeProto, Map<Integer, String>> extraOutputs = new IdentityHashMap<>();
+        final boolean singleImage;
 
         Run(Graph graph, ModelShapes shapes, GradientRequest request, GradientRegistry registry) {
             this.graph = graph;
             this.shapes = shapes;
             this.request = request;
             this.registry = registry;
+            this.singleImage = org.xgradcam.onnx.GraphSurgery.isUnbatched(graph)
+                    || org.xgradcam.onnx.DetectionOutputs.of(graph.model()).isPresent();
             this.emit = new Emitter(graph.model().opset(), request.pass().isEmpty() ? PREFIX : "xgradcam_bw" + request.pass() + "/");
         }
 
@@ -87,7 +122,7 @@ public final class GradientBuilder {
                 }
             }
             markReachable(sources);
-            Set<String> upstreamOfScore = graph.ancestors(score);
+            Set<String> upstreamOfScore = differentiableAncestors(graph, score);
             for (String t : sources) {
                 if (!upstreamOfScore.contains(t)) {
                     throw new XGradCamException("layer '" + t + "' does not influence the score '" + score
@@ -97,7 +132,10 @@ public final class GradientBuilder {
             List<NodeProto> path = new ArrayList<>();
             for (NodeProto n : graph.nodes()) {
                 boolean outOnPath = n.getOutputList().stream().anyMatch(o -> reachable.contains(o) && upstreamOfScore.contains(o));
-                boolean inOnPath = n.getInputList().stream().anyMatch(reachable::contains);
+                boolean inOnPath = false;
+                for (int i = 0; i < n.getInputCount(); i++) {
+                    inOnPath |= reachable.contains(n.getInput(i)) && differentiableInput(n, i);
+                }
                 if (outOnPath && inOnPath) {
                     path.add(n);
                 }
@@ -163,7 +201,11 @@ public final class GradientBuilder {
                 if (ZERO_GRADIENT_OPS.contains(n.getOpType())) {
                     continue;
                 }
-                if (n.getInputList().stream().anyMatch(reachable::contains)) {
+                boolean reached = false;
+                for (int i = 0; i < n.getInputCount(); i++) {
+                    reached |= reachable.contains(n.getInput(i)) && differentiableInput(n, i);
+                }
+                if (reached) {
                     for (String o : n.getOutputList()) {
                         if (!o.isEmpty() && shapes.find(o).map(TensorInfo::isFloat).orElse(false)) {
                             reachable.add(o);
@@ -347,13 +389,18 @@ public final class GradientBuilder {
                 }
 
                 @Override
+                public boolean singleImage() {
+                    return singleImage;
+                }
+
+                @Override
                 public Optional<String> outputGradient(int i) {
                     return i < n.getOutputCount() ? total(n.getOutput(i)) : Optional.empty();
                 }
 
                 @Override
                 public boolean wantsGradient(int i) {
-                    return i < n.getInputCount() && reachable.contains(n.getInput(i));
+                    return i < n.getInputCount() && reachable.contains(n.getInput(i)) && differentiableInput(n, i);
                 }
 
                 @Override

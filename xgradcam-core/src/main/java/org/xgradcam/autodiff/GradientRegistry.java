@@ -12,6 +12,8 @@ import org.xgradcam.autodiff.rules.ElementwiseRules;
 import org.xgradcam.autodiff.rules.LinearAlgebraRules;
 import org.xgradcam.autodiff.rules.NormalizationRules;
 import org.xgradcam.autodiff.rules.ResizeRules;
+import org.xgradcam.autodiff.rules.RoiRules;
+import org.xgradcam.autodiff.rules.SelectionRules;
 import org.xgradcam.autodiff.rules.ShapeRules;
 
 /** One gradient rule per ONNX op type (default domain). */
@@ -28,6 +30,8 @@ public final class GradientRegistry {
         NormalizationRules.register(r);
         ShapeRules.register(r);
         ResizeRules.register(r);
+        SelectionRules.register(r);
+        RoiRules.register(r);
         return r;
     }
 

@@ -122,6 +122,7 @@ public final class Explainer implements AutoCloseable {
     private final ModelShapes shapes;
     private final LayerCatalog catalog;
     private final Options options;
+    private final boolean oneImagePerRun;
     private final Map<String, Lazy<GradientSession>> sessions = new ConcurrentHashMap<>();
     private final Map<String, Lazy<ForwardSession>> tails = new ConcurrentHashMap<>();
     private final Map<String, Lazy<ForwardSession>> replacedTails = new ConcurrentHashMap<>();
@@ -164,17 +165,25 @@ public final class Explainer implements AutoCloseable {
     }
 
     private Explainer(ModelSpec spec, Options options) {
+        this(spec, options, null);
+    }
+
+    private Explainer(ModelSpec spec, Options options, FloatTensor shapesFrom) {
         OnnxModel model = ModelShapes.declareInputShape(spec.model(), options.inputShape());
         this.spec = spec;
         this.model = model;
-        this.options = options;
         this.graph = new Graph(model);
-        this.shapes = ModelShapes.of(graph, options.inputShape());
+        // one image per run where the graph's own batch is one image ([C, H, W] input, boxes selected inside)
+        this.oneImagePerRun = GraphSurgery.isUnbatched(graph) || org.xgradcam.onnx.DetectionOutputs.of(model).isPresent();
+        this.options = oneImagePerRun ? options.withBatchSize(1) : options;
+        this.shapes = shapesFrom == null ? ModelShapes.of(graph, options.inputShape())
+                : ModelShapes.measured(graph, options.inputShape(), shapesFrom);
         this.catalog = LayerCatalog.of(graph, shapes, options.tokens());
         this.forward = new Lazy<>(() -> new ForwardSession(GraphSurgery.tail(graph, shapes, shapes.inputName(), catalog.score()),
                 shapes.inputName(), options.runtime()));
         long[] score = shapes.shape(catalog.score());
-        if (score.length < 2 || score.length > 4) {
+        boolean selected = org.xgradcam.onnx.DetectionOutputs.of(model).isPresent() && score.length == 1;
+        if (!selected && (score.length < 2 || score.length > 4)) {
             throw new XGradCamException("the score '" + catalog.score() + "' of " + model.source() + " has shape "
                     + java.util.Arrays.toString(score) + "; xgradcam explains classifiers ([N, classes] scores),"
                     + " raw detection heads ([N, 4+K, anchors] or [N, anchors, 5+K]) and segmentation models ([N, classes, H, W])");
@@ -215,6 +224,21 @@ public final class Explainer implements AutoCloseable {
 
     private static long[] shapeOf(Preprocessing p) {
         return p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
+    }
+
+    /**
+     * An explainer whose tensor shapes are measured on this input, for models whose shapes depend
+     * on the image: a detector that selects its boxes inside the graph has as many scores as the
+     * image has detections, and its backward is built for that count. Open one per image.
+     */
+    public static Explainer openFor(ModelSpec spec, Options options, FloatTensor input) {
+        Options o = options.inputShape() != null ? options : options.withInputShape(shapeOf(spec.preprocessing()));
+        return new Explainer(spec, o, input);
+    }
+
+    /** Whether the model takes one image per run (its graph has a batch of one built in). */
+    public boolean oneImagePerRun() {
+        return oneImagePerRun;
     }
 
     /** The model with the preprocessing and labels the short path uses. */
@@ -294,7 +318,8 @@ public final class Explainer implements AutoCloseable {
     }
 
     public int numClasses() {
-        return (int) shapes.shape(catalog.score())[1];
+        long[] score = shapes.shape(catalog.score());
+        return score.length >= 2 ? (int) score[1] : 0; // a detector's scores [D] name no class count
     }
 
     /** Input shape at batch 1, e.g. [1, 3, 224, 224]. */
@@ -316,6 +341,7 @@ public final class Explainer implements AutoCloseable {
     public List<Explanation> explain(FloatTensor input, Request request) {
         requireOpen();
         requireFinite(input);
+        requireOneImage(input);
         if (!request.augmentationSmooth()) {
             return explainOnce(input, request);
         }
@@ -368,6 +394,13 @@ public final class Explainer implements AutoCloseable {
                     e.layers()));
         }
         return out;
+    }
+
+    private void requireOneImage(FloatTensor input) {
+        if (oneImagePerRun && input.rank() > 0 && input.dim(0) != 1) {
+            throw new XGradCamException(model.source() + " takes one image per run (its graph batches one image itself);"
+                    + " give a batch of 1, not " + input.dim(0));
+        }
     }
 
     private static FloatTensor augment(FloatTensor x, boolean flip, float factor) {

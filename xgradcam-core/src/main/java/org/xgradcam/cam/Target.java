@@ -110,7 +110,7 @@ public final class Target {
 
     /** The seed for a batch, given the score's shape at batch size 1. */
     public Seed seed(int batch, long[] scoreShape) {
-        int numClasses = (int) scoreShape[1];
+        int numClasses = scoreShape.length > 1 ? (int) scoreShape[1] : 0; // a detector's scores [D] have no class axis
         switch (kind) {
             case TOP -> {
                 return Seed.topClass();
@@ -132,6 +132,14 @@ public final class Target {
                 return Seed.of(new FloatTensor(new long[] {batch, numClasses}, w));
             }
             case SCORE_WEIGHTS -> {
+                if (scoreShape.length == 1) {
+                    // a detector's scores [D]: one image, no batch axis
+                    if (batch != 1 || weights.length != scoreShape[0]) {
+                        throw new XGradCamException("the score weights have " + weights.length + " values for "
+                                + batch + " image(s); the model's scores " + Arrays.toString(scoreShape) + " are one image's");
+                    }
+                    return Seed.of(new FloatTensor(scoreShape.clone(), weights.clone()));
+                }
                 long per = 1;
                 for (int i = 1; i < scoreShape.length; i++) {
                     per *= scoreShape[i];

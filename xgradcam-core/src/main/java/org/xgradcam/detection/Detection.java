@@ -1,8 +1,9 @@
 package org.xgradcam.detection;
 
 /**
- * One detection: the anchor (row of a dense head) it came from, its class, score and box
- * [x0, y0, x1, y1] in input pixels.
+ * One detection: where it came from ({@code anchor}: the row of a dense head, or the position in
+ * the outputs of a detector that selects its boxes), its class, score and box [x0, y0, x1, y1] in
+ * input pixels.
  */
 public record Detection(int anchor, int label, float score, float x0, float y0, float x1, float y1) {
     public float area() {

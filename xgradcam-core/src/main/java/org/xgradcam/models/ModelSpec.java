@@ -92,7 +92,10 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
             throw new XGradCamException(m.source() + " declares an input of " + w + "x" + h + " pixels, more than xgradcam"
                     + " feeds a model (at most " + Preprocessing.MAX_SIDE + " a side, 25 megapixels); re-export it for a smaller input");
         }
-        return Preprocessing.seed().withSize(w > 0 ? (int) w : 224, h > 0 ? (int) h : 224).withNhwc(nhwc);
+        Preprocessing p = Preprocessing.seed().withSize(w > 0 ? (int) w : 224, h > 0 ? (int) h : 224).withNhwc(nhwc);
+        // torchvision's detectors normalise inside the graph (GeneralizedRCNNTransform): they take [0, 1] values
+        return org.xgradcam.onnx.DetectionOutputs.of(m).isPresent()
+                ? p.withMeanStd(new float[] {0, 0, 0}, new float[] {1, 1, 1}) : p;
     }
 
     private static String shape(long[] d) {

@@ -76,6 +76,65 @@ public final class GraphSurgery {
         return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
     }
 
+    /** The name the original rank-3 image tensor gets inside a model given a batch axis. */
+    public static final String UNBATCHED_SUFFIX = "/xgradcam_unbatched";
+
+    /**
+     * A model whose image input has no batch axis ([C, H, W], as torchvision's detectors are
+     * exported) gets one: the input becomes [1, C, H, W] under the same name, and a Squeeze hands
+     * the original graph its [C, H, W]. Every other model comes back unchanged. Such a model runs
+     * one image at a time ({@link #isUnbatched}).
+     */
+    public static OnnxModel withBatchAxis(OnnxModel model) {
+        GraphProto g = model.proto().getGraph();
+        Set<String> init = new HashSet<>();
+        g.getInitializerList().forEach(t -> init.add(t.getName()));
+        List<ValueInfoProto> inputs = g.getInputList().stream().filter(v -> !init.contains(v.getName())).toList();
+        if (inputs.size() != 1 || !inputs.get(0).getType().hasTensorType()) {
+            return model;
+        }
+        ValueInfoProto in = inputs.get(0);
+        TypeProto.Tensor t = in.getType().getTensorType();
+        if (t.getElemType() != TensorInfo.FLOAT || !t.hasShape() || t.getShape().getDimCount() != 3) {
+            return model;
+        }
+        String name = in.getName();
+        String inner = name + UNBATCHED_SUFFIX;
+        GraphProto.Builder b = g.toBuilder().clearNode();
+        b.addNode(NodeProto.newBuilder().setOpType("Squeeze").setName(inner).addInput(name)
+                .addInput(inner + "_axes").addOutput(inner));
+        boolean squeezeTakesAxes = model.opset() >= 13;
+        if (squeezeTakesAxes) {
+            b.addInitializer(TensorProto.newBuilder().setName(inner + "_axes").setDataType(TensorProto.DataType.INT64_VALUE)
+                    .addDims(1).addInt64Data(0));
+        } else {
+            b.setNode(0, b.getNode(0).toBuilder().clearInput().addInput(name)
+                    .addAttribute(Attributes.ofInts("axes", 0)));
+        }
+        for (NodeProto n : g.getNodeList()) {
+            NodeProto.Builder nb = n.toBuilder();
+            for (int i = 0; i < nb.getInputCount(); i++) {
+                if (nb.getInput(i).equals(name)) {
+                    nb.setInput(i, inner);
+                }
+            }
+            b.addNode(nb);
+        }
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1));
+        t.getShape().getDimList().forEach(shape::addDim);
+        for (int i = 0; i < b.getInputCount(); i++) {
+            if (b.getInput(i).getName().equals(name)) {
+                b.setInput(i, in.toBuilder().setType(TypeProto.newBuilder().setTensorType(t.toBuilder().setShape(shape))));
+            }
+        }
+        return model.withProto(model.proto().toBuilder().setGraph(b).build());
+    }
+
+    /** Whether the model's image input was given a batch axis by {@link #withBatchAxis}: one image per run. */
+    public static boolean isUnbatched(Graph graph) {
+        return graph.producer(graph.inputs().get(0) + UNBATCHED_SUFFIX).isPresent();
+    }
+
     /** The model with the given tensors as outputs besides the score (and only them). */
     public static OnnxModel withOutputs(Graph graph, ModelShapes shapes, String score, List<String> tensors) {
         GraphProto.Builder g = graph.model().proto().getGraph().toBuilder().clearOutput().clearValueInfo();

@@ -65,7 +65,8 @@ public final class LayerCatalog {
         this.graph = graph;
         this.tokenLayout = tokenLayout;
         this.shapes = shapes;
-        String output = graph.outputs().get(0);
+        // a detector selecting its boxes in the graph: the score is an entry of its scores output
+        String output = DetectionOutputs.of(graph.model()).map(DetectionOutputs::scores).orElse(graph.outputs().get(0));
         String s = output;
         String note = "";
         // Pre-softmax logits are the score, as in the original work and pytorch-grad-cam.

@@ -217,6 +217,24 @@ public final class ModelShapes {
         return new ModelShapes(infos, inputName, inputShape);
     }
 
+    /**
+     * Shapes measured by a probe run on this input (not zeros): for a model whose tensor shapes
+     * depend on the values, such as a detector that selects boxes inside the graph.
+     */
+    public static ModelShapes measured(Graph graph, long[] requestedInputShape, org.xgradcam.tensor.FloatTensor input) {
+        long[] inputShape = resolveInputShape(graph, requestedInputShape);
+        if (!Arrays.equals(inputShape, input.shape())) {
+            throw new XGradCamException("an input of shape " + Arrays.toString(input.shape()) + " for a model that takes "
+                    + Arrays.toString(inputShape));
+        }
+        String inputName = graph.inputs().get(0);
+        Map<String, TensorInfo> infos = probe(graph, inputName, inputShape, Map.of(), input.data());
+        for (TensorProto t : graph.model().proto().getGraph().getInitializerList()) {
+            infos.putIfAbsent(t.getName(), new TensorInfo(t.getName(), t.getDataType(), TensorProtos.dims(t)));
+        }
+        return new ModelShapes(infos, inputName, inputShape);
+    }
+
     /** Value_info counts only if it gives every node output a static shape consistent with the input. */
     private static Map<String, TensorInfo> fromValueInfo(Graph graph, long[] inputShape) {
         GraphProto g = graph.model().proto().getGraph();
@@ -286,6 +304,11 @@ public final class ModelShapes {
     }
 
     private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extra) {
+        return probe(graph, inputName, inputShape, extra, null);
+    }
+
+    private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extra,
+                                                 float[] values) {
         ModelProto original = graph.model().proto();
         Set<String> wanted = new LinkedHashSet<>();
         for (NodeProto n : graph.nodes()) {
@@ -312,7 +335,8 @@ public final class ModelShapes {
             java.util.List<OnnxTensor> extraTensors = new java.util.ArrayList<>();
             try (OrtSession session = OrtSessions.create(env, graph.model().withProto(probeModel), opts);
                  OnnxTensor x = OnnxTensor.createTensor(env,
-                         FloatBuffer.allocate((int) org.xgradcam.tensor.FloatTensor.numel(inputShape)), inputShape)) {
+                         values != null ? FloatBuffer.wrap(values)
+                                 : FloatBuffer.allocate((int) org.xgradcam.tensor.FloatTensor.numel(inputShape)), inputShape)) {
                 Map<String, OnnxTensor> feeds = new HashMap<>(Map.of(inputName, x));
                 for (var e : extra.entrySet()) {
                     OnnxTensor t = OnnxTensor.createTensor(env,

@@ -52,7 +52,8 @@ public final class OnnxModel {
         // the parsed model holds its weights once more, and sessions copy them again
         Memory.require(2 * size, "loading model " + file);
         try (InputStream in = Files.newInputStream(file)) {
-            return new OnnxModel(parse(in, file.toString()), file.toAbsolutePath().getParent(), file.toString());
+            return GraphSurgery.withBatchAxis(new OnnxModel(parse(in, file.toString()), file.toAbsolutePath().getParent(),
+                    file.toString()));
         } catch (NoSuchFileException e) {
             throw new XGradCamException("model file not found: " + file);
         } catch (IOException e) {
@@ -62,7 +63,7 @@ public final class OnnxModel {
 
     public static OnnxModel fromBytes(byte[] bytes, String source) {
         try {
-            return new OnnxModel(parse(new java.io.ByteArrayInputStream(bytes), source), null, source);
+            return GraphSurgery.withBatchAxis(new OnnxModel(parse(new java.io.ByteArrayInputStream(bytes), source), null, source));
         } catch (IOException e) {
             throw new XGradCamException("cannot read model " + source + ": " + e.getMessage(), e);
         }

@@ -85,7 +85,9 @@ public final class GradientSession implements AutoCloseable {
         }
         int n = (int) got[0];
         long[] scoreShape = model.scoreShape().clone();
-        scoreShape[0] = n;
+        if (scoreShape.length > 1) {
+            scoreShape[0] = n; // (a detector's scores [D] are one image's, with no batch axis)
+        }
         FloatTensor seedWeights = seed.weights != null ? seed.weights : FloatTensor.zeros(scoreShape);
         if (!Arrays.equals(seedWeights.shape(), scoreShape)) {
             throw new XGradCamException("seed shape " + Arrays.toString(seedWeights.shape()) + " does not match the score shape "
@@ -145,6 +147,23 @@ public final class GradientSession implements AutoCloseable {
     static FloatTensor read(OrtSession.Result r, String name) {
         OnnxValue v = r.get(name).orElseThrow(() -> new XGradCamException("missing output " + name));
         OnnxTensor t = (OnnxTensor) v;
+        if (t.getInfo().type == ai.onnxruntime.OnnxJavaType.INT64) {
+            // integer outputs (a detector's labels) as floats: exact for the values they hold
+            java.nio.LongBuffer lb = t.getLongBuffer();
+            float[] data = new float[lb.remaining()];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = lb.get();
+            }
+            return new FloatTensor(t.getInfo().getShape(), data);
+        }
+        if (t.getInfo().type == ai.onnxruntime.OnnxJavaType.INT32) {
+            java.nio.IntBuffer ib = t.getIntBuffer();
+            float[] data = new float[ib.remaining()];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = ib.get();
+            }
+            return new FloatTensor(t.getInfo().getShape(), data);
+        }
         FloatBuffer fb = t.getFloatBuffer();
         float[] data = new float[fb.remaining()];
         fb.get(data);

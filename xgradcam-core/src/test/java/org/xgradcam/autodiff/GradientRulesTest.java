@@ -332,6 +332,58 @@ class GradientRulesTest {
                 List.of(x, g.random(w, 1f, 4, 5)), ofInt("axis", 2))));
         a.add(c("Dropout, Identity and Cast", 13, b, gauss(b), (g, x) -> g.node("Tanh", List.of(g.node("Cast",
                 List.of(g.node("Identity", List.of(g.node("Dropout", List.of(x))))), ofInt("to", 1))))));
+        a.add(c("InstanceNormalization (GroupNorm as torch exports it)", 13, s(1, 3, 4, 5), gauss(s(1, 3, 4, 5)),
+                (g, x) -> g.node("InstanceNormalization", List.of(x, g.constant(new float[] {1.5f, -0.7f, 0.3f}, 3),
+                        g.constant(new float[] {0.1f, 0.2f, -0.3f}, 3)), ofFloat("epsilon", 1e-3f))));
+        // ---- selection by computed indices (detectors): indices constant, gradients scattered back
+        long[] det = s(1, 6, 5);
+        a.add(c("TopK values along the last axis", 13, det, distinct(det), (g, x) ->
+                g.nodeN("TopK", List.of(x, g.ints(3)), 2, ofInt("axis", -1)).get(0)));
+        a.add(c("TopK of a flattened vector, then Gather by its indices (opset 16 scatter)", 16, det, distinct(det), (g, x) -> {
+            String flat = g.node("Reshape", List.of(x, g.ints(-1)));
+            List<String> top = g.nodeN("TopK", List.of(flat, g.ints(7)), 2);
+            return g.node("Reshape", List.of(g.node("Mul", List.of(g.node("Gather", List.of(flat, top.get(1)), ofInt("axis", 0)),
+                    top.get(0))), g.ints(1, -1)));
+        }));
+        a.add(c("GatherND of positions above a threshold (NonZero), opset 13", 13, det, away(det, 0.3), (g, x) ->
+        {
+            String above = g.node("NonZero", List.of(g.node("Greater", List.of(x, g.constant(new float[] {0.3f}, 1)))));
+            String picked = g.node("GatherND", List.of(x, g.node("Transpose", List.of(above))));
+            return g.node("Reshape", List.of(picked, g.ints(1, -1)));
+        }));
+        a.add(c("GatherND with repeated constant indices (opset 16 adds them up)", 16, det, gauss(det), (g, x) ->
+                g.node("Reshape", List.of(g.node("GatherND", List.of(x, g.intsShaped(new long[] {0, 1, 0, 1, 0, 4}, 3, 2))),
+                        g.ints(1, -1)))));
+        a.add(c("ScatterElements into a run-time tensor (levels merged as torchvision does)", 13, det, gauss(det), (g, x) -> {
+            String base = g.node("Mul", List.of(x, g.constant(new float[] {2f}, 1)));
+            String upd = g.node("Slice", List.of(g.node("Tanh", List.of(x)), g.ints(0), g.ints(2), g.ints(1)));
+            // distinct rows per column: without reduction a repeated index keeps one of its writes
+            return g.node("ScatterElements", List.of(base, g.intsShaped(new long[] {4, 0, 3, 1, 2, 2, 5, 0, 4, 3}, 1, 2, 5), upd),
+                    ofInt("axis", 1));
+        }));
+        a.add(c("ScatterElements with reduction add (opset 16)", 16, det, gauss(det), (g, x) -> {
+            String upd = g.node("Slice", List.of(g.node("Tanh", List.of(x)), g.ints(0), g.ints(2), g.ints(1)));
+            return g.node("ScatterElements", List.of(x, g.intsShaped(new long[] {4, 4, 3, 1, 2, 2, 0, 5, 1, 3}, 1, 2, 5), upd),
+                    ofInt("axis", 1), ofString("reduction", "add"));
+        }));
+        long[] fm = s(1, 2, 6, 7);
+        float[] rois = {0.5f, 1f, 9f, 8.5f, -3f, -2f, 4f, 5f, 6f, 2f, 16f, 14f, 3f, 3f, 3.5f, 3.2f};
+        for (long opset : new long[] {15, 16}) {
+            for (String mode : opset == 16 ? new String[] {"half_pixel", "output_half_pixel"} : new String[] {""}) {
+                a.add(c("RoiAlign avg, regions inside, across and outside the map (opset " + opset
+                        + (mode.isEmpty() ? "" : ", " + mode) + ")", opset, fm, gauss(fm), (g, x) -> {
+                    List<org.xgradcam.onnx.proto.OnnxProto.AttributeProto> at = new java.util.ArrayList<>(List.of(
+                            ofInt("output_height", 3), ofInt("output_width", 2), ofInt("sampling_ratio", 2),
+                            ofFloat("spatial_scale", 0.5f)));
+                    if (!mode.isEmpty()) {
+                        at.add(ofString("coordinate_transformation_mode", mode));
+                    }
+                    String pooled = g.node("RoiAlign", List.of(x, g.constant(rois, 4, 4), g.intsShaped(new long[] {0, 0, 0, 0}, 4)),
+                            at.toArray(new org.xgradcam.onnx.proto.OnnxProto.AttributeProto[0]));
+                    return g.node("Reshape", List.of(g.node("Mul", List.of(pooled, g.random(w, 1f, 4, 2, 3, 2))), g.ints(1, -1)));
+                }));
+            }
+        }
         return a.stream();
     }
 

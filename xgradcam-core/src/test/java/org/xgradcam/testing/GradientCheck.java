@@ -36,11 +36,12 @@ public final class GradientCheck {
 
     public static double[] check(OnnxModel model, String output, long[] inputShape, float[] x, long seedBits) {
         Graph graph = new Graph(model);
-        ModelShapes shapes = ModelShapes.of(graph, inputShape);
+        FloatTensor xt = new FloatTensor(inputShape, x);
+        // shapes of this input's run: a selection by value (NonZero, TopK) sizes its tensors by the values
+        ModelShapes shapes = ModelShapes.measured(graph, inputShape, xt);
         String input = graph.inputs().get(0);
         AugmentedModel aug = GradientBuilder.build(graph, shapes, GradientRequest.of(List.of(input), output));
         Random rnd = new Random(seedBits);
-        FloatTensor xt = new FloatTensor(inputShape, x);
         long[] yShape;
         try (ForwardSession f = new ForwardSession(model, input, RuntimeOptions.cpu().withThreads(1))) {
             yShape = f.run(xt, output).shape();

@@ -19,7 +19,7 @@ public final class ElementwiseRules {
         r.register("Div", ElementwiseRules::div);
         r.register("Neg", (n, c) -> c.setInputGradient(0, c.emit().neg(c.gradOut())));
         r.register("Expand", (n, c) -> c.setInputGradient(0,
-                Broadcast.unbroadcast(c.emit(), c.gradOut(), c.shape(n.getOutput(0)), c.shape(n.getInput(0)))));
+                Broadcast.unbroadcast(c, c.gradOut(), c.shape(n.getOutput(0)), c.shape(n.getInput(0)))));
         r.register("Where", ElementwiseRules::where);
         r.register("Max", (n, c) -> extremum(n, c, true));
         r.register("Min", (n, c) -> extremum(n, c, false));
@@ -39,11 +39,11 @@ public final class ElementwiseRules {
         Emitter e = c.emit();
         long[] out = c.shape(n.getOutput(0));
         if (c.wantsGradient(0)) {
-            c.setInputGradient(0, Broadcast.unbroadcast(e, c.gradOut(), out, c.shape(n.getInput(0))));
+            c.setInputGradient(0, Broadcast.unbroadcast(c, c.gradOut(), out, c.shape(n.getInput(0))));
         }
         if (c.wantsGradient(1)) {
             String g = negateSecond ? e.neg(c.gradOut()) : c.gradOut();
-            c.setInputGradient(1, Broadcast.unbroadcast(e, g, out, c.shape(n.getInput(1))));
+            c.setInputGradient(1, Broadcast.unbroadcast(c, g, out, c.shape(n.getInput(1))));
         }
     }
 
@@ -51,7 +51,7 @@ public final class ElementwiseRules {
         long[] out = c.shape(n.getOutput(0));
         for (int i = 0; i < n.getInputCount(); i++) {
             if (c.wantsGradient(i)) {
-                c.setInputGradient(i, Broadcast.unbroadcast(c.emit(), c.gradOut(), out, c.shape(n.getInput(i))));
+                c.setInputGradient(i, Broadcast.unbroadcast(c, c.gradOut(), out, c.shape(n.getInput(i))));
             }
         }
     }
@@ -62,7 +62,7 @@ public final class ElementwiseRules {
         for (int i = 0; i < 2; i++) {
             if (c.wantsGradient(i)) {
                 String g = e.mul(c.gradOut(), n.getInput(1 - i));
-                c.setInputGradient(i, Broadcast.unbroadcast(e, g, out, c.shape(n.getInput(i))));
+                c.setInputGradient(i, Broadcast.unbroadcast(c, g, out, c.shape(n.getInput(i))));
             }
         }
     }
@@ -72,12 +72,12 @@ public final class ElementwiseRules {
         long[] out = c.shape(n.getOutput(0));
         String b = n.getInput(1);
         if (c.wantsGradient(0)) {
-            c.setInputGradient(0, Broadcast.unbroadcast(e, e.div(c.gradOut(), b), out, c.shape(n.getInput(0))));
+            c.setInputGradient(0, Broadcast.unbroadcast(c, e.div(c.gradOut(), b), out, c.shape(n.getInput(0))));
         }
         if (c.wantsGradient(1)) {
             // d(a/b)/db = -(a/b)/b = -y/b
             String g = e.neg(e.div(e.mul(c.gradOut(), n.getOutput(0)), b));
-            c.setInputGradient(1, Broadcast.unbroadcast(e, g, out, c.shape(b)));
+            c.setInputGradient(1, Broadcast.unbroadcast(c, g, out, c.shape(b)));
         }
     }
 
@@ -87,10 +87,10 @@ public final class ElementwiseRules {
         long[] out = c.shape(n.getOutput(0));
         String toX = e.mul(c.gradOut(), e.mask(n.getInput(0)));
         if (c.wantsGradient(1)) {
-            c.setInputGradient(1, Broadcast.unbroadcast(e, toX, out, c.shape(n.getInput(1))));
+            c.setInputGradient(1, Broadcast.unbroadcast(c, toX, out, c.shape(n.getInput(1))));
         }
         if (c.wantsGradient(2)) {
-            c.setInputGradient(2, Broadcast.unbroadcast(e, e.sub(c.gradOut(), toX), out, c.shape(n.getInput(2))));
+            c.setInputGradient(2, Broadcast.unbroadcast(c, e.sub(c.gradOut(), toX), out, c.shape(n.getInput(2))));
         }
     }
 
@@ -112,7 +112,7 @@ public final class ElementwiseRules {
         String share = hits.size() == 1 ? c.gradOut() : e.div(c.gradOut(), e.sum(hits));
         for (int i = 0; i < n.getInputCount(); i++) {
             if (c.wantsGradient(i)) {
-                c.setInputGradient(i, Broadcast.unbroadcast(e, e.mul(share, hits.get(i)), out, c.shape(n.getInput(i))));
+                c.setInputGradient(i, Broadcast.unbroadcast(c, e.mul(share, hits.get(i)), out, c.shape(n.getInput(i))));
             }
         }
     }

@@ -113,7 +113,7 @@ public final class LinearAlgebraRules {
         }
         if (n.getInputCount() > 2 && !n.getInput(2).isEmpty() && c.wantsGradient(2)) {
             String dc = beta == 1f ? g : e.mul(g, e.scalar(beta));
-            c.setInputGradient(2, Broadcast.unbroadcast(e, dc, c.shape(n.getOutput(0)), c.shape(n.getInput(2))));
+            c.setInputGradient(2, Broadcast.unbroadcast(c, dc, c.shape(n.getOutput(0)), c.shape(n.getInput(2))));
         }
     }
 
@@ -134,11 +134,11 @@ public final class LinearAlgebraRules {
         }
         if (c.wantsGradient(0)) {
             String da = e.op("MatMul", List.of(c.gradOut(), swapLast(e, b, bs.length)));
-            c.setInputGradient(0, Broadcast.unbroadcast(e, da, outShape(ys, as), as));
+            c.setInputGradient(0, Broadcast.unbroadcast(c, da, outShape(ys, as), as));
         }
         if (c.wantsGradient(1)) {
             String db = e.op("MatMul", List.of(swapLast(e, a, as.length), c.gradOut()));
-            c.setInputGradient(1, Broadcast.unbroadcast(e, db, outShape(ys, bs), bs));
+            c.setInputGradient(1, Broadcast.unbroadcast(c, db, outShape(ys, bs), bs));
         }
     }
 

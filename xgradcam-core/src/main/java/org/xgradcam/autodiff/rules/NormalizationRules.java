@@ -14,6 +14,7 @@ public final class NormalizationRules {
     public static void register(GradientRegistry r) {
         r.register("BatchNormalization", NormalizationRules::batchNorm);
         r.register("LayerNormalization", NormalizationRules::layerNorm);
+        r.register("InstanceNormalization", NormalizationRules::instanceNorm);
         r.register("Softmax", (n, c) -> softmax(n, c, false));
         r.register("LogSoftmax", (n, c) -> softmax(n, c, true));
         r.register("ReduceMean", (n, c) -> reduce(n, c, true));
@@ -88,6 +89,40 @@ public final class NormalizationRules {
         }
     }
 
+    /**
+     * InstanceNormalization (as torch exports GroupNorm): per sample and channel,
+     * y = scale * (x - mean) / sqrt(var + eps) + B over the spatial axes; the backward is
+     * LayerNorm's over those axes, with the statistics recomputed (the op does not output them).
+     */
+    private static void instanceNorm(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        if (c.wantsGradient(1) || c.wantsGradient(2)) {
+            throw c.unsupported(n, "its scale or bias depend on the target layer");
+        }
+        long[] xs = c.shape(n.getInput(0));
+        long[] axes = axesFrom(2, xs.length);
+        long count = 1;
+        for (long a : axes) {
+            count *= xs[(int) a];
+        }
+        float eps = Attributes.getFloat(n, "epsilon", 1e-5f);
+        String x = n.getInput(0);
+        String inv = e.scalar(1f / count);
+        String mean = e.mul(e.reduceSum(x, axes, true), inv);
+        String centred = e.sub(x, mean);
+        String var = e.mul(e.reduceSum(e.mul(centred, centred), axes, true), inv);
+        String invStd = e.op("Reciprocal", e.op("Sqrt", e.add(var, e.scalar(eps))));
+        long[] scaleShape = new long[xs.length - 1];
+        java.util.Arrays.fill(scaleShape, 1);
+        scaleShape[0] = xs[1];
+        String scale = e.reshape(n.getInput(1), e.longs(scaleShape));
+        String xhat = e.mul(centred, invStd);
+        String gx = e.mul(c.gradOut(), scale);
+        String meanG = e.mul(e.reduceSum(gx, axes, true), inv);
+        String meanGx = e.mul(e.reduceSum(e.mul(gx, xhat), axes, true), inv);
+        c.setInputGradient(0, e.mul(invStd, e.sub(e.sub(gx, meanG), e.mul(xhat, meanGx))));
+    }
+
     private static void softmax(NodeProto n, BackwardContext c, boolean log) {
         Emitter e = c.emit();
         int rank = c.shape(n.getInput(0)).length;
@@ -141,7 +176,7 @@ public final class NormalizationRules {
         for (long a : axes) {
             batchReduced |= (a < 0 ? a + xs.length : a) == 0;
         }
-        if (batchReduced) {
+        if (batchReduced && !c.singleImage()) {
             throw c.unsupported(n, "it reduces over the batch axis");
         }
         c.setInputGradient(0, ConvolutionRules.spread(e, g, n.getInput(0), xs, mean ? 1f / count : 1f));

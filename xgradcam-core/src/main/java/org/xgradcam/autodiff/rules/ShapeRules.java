@@ -38,7 +38,7 @@ public final class ShapeRules {
         int rank = in.length;
         int axis = (int) Attributes.getInt(n, "axis", 0);
         axis = axis < 0 ? axis + rank : axis;
-        if (axis == 0 && in[0] == 1) {
+        if (axis == 0 && in[0] == 1 && !c.singleImage()) {
             // (shapes are known at batch 1: an axis 0 of another size is not the batch, e.g. the
             // q/k/v axis of a fused attention projection)
             throw c.unsupported(n, "it gathers along the batch axis");
@@ -68,6 +68,11 @@ public final class ShapeRules {
             for (long d : c.shape(n.getInput(1))) {
                 k *= (int) d;
             }
+            if (e.opset() >= 16 || (long) k * size > SelectionRules.MAX_ONE_HOT) {
+                // a detector's selection (thousands of candidates): a scatter, not a k x size matrix
+                gatherByScatter(n, c, in, axis, k);
+                return;
+            }
             oneHot = e.op("OneHot", List.of(e.reshape(n.getInput(1), e.longs(k)), e.longs(size), e.constant(new float[] {0f, 1f}, 2)));
         }
         // the index dimensions of the output as one axis of k: [batch, .., k, ..]
@@ -90,6 +95,22 @@ public final class ShapeRules {
         }
         String scattered = e.op("MatMul", List.of(e.transpose(g, toLast), oneHot));
         c.setInputGradient(0, e.transpose(scattered, back));
+    }
+
+    /**
+     * Gather's backward as a scatter-add of the output gradient, grouped as [.., k, ..], with the
+     * indices broadcast along the other axes.
+     */
+    private static void gatherByScatter(NodeProto n, BackwardContext c, long[] in, int axis, int k) {
+        Emitter e = c.emit();
+        long[] grouped = in.clone();
+        grouped[axis] = k;
+        String g = e.reshape(c.gradOut(), e.longs(grouped));
+        long[] line = new long[in.length];
+        java.util.Arrays.fill(line, 1);
+        line[axis] = k;
+        String idx = e.op("Expand", List.of(e.reshape(n.getInput(1), e.longs(line)), e.longs(grouped)));
+        c.setInputGradient(0, SelectionRules.scatterAdd(n, c, n.getInput(0), idx, g, axis, n.getInput(1)));
     }
 
     private static void transpose(NodeProto n, BackwardContext c) {
@@ -177,7 +198,7 @@ public final class ShapeRules {
             long dim = xs[ax];
             long s = clamp(starts[i] < 0 ? starts[i] + dim : starts[i], dim);
             long en = clamp(ends[i] < 0 ? ends[i] + dim : ends[i], dim);
-            if (ax == 0) {
+            if (ax == 0 && !c.singleImage()) {
                 throw c.unsupported(n, "it slices the batch axis");
             }
             pads[ax] = s;
@@ -203,7 +224,7 @@ public final class ShapeRules {
             if (step < 1) {
                 throw c.unsupported(n, "only slices with positive steps are supported (step " + step + ")");
             }
-            if (ax == 0) {
+            if (ax == 0 && !c.singleImage()) {
                 throw c.unsupported(n, "it slices the batch axis");
             }
             long dim = xs[ax];
@@ -262,7 +283,7 @@ public final class ShapeRules {
             axes = e.op("Where", List.of(e.op("Less", List.of(raw, zero)), e.add(raw, e.longs(rank)), raw));
             c.constantLongs(n.getInput(3)).ifPresent(a -> {
                 for (long v : a) {
-                    if (v == 0 || v == -rank) {
+                    if ((v == 0 || v == -rank) && !c.singleImage()) {
                         throw c.unsupported(n, "it slices the batch axis");
                     }
                 }

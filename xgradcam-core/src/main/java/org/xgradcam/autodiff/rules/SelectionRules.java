@@ -1,0 +1,168 @@
+package org.xgradcam.autodiff.rules;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.xgradcam.autodiff.BackwardContext;
+import org.xgradcam.autodiff.Emitter;
+import org.xgradcam.autodiff.GradientRegistry;
+import org.xgradcam.onnx.Attributes;
+import org.xgradcam.onnx.proto.OnnxProto.NodeProto;
+
+/**
+ * Ops that pick elements by indices computed in the graph, as detectors select their boxes
+ * (thresholds through NonZero, TopK, NMS): the indices are held constant, as autograd does, and
+ * the gradient goes back to the picked positions by a scatter. Repeated indices must add up:
+ * from opset 16 the scatter adds ({@code reduction="add"}); before, a plain scatter is used only
+ * where the indices cannot repeat (they come from NonZero, TopK or NonMaxSuppression).
+ */
+public final class SelectionRules {
+    private SelectionRules() {}
+
+    public static void register(GradientRegistry r) {
+        r.register("GatherND", SelectionRules::gatherNd);
+        r.register("TopK", SelectionRules::topK);
+        r.register("ScatterElements", SelectionRules::scatterElements);
+    }
+
+    /** The most entries of a one-hot matrix a Gather backward may build (16 MB of floats). */
+    static final long MAX_ONE_HOT = 4_000_000L;
+
+    /**
+     * Adds {@code updates} into zeros shaped like {@code data} at {@code indices} along
+     * {@code axis} (ScatterElements semantics: indices shaped like updates).
+     */
+    static String scatterAdd(NodeProto n, BackwardContext c, String data, String indices, String updates, long axis,
+                             String indexSource) {
+        Emitter e = c.emit();
+        String zeros = e.zerosLike(data);
+        if (e.opset() >= 16) {
+            return e.op("ScatterElements", List.of(zeros, indices, updates), Attributes.ofInt("axis", axis),
+                    Attributes.ofString("reduction", "add"));
+        }
+        requireUnique(n, c, indexSource);
+        return e.op(e.opset() >= 11 ? "ScatterElements" : "Scatter", List.of(zeros, indices, updates),
+                Attributes.ofInt("axis", axis));
+    }
+
+    private static void requireUnique(NodeProto n, BackwardContext c, String indices) {
+        if (!uniqueByConstruction(c, indices)) {
+            throw c.unsupported(n, "its indices are computed at run time and may repeat; adding the gradients of"
+                    + " repeated indices needs a scatter with reduction (opset 16): re-export the model with opset >= 16");
+        }
+    }
+
+    /**
+     * Whether indices cannot repeat: they are (reshaped, cast, sliced or re-ordered by unique
+     * indices) positions found by NonZero, TopK or NonMaxSuppression, or constants without repeats.
+     */
+    static boolean uniqueByConstruction(BackwardContext c, String indices) {
+        Deque<String> todo = new ArrayDeque<>(List.of(indices));
+        Set<String> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            String t = todo.poll();
+            if (!seen.add(t)) {
+                continue;
+            }
+            Optional<long[]> constant = c.constantLongs(t);
+            if (constant.isPresent()) {
+                if (java.util.Arrays.stream(constant.get()).distinct().count() != constant.get().length) {
+                    return false;
+                }
+                continue;
+            }
+            Optional<NodeProto> p = c.graph().producer(t);
+            if (p.isEmpty()) {
+                return false;
+            }
+            NodeProto node = p.get();
+            switch (node.getOpType()) {
+                case "NonZero", "NonMaxSuppression" -> { }
+                case "TopK" -> {
+                    if (!t.equals(node.getOutput(1))) {
+                        return false;
+                    }
+                }
+                case "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Transpose", "Slice" ->
+                        todo.add(node.getInput(0));
+                // picking unique values by unique positions keeps them unique
+                case "Gather", "GatherND" -> {
+                    todo.add(node.getInput(0));
+                    todo.add(node.getInput(1));
+                }
+                default -> {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * GatherND (batch_dims 0): output[i] = data[indices[i, 0], ..., indices[i, m-1], ...]; its
+     * backward is ScatterND of the output gradient into zeros at the same index tuples.
+     */
+    private static void gatherNd(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        if (Attributes.getInt(n, "batch_dims", 0) != 0) {
+            throw c.unsupported(n, "GatherND with batch_dims > 0 is not supported");
+        }
+        if (e.opset() < 11) {
+            throw c.unsupported(n, "its backward needs ScatterND (opset 11); re-export with opset >= 11");
+        }
+        String zeros = e.zerosLike(n.getInput(0));
+        String idx = n.getInput(1);
+        if (e.opset() >= 16) {
+            c.setInputGradient(0, e.op("ScatterND", List.of(zeros, idx, c.gradOut()), Attributes.ofString("reduction", "add")));
+            return;
+        }
+        requireUnique(n, c, idx);
+        c.setInputGradient(0, e.op("ScatterND", List.of(zeros, idx, c.gradOut())));
+    }
+
+    /**
+     * ScatterElements (torchvision's multi-scale RoI pooling merges its levels so): the updates'
+     * gradient is gathered back from where they went; the data's passes where nothing was
+     * written over it (with reduction add: everywhere).
+     */
+    private static void scatterElements(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        String reduction = Attributes.getString(n, "reduction", "none");
+        if (!reduction.equals("none") && !reduction.equals("add")) {
+            throw c.unsupported(n, "ScatterElements with reduction " + reduction + " has no gradient rule");
+        }
+        long axis = Attributes.getInt(n, "axis", 0);
+        String g = c.gradOut();
+        if (c.wantsGradient(0)) {
+            if (reduction.equals("add")) {
+                c.setInputGradient(0, g);
+            } else {
+                String ones = e.add(e.zerosLike(n.getInput(2)), e.scalar(1f));
+                String written = e.op("ScatterElements", List.of(e.zerosLike(n.getInput(0)), n.getInput(1), ones),
+                        Attributes.ofInt("axis", axis));
+                c.setInputGradient(0, e.mul(g, e.sub(e.scalar(1f), written)));
+            }
+        }
+        if (c.wantsGradient(2)) {
+            c.setInputGradient(2, e.op("GatherElements", List.of(g, n.getInput(1)), Attributes.ofInt("axis", axis)));
+        }
+    }
+
+    /** TopK: the values' gradient goes back to where they were taken (the indices never repeat within a slice). */
+    private static void topK(NodeProto n, BackwardContext c) {
+        Emitter e = c.emit();
+        if (c.outputGradient(0).isEmpty()) {
+            return;
+        }
+        int rank = c.shape(n.getInput(0)).length;
+        long axis = Attributes.getInt(n, "axis", -1);
+        axis = axis < 0 ? axis + rank : axis;
+        String indices = c.requireForwardOutput(n, 1);
+        String zeros = e.zerosLike(n.getInput(0));
+        c.setInputGradient(0, e.op(e.opset() >= 11 ? "ScatterElements" : "Scatter", List.of(zeros, indices, c.gradOut()),
+                Attributes.ofInt("axis", axis)));
+    }
+}

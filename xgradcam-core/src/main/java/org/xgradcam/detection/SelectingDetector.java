@@ -1,0 +1,82 @@
+package org.xgradcam.detection;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.cam.Explainer;
+import org.xgradcam.cam.Target;
+import org.xgradcam.models.ModelSpec;
+import org.xgradcam.onnx.DetectionOutputs;
+import org.xgradcam.onnx.ModelShapes;
+import org.xgradcam.runtime.ForwardSession;
+import org.xgradcam.tensor.FloatTensor;
+
+/**
+ * A detector whose graph selects its boxes itself (score threshold, top-k and NMS inside, as
+ * torchvision's SSD, RetinaNet, FCOS and Faster R-CNN are exported), ending in boxes, scores and
+ * labels. A detection is explained by its entry of {@code scores}, as pytorch-grad-cam's
+ * FasterRCNNBoxScoreTarget scores the matching prediction: the backward runs through the
+ * selection with the selected indices held constant (autograd does the same), and the number of
+ * detections depends on the image, so the gradient graph is built per image
+ * ({@link #explainerFor}).
+ */
+public final class SelectingDetector implements AutoCloseable {
+    private final ModelSpec spec;
+    private final Explainer.Options options;
+    private final DetectionOutputs outputs;
+    private final String input;
+    private final ForwardSession forward;
+
+    public SelectingDetector(ModelSpec spec, Explainer.Options options) {
+        this.outputs = DetectionOutputs.of(spec.model()).orElseThrow(() -> new XGradCamException(spec.name()
+                + " does not end in boxes [D, 4], scores [D] and labels [D]: not a detector that selects its boxes"));
+        this.spec = spec;
+        this.options = options;
+        this.input = ModelShapes.imageInput(new org.xgradcam.onnx.Graph(spec.model())).getName();
+        this.forward = new ForwardSession(spec.model(), input, options.runtime());
+    }
+
+    /** Whether the model is such a detector. */
+    public static boolean accepts(ModelSpec spec) {
+        return DetectionOutputs.of(spec.model()).isPresent();
+    }
+
+    /** The model's own detections of one image [1, 3, H, W], in its order (by decreasing score). */
+    public List<Detection> detect(FloatTensor x) {
+        Map<String, FloatTensor> out = forward.run(x, outputs.boxes(), outputs.scores(), outputs.labels());
+        float[] boxes = out.get(outputs.boxes()).data();
+        float[] scores = out.get(outputs.scores()).data();
+        float[] labels = out.get(outputs.labels()).data();
+        if (boxes.length != 4 * scores.length || labels.length != scores.length) {
+            throw new XGradCamException(spec.name() + " gave " + scores.length + " scores, " + labels.length + " labels and "
+                    + boxes.length / 4 + " boxes: not one of each per detection");
+        }
+        List<Detection> found = new ArrayList<>();
+        for (int i = 0; i < scores.length; i++) {
+            found.add(new Detection(i, (int) labels[i], scores[i], boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2],
+                    boxes[4 * i + 3]));
+        }
+        return found;
+    }
+
+    /** An explainer with the shapes of this image's run: the backward is built for its detections. */
+    public Explainer explainerFor(FloatTensor x) {
+        return Explainer.openFor(spec, options, x);
+    }
+
+    /** The target that explains one of {@code count} detections: its score. */
+    public static Target target(Detection d, int count) {
+        if (d.anchor() < 0 || d.anchor() >= count) {
+            throw new XGradCamException("detection " + d.anchor() + " is not one of the " + count + " the model gave");
+        }
+        float[] w = new float[count];
+        w[d.anchor()] = 1f;
+        return Target.scoreWeights(w, d.label());
+    }
+
+    @Override
+    public void close() {
+        forward.close();
+    }
+}

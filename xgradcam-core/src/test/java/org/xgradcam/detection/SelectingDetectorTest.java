@@ -1,0 +1,68 @@
+package org.xgradcam.detection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.xgradcam.cam.Explainer;
+import org.xgradcam.cam.Explanation;
+import org.xgradcam.cam.Methods;
+import org.xgradcam.io.Npy;
+import org.xgradcam.models.ModelSpec;
+import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.testing.Fixtures;
+
+/**
+ * torchvision's detectors (the real SSD, RetinaNet, FCOS and Faster R-CNN classes on a tiny
+ * backbone, exported with their [3, H, W] input by tools/fixtures/export_detectors.py): the
+ * detections equal torch's, and the gradients of a detection's score at backbone and FPN layers
+ * equal torch autograd's, with the selection (top-k, NMS, thresholds) inside the graph.
+ */
+class SelectingDetectorTest {
+    static final double MAX_RELATIVE_ERROR = 1e-4;
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn"})
+    void detectionsAndGradientsMatchPytorch(String name) throws IOException {
+        Path dir = Fixtures.resource("detectors/" + name);
+        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
+        List<String> layers = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("layers.tsv"))) {
+            layers.add(line.split("\t")[2]);
+        }
+        FloatTensor image = Npy.read(dir.resolve("input.npy"));
+        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
+        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+            List<Detection> found = detector.detect(x);
+            float[] scores = Npy.read(dir.resolve("scores.npy")).data();
+            float[] boxes = Npy.read(dir.resolve("boxes.npy")).data();
+            assertThat(found).hasSize(scores.length);
+            for (int i = 0; i < found.size(); i++) {
+                Detection d = found.get(i);
+                assertThat(d.score()).as("score %d", i).isCloseTo(scores[i], org.assertj.core.data.Offset.offset(1e-5f));
+                assertThat(new float[] {d.x0(), d.y0(), d.x1(), d.y1()}).as("box %d", i)
+                        .containsExactly(java.util.Arrays.copyOfRange(boxes, 4 * i, 4 * i + 4), org.assertj.core.data.Offset.offset(1e-3f));
+            }
+            try (Explainer explainer = detector.explainerFor(x)) {
+                for (int det = 0; det < 2; det++) {
+                    Explanation e = explainer.explain(x, Explainer.Request.of(Methods.byName("gradcam"))
+                            .withLayers(layers).withTarget(SelectingDetector.target(found.get(det), found.size()))).get(0);
+                    assertThat(e.score()).isCloseTo(scores[det], org.assertj.core.data.Offset.offset(1e-5));
+                    for (int i = 0; i < layers.size(); i++) {
+                        FloatTensor act = Npy.read(dir.resolve("act_" + i + ".npy"));
+                        FloatTensor grad = Npy.read(dir.resolve("grad_" + det + "_" + i + ".npy"));
+                        assertThat(Fixtures.relativeError(e.layers().get(i).activations(), act.row(0)))
+                                .as("activation at %s", layers.get(i)).isLessThanOrEqualTo(MAX_RELATIVE_ERROR);
+                        assertThat(Fixtures.relativeError(e.layers().get(i).gradients(), grad.row(0)))
+                                .as("gradient of detection %d at %s", det, layers.get(i)).isLessThanOrEqualTo(MAX_RELATIVE_ERROR);
+                    }
+                }
+            }
+        }
+    }
+}
