@@ -16,6 +16,7 @@ import org.xgradcam.XGradCamException;
 import org.xgradcam.cam.CamMethod;
 import org.xgradcam.cam.CamResult;
 import org.xgradcam.cam.Explainer;
+import org.xgradcam.detection.SelectingDetector;
 import org.xgradcam.cam.Explanation;
 import org.xgradcam.cam.Methods;
 import org.xgradcam.cam.PostProcess;
@@ -193,7 +194,11 @@ public class XGradCamCommand implements Callable<Integer> {
                     + " MB); give Java more, e.g. java -Xmx8g -jar xgradcam.jar ..., or use smaller inputs");
             return EXIT_OUT_OF_MEMORY;
         }
-        err.println("xgradcam: internal error: " + oneLine(String.valueOf(t)) + " (please report it)");
+        err.println("xgradcam: internal error: " + oneLine(String.valueOf(t)) + " (please report it"
+                + (System.getenv("XGRADCAM_TRACE") == null ? "; XGRADCAM_TRACE=1 prints where it happened)" : ")"));
+        if (System.getenv("XGRADCAM_TRACE") != null) {
+            t.printStackTrace(err);
+        }
         return EXIT_INTERNAL;
     }
 
@@ -266,8 +271,10 @@ public class XGradCamCommand implements Callable<Integer> {
         int total = inputs == null ? 1 : inputs.items().size();
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
         FolderRun run = new FolderRun(System.err);
-        try (Explainer explainer = Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape)
-                .withRuntime(common.runtime()).withBatchSize(batchSize).withTokenLayout(tokens.layout()))) {
+        Explainer.Options options = Explainer.Options.defaults().withInputShape(shape)
+                .withRuntime(common.runtime()).withBatchSize(batchSize).withTokenLayout(tokens.layout());
+        try (Explainer explainer = Explainer.open(spec, options);
+             SelectingDetector detector = SelectingDetector.accepts(spec) ? new SelectingDetector(spec, options) : null) {
             if (!explainer.layers().scoreNote().isEmpty() && !json) {
                 System.err.println("xgradcam: note: " + explainer.layers().scoreNote());
             }
@@ -275,9 +282,13 @@ public class XGradCamCommand implements Callable<Integer> {
             double loadMs = (System.nanoTime() - t0) / 1e6;
             // a segmentation model scores every pixel [N, K, H, W]: its target is a class's pixels
             long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
-            if (scoreShape.length == 3) {
+            if (scoreShape.length == 3 || detector != null) {
                 // a raw dense detection head: its layout is checked now, its detections per image
-                org.xgradcam.detection.DenseHead.detect(scoreShape);
+                if (detector == null) {
+                    org.xgradcam.detection.DenseHead.detect(scoreShape);
+                } else {
+                    detector.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
+                }
                 if (topK != null || targetClass != null) {
                     throw new XGradCamException(spec.name() + " ends in a raw detection head: choose detections with"
                             + " --score-threshold and --box, not --top-k or --target-index");
@@ -302,7 +313,7 @@ public class XGradCamCommand implements Callable<Integer> {
             JsonLines lines = new JsonLines(json, shared);
             run.onFailure(lines::failed);
             Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, lines,
-                    fingerprint(spec, pre, resolved, convention, camMethods));
+                    fingerprint(spec, pre, resolved, convention, camMethods), detector);
             if (inputs == null) {
                 explainOne(c, new InputImages.Item(inputTensor, inputTensor.getFileName().toString()));
             } else if (!batch) {
@@ -336,7 +347,7 @@ public class XGradCamCommand implements Callable<Integer> {
     /** What every image of a run shares. */
     private record Context(Explainer explainer, ModelSpec spec, Preprocessing pre, Explainer.Request request,
                            PixelClasses perPixel, long[] scoreShape, Colormap cmap, List<CamMethod> camMethods,
-                           boolean batch, JsonLines summaries, String fingerprint) {}
+                           boolean batch, JsonLines summaries, String fingerprint, SelectingDetector detector) {}
 
     /**
      * --json: one line per image, printed as soon as the image is done (so a long folder run can be
@@ -527,6 +538,13 @@ public class XGradCamCommand implements Callable<Integer> {
         if (inputTensor != null) {
             x = Npy.read(inputTensor);
             long[] want = c.explainer().inputShape();
+            if (x.rank() == want.length - 1 && want[0] == 1) {
+                // one image without its batch axis ([3, H, W], as torchvision's detectors take it)
+                long[] batched = new long[want.length];
+                batched[0] = 1;
+                System.arraycopy(x.shape(), 0, batched, 1, x.rank());
+                x = new FloatTensor(batched, x.data());
+            }
             if (!java.util.Arrays.equals(x.shape(), want)) {
                 throw new XGradCamException("--input-tensor " + inputTensor + " has shape " + java.util.Arrays.toString(x.shape())
                         + ", but the model takes " + java.util.Arrays.toString(want) + " (float32, one image)");
@@ -567,6 +585,9 @@ public class XGradCamCommand implements Callable<Integer> {
         if (c.scoreShape().length == 3) {
             return detections(c, item, p, x, req);
         }
+        if (c.detector() != null) {
+            return selectedDetections(c, item, p, x, req);
+        }
         List<Explanation> es = topK != null ? c.explainer().explainTopK(x, topK, req) : List.of(c.explainer().explain(x, req).get(0));
         return new Computed(es, pixelShares, (System.nanoTime() - p.start()) / 1e6);
     }
@@ -593,6 +614,36 @@ public class XGradCamCommand implements Callable<Integer> {
         List<Explanation> es = new ArrayList<>();
         for (var d : chosen) {
             es.add(c.explainer().explain(x, req.withTarget(org.xgradcam.detection.DenseHead.target(d, layout, head))).get(0));
+        }
+        return new Computed(es, null, (System.nanoTime() - p.start()) / 1e6, all);
+    }
+
+    /**
+     * A detector that selects its boxes: its own detections scoring above the threshold (in its
+     * order, by decreasing score), each explained by its score, with the backward built for this
+     * image's detections.
+     */
+    private Computed selectedDetections(Context c, InputImages.Item item, Prepared p, FloatTensor x, Explainer.Request req) {
+        List<org.xgradcam.detection.Detection> found = c.detector().detect(x);
+        List<org.xgradcam.detection.Detection> all = found.stream().filter(d -> d.score() > scoreThreshold).toList();
+        if (all.isEmpty()) {
+            throw new XGradCamException(item.path() + ": no detection scores above --score-threshold " + scoreThreshold
+                    + " (the model gave " + found.size() + (found.isEmpty() ? "" : ", the best scoring "
+                    + String.format(Locale.ROOT, "%.3f", found.get(0).score())) + "); lower --score-threshold");
+        }
+        List<org.xgradcam.detection.Detection> chosen = all;
+        if (box != null) {
+            if (box < 0 || box >= all.size()) {
+                throw new XGradCamException(item.path() + ": --box " + box + " is out of range: " + all.size()
+                        + " detection(s) score above " + scoreThreshold + " (0.." + (all.size() - 1) + ")");
+            }
+            chosen = List.of(all.get(box));
+        }
+        List<Explanation> es = new ArrayList<>();
+        try (Explainer perImage = c.detector().explainerFor(x, found)) {
+            for (var d : chosen) {
+                es.add(perImage.explain(x, req.withTarget(SelectingDetector.target(d, found.size()))).get(0));
+            }
         }
         return new Computed(es, null, (System.nanoTime() - p.start()) / 1e6, all);
     }
@@ -668,7 +719,9 @@ public class XGradCamCommand implements Callable<Integer> {
             m.put("name", c.spec().labels().name(d.label()));
             m.put("score", (double) d.score());
             m.put("box", List.of((double) d.x0(), (double) d.y0(), (double) d.x1(), (double) d.y1()));
-            m.put("anchor", d.anchor());
+            if (c.detector() == null) {
+                m.put("anchor", d.anchor()); // the head's row; a selecting detector's own order is the list's
+            }
             dets.add(m);
         }
         for (int j = 0; j < k.es().size(); j++) {
@@ -838,6 +891,9 @@ public class XGradCamCommand implements Callable<Integer> {
             // the score of one image: [1, classes], or [1, K, H, W] for a segmentation model
             long[] shape = scoreShape.clone();
             shape[0] = 1;
+            if (scoreShape.length == 1) {
+                shape[0] = e.logits().length; // a selecting detector's scores [D]: as many as this image's detections
+            }
             arrays.put(dir.resolve("logits.npy"), new FloatTensor(shape, e.logits()));
         }
         if (!noFigure && !noPictures) {

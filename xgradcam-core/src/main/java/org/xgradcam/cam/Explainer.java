@@ -123,6 +123,21 @@ public final class Explainer implements AutoCloseable {
     private final LayerCatalog catalog;
     private final Options options;
     private final boolean oneImagePerRun;
+    /** How re-runs are scored when their outputs must be matched first (a detector's boxes), else null. */
+    private final Rescoring rescoring;
+
+    /**
+     * Scores of a re-run (on a changed input, or after changed activations) of a model whose
+     * outputs change shape with the values, e.g. a detector that selects its boxes: the re-run's
+     * {@link #outputs()} are matched to what is explained, giving one value per seed entry.
+     */
+    public interface Rescoring {
+        /** The outputs a re-run must give, the score first. */
+        List<String> outputs();
+
+        /** One value per entry of the explained score, from a re-run's outputs. */
+        float[] scores(Map<String, FloatTensor> outputs);
+    }
     private final Map<String, Lazy<GradientSession>> sessions = new ConcurrentHashMap<>();
     private final Map<String, Lazy<ForwardSession>> tails = new ConcurrentHashMap<>();
     private final Map<String, Lazy<ForwardSession>> replacedTails = new ConcurrentHashMap<>();
@@ -165,10 +180,10 @@ public final class Explainer implements AutoCloseable {
     }
 
     private Explainer(ModelSpec spec, Options options) {
-        this(spec, options, null);
+        this(spec, options, null, null);
     }
 
-    private Explainer(ModelSpec spec, Options options, FloatTensor shapesFrom) {
+    private Explainer(ModelSpec spec, Options options, FloatTensor shapesFrom, Rescoring rescoring) {
         OnnxModel model = ModelShapes.declareInputShape(spec.model(), options.inputShape());
         this.spec = spec;
         this.model = model;
@@ -181,6 +196,7 @@ public final class Explainer implements AutoCloseable {
         this.catalog = LayerCatalog.of(graph, shapes, options.tokens());
         this.forward = new Lazy<>(() -> new ForwardSession(GraphSurgery.tail(graph, shapes, shapes.inputName(), catalog.score()),
                 shapes.inputName(), options.runtime()));
+        this.rescoring = rescoring;
         long[] score = shapes.shape(catalog.score());
         boolean selected = org.xgradcam.onnx.DetectionOutputs.of(model).isPresent() && score.length == 1;
         if (!selected && (score.length < 2 || score.length > 4)) {
@@ -231,9 +247,9 @@ public final class Explainer implements AutoCloseable {
      * on the image: a detector that selects its boxes inside the graph has as many scores as the
      * image has detections, and its backward is built for that count. Open one per image.
      */
-    public static Explainer openFor(ModelSpec spec, Options options, FloatTensor input) {
+    public static Explainer openFor(ModelSpec spec, Options options, FloatTensor input, Rescoring rescoring) {
         Options o = options.inputShape() != null ? options : options.withInputShape(shapeOf(spec.preprocessing()));
-        return new Explainer(spec, o, input);
+        return new Explainer(spec, o, input, rescoring);
     }
 
     /** Whether the model takes one image per run (its graph has a batch of one built in). */
@@ -817,6 +833,18 @@ public final class Explainer implements AutoCloseable {
     private FloatTensor scoreLayer(String layer, FloatTensor viewedActivations, FloatTensor ownRow, FloatTensor imageRow) {
         org.xgradcam.onnx.LayerView view = catalog.find(layer).map(LayerCatalog.Layer::view).orElse(null);
         FloatTensor in = view == null || view.isIdentity() ? viewedActivations : view.fromNchw(viewedActivations, ownRow);
+        if (rescoring != null) {
+            // e.g. a selecting detector: each modified row re-run alone, its boxes matched to the explained ones
+            return perRow(in, row -> {
+                if (catalog.isCut(layer) || imageRow == null) {
+                    return rescoring.scores(rerun(row, layer, null));
+                }
+                Map<String, FloatTensor> feeds = new LinkedHashMap<>();
+                feeds.put(shapes.inputName(), new FloatTensor(shapes.inputShape(), imageRow.data()));
+                feeds.put(layer, row);
+                return rescoring.scores(rerun(null, layer, feeds));
+            });
+        }
         if (catalog.isCut(layer) || imageRow == null) {
             return tail(layer).run(in).values().iterator().next();
         }
@@ -854,7 +882,45 @@ public final class Explainer implements AutoCloseable {
     }
 
     private FloatTensor scoreInputs(FloatTensor inputs) {
+        if (rescoring != null) {
+            return perRow(inputs, row -> rescoring.scores(rerun(row, shapes.inputName(), null)));
+        }
         return forward.get().run(inputs, catalog.score());
+    }
+
+    /** A re-run from the input or a layer, giving the outputs the rescoring matches. */
+    private Map<String, FloatTensor> rerun(FloatTensor x, String from, Map<String, FloatTensor> feeds) {
+        List<String> outs = rescoring.outputs();
+        ForwardSession s = selectingTails.computeIfAbsent(from + (feeds == null ? "" : "+input"), k -> new Lazy<>(() ->
+                new ForwardSession(GraphSurgery.tail(graph, shapes, from, outs, feeds != null), from, options.runtime()))).get();
+        if (feeds == null) {
+            return s.run(x, outs.toArray(new String[0]));
+        }
+        Map<String, FloatTensor> out = new LinkedHashMap<>();
+        for (String o : outs) {
+            out.put(o, s.run(feeds, o));
+        }
+        return out;
+    }
+
+    private final Map<String, Lazy<ForwardSession>> selectingTails = new ConcurrentHashMap<>();
+
+    /** f of each row (a batch of one) of xs, as rows of one [M, D] tensor. */
+    private static FloatTensor perRow(FloatTensor xs, java.util.function.Function<FloatTensor, float[]> f) {
+        int m = xs.dim(0);
+        int per = xs.size() / m;
+        float[][] rows = new float[m][];
+        for (int i = 0; i < m; i++) {
+            long[] shape = xs.shape();
+            shape[0] = 1;
+            rows[i] = f.apply(new FloatTensor(shape, java.util.Arrays.copyOfRange(xs.data(), i * per, (i + 1) * per)));
+        }
+        int k = rows[0].length;
+        float[] out = new float[m * k];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(rows[i], 0, out, i * k, k);
+        }
+        return new FloatTensor(new long[] {m, k}, out);
     }
 
     private ForwardSession tail(String layer) {
@@ -904,6 +970,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(hessians.values());
         all.addAll(layerForwards.values());
         all.addAll(tailGradients.values());
+        all.addAll(selectingTails.values());
         all.add(forward);
         return all;
     }

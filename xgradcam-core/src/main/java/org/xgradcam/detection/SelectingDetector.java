@@ -60,9 +60,39 @@ public final class SelectingDetector implements AutoCloseable {
         return found;
     }
 
-    /** An explainer with the shapes of this image's run: the backward is built for its detections. */
+    /**
+     * What a user should know about the export: torchvision (0.14) writes RoiAlign without a
+     * coordinate_transformation_mode, which from opset 16 means half_pixel (torch's aligned=True),
+     * while its detectors pool with aligned=False: ONNX Runtime's detections then differ from
+     * torch's by a half-pixel shift of every pooled region.
+     */
+    public List<String> notes() {
+        List<String> notes = new ArrayList<>();
+        if (spec.model().opset() >= 16) {
+            for (var n : spec.model().proto().getGraph().getNodeList()) {
+                if (n.getOpType().equals("RoiAlign") && org.xgradcam.onnx.Attributes.find(n, "coordinate_transformation_mode").isEmpty()) {
+                    notes.add("RoiAlign node '" + n.getName() + "' has no coordinate_transformation_mode, which at opset "
+                            + spec.model().opset() + " means half_pixel: torchvision's detectors pool with aligned=False"
+                            + " (output_half_pixel), so these detections can differ from torch's; re-export with opset 15"
+                            + " (or set the attribute to output_half_pixel) to match torch");
+                    break;
+                }
+            }
+        }
+        return notes;
+    }
+
+    /**
+     * An explainer with the shapes of this image's run (the backward is built for its
+     * detections); methods that re-run the model match the re-run's boxes to these detections.
+     */
     public Explainer explainerFor(FloatTensor x) {
-        return Explainer.openFor(spec, options, x);
+        return explainerFor(x, detect(x));
+    }
+
+    /** As {@link #explainerFor(FloatTensor)}, with the image's detections found already. */
+    public Explainer explainerFor(FloatTensor x, List<Detection> detections) {
+        return Explainer.openFor(spec, options, x, new BoxMatch(outputs, detections));
     }
 
     /** The target that explains one of {@code count} detections: its score. */

@@ -193,14 +193,46 @@ public final class Graph {
             }
             NodeProto p = producers.get(t);
             if (p != null) {
-                for (String in : p.getInputList()) {
-                    if (!in.isEmpty()) {
-                        todo.add(in);
-                    }
-                }
+                todo.addAll(dependencies(p));
             }
         }
         return seen;
+    }
+
+    /**
+     * What a node reads: its inputs, and for control flow (If, Loop, Scan) the outer tensors its
+     * subgraphs use by name without listing them as inputs.
+     */
+    public static List<String> dependencies(NodeProto n) {
+        List<String> out = new ArrayList<>();
+        for (String in : n.getInputList()) {
+            if (!in.isEmpty()) {
+                out.add(in);
+            }
+        }
+        for (var a : n.getAttributeList()) {
+            if (a.hasG()) {
+                outerNames(a.getG(), out);
+            }
+            for (var g : a.getGraphsList()) {
+                outerNames(g, out);
+            }
+        }
+        return out;
+    }
+
+    private static void outerNames(org.xgradcam.onnx.proto.OnnxProto.GraphProto g, List<String> out) {
+        Set<String> local = new java.util.HashSet<>();
+        g.getInputList().forEach(v -> local.add(v.getName()));
+        g.getInitializerList().forEach(t -> local.add(t.getName()));
+        for (NodeProto n : g.getNodeList()) {
+            for (String in : dependencies(n)) {
+                if (!local.contains(in)) {
+                    out.add(in);
+                }
+            }
+            n.getOutputList().forEach(local::add);
+        }
     }
 
     /** A short human label for error messages: op type and node name (or its first output). */

@@ -35,9 +35,18 @@ public final class GraphSurgery {
      * AblationLayerVit does the same by a hook).
      */
     public static OnnxModel tail(Graph graph, ModelShapes shapes, String layer, String score, boolean keepInput) {
+        return tail(graph, shapes, layer, List.of(score), keepInput);
+    }
+
+    /**
+     * As {@link #tail(Graph, ModelShapes, String, String, boolean)} with several outputs, the
+     * score first (a detector's boxes and labels besides its scores, to match re-scored boxes).
+     */
+    public static OnnxModel tail(Graph graph, ModelShapes shapes, String layer, List<String> outputs, boolean keepInput) {
+        String score = outputs.get(0);
         Set<String> needed = new HashSet<>();
         Set<NodeProto> nodes = new HashSet<>();
-        Deque<String> todo = new ArrayDeque<>(List.of(score));
+        Deque<String> todo = new ArrayDeque<>(outputs);
         while (!todo.isEmpty()) {
             String t = todo.poll();
             if (!needed.add(t) || t.equals(layer)) {
@@ -45,7 +54,7 @@ public final class GraphSurgery {
             }
             graph.producer(t).ifPresent(p -> {
                 nodes.add(p);
-                p.getInputList().stream().filter(i -> !i.isEmpty()).forEach(todo::add);
+                todo.addAll(Graph.dependencies(p)); // control flow's subgraphs read outer tensors by name
             });
         }
         if (!needed.contains(layer)) {
@@ -73,6 +82,10 @@ public final class GraphSurgery {
         }
         g.addInput(floatValue(layer, shapes.shape(layer), true));
         g.addOutput(floatValue(score, shapes.shape(score), false));
+        for (String o : outputs.subList(1, outputs.size())) {
+            g.addOutput(ValueInfoProto.newBuilder().setName(o).setType(TypeProto.newBuilder().setTensorType(
+                    TypeProto.Tensor.newBuilder().setElemType(shapes.get(o).elemType()))));
+        }
         return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
     }
 

@@ -295,6 +295,10 @@ public final class LayerCatalog {
         if (transformer != null) {
             return transformer;
         }
+        Layer backbone = detectorDefault();
+        if (backbone != null) {
+            return backbone;
+        }
         Layer best = null;
         for (Layer l : layers) {
             if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1) {
@@ -322,6 +326,29 @@ public final class LayerCatalog {
             Layer features = find(p.get().getInput(0)).orElse(null);
             if (features != null && features.view().isIdentity() && features.shape()[2] * features.shape()[3] > 1) {
                 best = features;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * A detector that selects its boxes (torchvision's, named by module scopes): its heads' maps
+     * hold box and class values per anchor, so the default is the finest feature map the
+     * backbone (with its FPN) hands to them: a map made inside {@code /backbone/} and read outside.
+     */
+    private Layer detectorDefault() {
+        if (DetectionOutputs.of(graph.model()).isEmpty()) {
+            return null;
+        }
+        Layer best = null;
+        for (Layer l : layers) {
+            if (!l.view().isIdentity() || !l.node().startsWith("/backbone/")) {
+                continue;
+            }
+            boolean handedOver = graph.consumers(l.tensor()).stream().anyMatch(n -> !n.getName().startsWith("/backbone/"));
+            long cells = l.shape()[2] * l.shape()[3];
+            if (handedOver && cells > 1 && (best == null || cells > best.shape()[2] * best.shape()[3])) {
+                best = l;
             }
         }
         return best;

@@ -1,0 +1,106 @@
+package org.xgradcam.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.xgradcam.io.Npy;
+import org.xgradcam.tensor.FloatTensor;
+
+/**
+ * torchvision's detectors (tiny exports with their own selection inside, see
+ * tools/fixtures/export_detectors.py) through the command line: the listed detections are the
+ * model's own, the arrays saved for a box are torch autograd's, bad choices are one line.
+ */
+class SelectingDetectorCommandTest {
+    static final Path FIXTURES = Path.of("..", "xgradcam-core", "src", "test", "resources", "detectors");
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn"})
+    void detectionsAndSavedArraysAreTorchs(String name) throws Exception {
+        Path dir = FIXTURES.resolve(name);
+        String model = dir.resolve("model.onnx").toString();
+        List<String[]> layers = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("layers.tsv"))) {
+            layers.add(line.split("\t"));
+        }
+        float[] scores = Npy.read(dir.resolve("scores.npy")).data();
+        float[] boxes = Npy.read(dir.resolve("boxes.npy")).data();
+        double threshold = (scores[1] + scores[2]) / 2; // the first two detections
+        Path out = tmp.resolve("out");
+        CliRunner.Result r = CliRunner.run("--model", model, "--input-tensor", dir.resolve("input.npy").toString(),
+                "--score-threshold", Double.toString(threshold), "--box", "1", "--save-raw", "--json",
+                "--layer", layers.get(layers.size() - 1)[1], "--methods", "xgradcam,eigencam", "--output-dir", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        Matcher m = Pattern.compile("\"score\": ([0-9.eE-]+),\\s*\"box\": \\[([^]]+)]").matcher(r.out());
+        int n = 0;
+        while (m.find()) {
+            assertThat(Double.parseDouble(m.group(1))).isCloseTo(scores[n], org.assertj.core.data.Offset.offset(1e-5));
+            String[] b = m.group(2).split(",\\s*");
+            for (int k = 0; k < 4; k++) {
+                assertThat(Double.parseDouble(b[k])).isCloseTo(boxes[4 * n + k], org.assertj.core.data.Offset.offset(1e-3));
+            }
+            n++;
+        }
+        assertThat(n).as(r.out()).isEqualTo(2);
+        int last = layers.size() - 1;
+        FloatTensor grad = Npy.read(out.resolve("box-1").resolve("gradients.npy"));
+        FloatTensor act = Npy.read(out.resolve("box-1").resolve("activations.npy"));
+        assertThat(relativeError(act, Npy.read(dir.resolve("act_" + last + ".npy")))).isLessThan(1e-4);
+        assertThat(relativeError(grad, Npy.read(dir.resolve("grad_1_" + last + ".npy")))).isLessThan(1e-4);
+        assertThat(out.resolve("box-1").resolve("X_cam.jpg")).exists();
+        assertThat(out.resolve("box-1").resolve("eigencam.jpg")).exists();
+        assertThat(out.resolve("box-0")).doesNotExist();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"retinanet", "fasterrcnn"})
+    void anImageIsExplainedBoxByBoxWithEveryKindOfMethod(String name) throws Exception {
+        Path out = tmp.resolve("img");
+        CliRunner.Result r = CliRunner.run("--model", FIXTURES.resolve(name).resolve("model.onnx").toString(), "--image-path",
+                Path.of("..", "examples", "star-and-circle.png").toString(), "--score-threshold", "0", "--box", "0",
+                "--methods", "gradcam,scorecam,ablationcam", "--json", "--output-dir", out.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        // the default layer is a map the backbone hands to the heads
+        assertThat(r.out()).contains("\"layer\": \"/backbone/");
+        for (String f : List.of("cam.jpg", "scorecam.jpg", "ablationcam.jpg", "compare.png")) {
+            assertThat(out.resolve("box-0").resolve(f)).exists();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--box 99", "--score-threshold 0.9999", "--top-k 2", "--target-index 1"})
+    void badDetectionChoicesAreOneLine(String choice) throws Exception {
+        Path dir = FIXTURES.resolve("retinanet");
+        Path out = tmp.resolve("bad");
+        List<String> args = new ArrayList<>(List.of("--model", dir.resolve("model.onnx").toString(), "--input-tensor",
+                dir.resolve("input.npy").toString(), "--output-dir", out.toString()));
+        args.addAll(List.of(choice.split(" ")));
+        CliRunner.Result r = CliRunner.run(args.toArray(new String[0]));
+        assertThat(r.exit()).as(r.err()).isEqualTo(1);
+        assertThat(r.err().strip().lines()).as(r.err()).hasSize(1);
+        assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(out).doesNotExist();
+    }
+
+    private static double relativeError(FloatTensor a, FloatTensor ref) {
+        assertThat(a.size()).isEqualTo(ref.size());
+        double diff = 0;
+        double scale = 0;
+        for (int i = 0; i < a.size(); i++) {
+            diff = Math.max(diff, Math.abs(a.data()[i] - ref.data()[i]));
+            scale = Math.max(scale, Math.abs(ref.data()[i]));
+        }
+        return scale == 0 ? diff : diff / scale;
+    }
+}
