@@ -374,7 +374,9 @@ class HostileInputsTest {
         cases.add(tensor("not npy at all", "hello".getBytes(StandardCharsets.UTF_8), 1, "not a NumPy"));
         cases.add(tensor("wrong spatial size", npy("<f4", "(1, 3, 50, 50)", floats(3 * 50 * 50, 0.5f), null), 1, "shape"));
         cases.add(tensor("wrong channels", npy("<f4", "(1, 4, 96, 96)", floats(4 * 96 * 96, 0.5f), null), 1));
-        cases.add(tensor("rank 3", npy("<f4", "(3, 96, 96)", floats(n, 0.5f), null), 1));
+        // one image without its batch axis is taken as it is; of another size it is not
+        cases.add(tensor("rank 3 (one image, no batch axis)", npy("<f4", "(3, 96, 96)", floats(n, 0.5f), null), 0));
+        cases.add(tensor("rank 3 of another size", npy("<f4", "(3, 96, 95)", floats(3 * 96 * 95, 0.5f), null), 1, "shape"));
         cases.add(tensor("rank 1", npy("<f4", "(27648,)", floats(n, 0.5f), null), 1));
         cases.add(tensor("batch of 2", npy("<f4", "(2, 3, 96, 96)", floats(2 * n, 0.5f), null), 1));
         cases.add(tensor("data shorter than its shape", npy("<f4", shape, floats(100, 0.5f), null), 1, "truncated"));

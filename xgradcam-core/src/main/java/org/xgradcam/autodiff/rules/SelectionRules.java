@@ -1,7 +1,5 @@
 package org.xgradcam.autodiff.rules;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -57,48 +55,76 @@ public final class SelectionRules {
 
     /**
      * Whether indices cannot repeat: they are (reshaped, cast, sliced or re-ordered by unique
-     * indices) positions found by NonZero, TopK or NonMaxSuppression, or constants without repeats.
+     * indices) positions found by NonZero, TopK or NonMaxSuppression, constants without repeats,
+     * or an If whose branches each give such indices (torchvision's batched NMS returns its
+     * kept indices from one).
      */
     static boolean uniqueByConstruction(BackwardContext c, String indices) {
-        Deque<String> todo = new ArrayDeque<>(List.of(indices));
-        Set<String> seen = new HashSet<>();
-        while (!todo.isEmpty()) {
-            String t = todo.poll();
-            if (!seen.add(t)) {
-                continue;
+        return unique(indices, name -> c.graph().producer(name), c::constantLongs, new HashSet<>());
+    }
+
+    private static boolean unique(String t, java.util.function.Function<String, Optional<NodeProto>> producers,
+                                  java.util.function.Function<String, Optional<long[]>> constants, Set<String> seen) {
+        if (!seen.add(t)) {
+            return true;
+        }
+        Optional<long[]> constant = constants.apply(t);
+        if (constant.isPresent()) {
+            return java.util.Arrays.stream(constant.get()).distinct().count() == constant.get().length;
+        }
+        Optional<NodeProto> p = producers.apply(t);
+        if (p.isEmpty()) {
+            return false;
+        }
+        NodeProto node = p.get();
+        switch (node.getOpType()) {
+            case "NonZero", "NonMaxSuppression" -> {
+                return true;
             }
-            Optional<long[]> constant = c.constantLongs(t);
-            if (constant.isPresent()) {
-                if (java.util.Arrays.stream(constant.get()).distinct().count() != constant.get().length) {
+            case "TopK" -> {
+                return t.equals(node.getOutput(1));
+            }
+            case "Constant" -> {
+                var value = Attributes.find(node, "value");
+                if (value.isEmpty() || !value.get().hasT()) {
                     return false;
                 }
-                continue;
+                long[] v = org.xgradcam.onnx.TensorProtos.toLongs(value.get().getT(), null);
+                return java.util.Arrays.stream(v).distinct().count() == v.length;
             }
-            Optional<NodeProto> p = c.graph().producer(t);
-            if (p.isEmpty()) {
-                return false;
+            case "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Transpose", "Slice" -> {
+                return unique(node.getInput(0), producers, constants, seen);
             }
-            NodeProto node = p.get();
-            switch (node.getOpType()) {
-                case "NonZero", "NonMaxSuppression" -> { }
-                case "TopK" -> {
-                    if (!t.equals(node.getOutput(1))) {
+            // picking unique values by unique positions keeps them unique
+            case "Gather", "GatherND" -> {
+                return unique(node.getInput(0), producers, constants, seen) && unique(node.getInput(1), producers, constants, seen);
+            }
+            case "If" -> {
+                int out = node.getOutputList().indexOf(t);
+                for (var a : node.getAttributeList()) {
+                    if (!a.hasG()) {
+                        continue;
+                    }
+                    var branch = a.getG();
+                    java.util.Map<String, NodeProto> local = new java.util.HashMap<>();
+                    for (NodeProto n : branch.getNodeList()) {
+                        n.getOutputList().forEach(o -> local.put(o, n));
+                    }
+                    java.util.function.Function<String, Optional<NodeProto>> inBranch =
+                            name -> local.containsKey(name) ? Optional.of(local.get(name)) : producers.apply(name);
+                    java.util.function.Function<String, Optional<long[]>> branchConstants =
+                            name -> local.containsKey(name) ? Optional.empty() : constants.apply(name);
+                    if (out < 0 || out >= branch.getOutputCount()
+                            || !unique(branch.getOutput(out).getName(), inBranch, branchConstants, new HashSet<>())) {
                         return false;
                     }
                 }
-                case "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Transpose", "Slice" ->
-                        todo.add(node.getInput(0));
-                // picking unique values by unique positions keeps them unique
-                case "Gather", "GatherND" -> {
-                    todo.add(node.getInput(0));
-                    todo.add(node.getInput(1));
-                }
-                default -> {
-                    return false;
-                }
+                return true;
+            }
+            default -> {
+                return false;
             }
         }
-        return true;
     }
 
     /**
