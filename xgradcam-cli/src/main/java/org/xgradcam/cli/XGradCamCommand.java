@@ -73,7 +73,11 @@ public class XGradCamCommand implements Callable<Integer> {
             description = "Raw detection heads: explain the detections scoring above T, after class-aware NMS (default: ${DEFAULT-VALUE}).")
     double scoreThreshold;
 
-    @Option(names = "--box", paramLabel = "N", description = "Raw detection heads: explain only the N-th detection (0-based, in score order).")
+    @Option(names = "--renormalize", description = "Detections: also write each map renormalised inside its box"
+            + " (<method>_in_box.jpg, as pytorch-grad-cam's renormalize_cam_in_bounding_boxes).")
+    boolean renormalize;
+
+    @Option(names = "--box", paramLabel = "N", description = "Detectors: explain only the N-th detection (0-based, in score order).")
     Integer box;
 
     @Mixin
@@ -293,6 +297,10 @@ public class XGradCamCommand implements Callable<Integer> {
                     throw new XGradCamException(spec.name() + " ends in a raw detection head: choose detections with"
                             + " --score-threshold and --box, not --top-k or --target-index");
                 }
+            }
+            if (scoreShape.length != 3 && detector == null && (box != null || renormalize)) {
+                throw new XGradCamException((box != null ? "--box" : "--renormalize") + " is for detectors (models ending in"
+                        + " boxes, or a raw detection head); " + spec.name() + " scores classes: use --target-index or --top-k");
             }
             PixelClasses perPixel = scoreShape.length == 4 ? new PixelClasses(scoreShape) : null;
             int classes = perPixel != null ? perPixel.classes() : explainer.numClasses();
@@ -729,8 +737,27 @@ public class XGradCamCommand implements Callable<Integer> {
             int index = box != null ? box : j;
             Path at = dir.resolve("box-" + index);
             RgbImage framed = drawBox(p.backdrop(), d);
-            writeOutputs(at, k.es().get(j), framed, c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
+            writeOutputs(at, k.es().get(j), framed, c.spec(), c.cmap(), c.scoreShape(), c.camMethods(), d);
             ((Map<String, Object>) dets.get(index)).put("outputs", at.toString());
+        }
+        if (!noPictures) {
+            // every detection listed, at a glance: boxes in their class's colour, labelled with rank, name and score
+            List<org.xgradcam.image.Boxes.Box> drawn = new ArrayList<>();
+            List<Integer> classes = new ArrayList<>();
+            for (int i = 0; i < k.detections().size(); i++) {
+                var d = k.detections().get(i);
+                drawn.add(new org.xgradcam.image.Boxes.Box(d.x0(), d.y0(), d.x1(), d.y1(),
+                        String.format(Locale.ROOT, "%d %s %.2f", i, c.spec().labels().name(d.label()), d.score())));
+                classes.add(d.label());
+            }
+            RgbImage all = org.xgradcam.image.Boxes.draw(p.backdrop(), drawn, classes);
+            OutputFolder.Group group = new OutputFolder.Group(dir);
+            try {
+                group.write(dir.resolve("detections.jpg"), f -> Pictures.save(all, f));
+            } catch (RuntimeException ex) {
+                group.rollback();
+                throw ex;
+            }
         }
         if (!json) {
             for (int i = 0; i < k.detections().size(); i++) {
@@ -817,6 +844,13 @@ public class XGradCamCommand implements Callable<Integer> {
      */
     private List<Map<String, Object>> writeOutputs(Path dir, Explanation e, RgbImage backdrop, ModelSpec spec, Colormap cmap,
                                                    long[] scoreShape, List<CamMethod> camMethods) {
+        return writeOutputs(dir, e, backdrop, spec, cmap, scoreShape, camMethods, null);
+    }
+
+    /** As above; with a detection's box, --renormalize adds each map renormalised inside that box. */
+    private List<Map<String, Object>> writeOutputs(Path dir, Explanation e, RgbImage backdrop, ModelSpec spec, Colormap cmap,
+                                                   long[] scoreShape, List<CamMethod> camMethods,
+                                                   org.xgradcam.detection.Detection inBox) {
         Map<Path, RgbImage> pictures = new LinkedHashMap<>();
         Map<Path, FloatTensor> arrays = new LinkedHashMap<>();
         List<Pictures.Panel> panels = new ArrayList<>();
@@ -858,6 +892,14 @@ public class XGradCamCommand implements Callable<Integer> {
                 }
                 pictures.put(dir.resolve(pictureName(m)), pic);
                 panels.add(new Pictures.Panel(pic, m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, e.score())));
+                if (renormalize && inBox != null && r.map() != null && r.pixels() == null) {
+                    float[] inside = org.xgradcam.detection.BoxMaps.renormalizedIn(r.map().data(), backdrop.width(),
+                            backdrop.height(), List.of(inBox));
+                    RgbImage boxed = overlay.equals("add") ? Overlay.additive(backdrop, inside, cmap)
+                            : Overlay.blend(backdrop, inside, cmap, 0.5f);
+                    pictures.put(dir.resolve(m.id() + "_in_box.jpg"), boxed);
+                    panels.add(new Pictures.Panel(boxed, m.name() + " in box", "renormalised inside the box"));
+                }
             }
             if (saveRaw) {
                 for (int i = 0; i < r.layers().size(); i++) {

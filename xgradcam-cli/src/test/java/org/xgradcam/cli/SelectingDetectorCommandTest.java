@@ -69,17 +69,20 @@ class SelectingDetectorCommandTest {
         Path out = tmp.resolve("img");
         CliRunner.Result r = CliRunner.run("--model", FIXTURES.resolve(name).resolve("model.onnx").toString(), "--image-path",
                 Path.of("..", "examples", "star-and-circle.png").toString(), "--score-threshold", "0", "--box", "0",
-                "--methods", "gradcam,scorecam,ablationcam", "--json", "--output-dir", out.toString());
+                "--methods", "gradcam,scorecam,ablationcam", "--renormalize", "--json", "--output-dir", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         // the default layer is a map the backbone hands to the heads
         assertThat(r.out()).contains("\"layer\": \"/backbone/");
-        for (String f : List.of("cam.jpg", "scorecam.jpg", "ablationcam.jpg", "compare.png")) {
+        for (String f : List.of("cam.jpg", "scorecam.jpg", "ablationcam.jpg", "compare.png", "gradcam_in_box.jpg",
+                "scorecam_in_box.jpg")) {
             assertThat(out.resolve("box-0").resolve(f)).exists();
         }
+        assertThat(out.resolve("detections.jpg")).exists(); // every detection drawn and labelled
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"--box 99", "--score-threshold 0.9999", "--top-k 2", "--target-index 1"})
+    @ValueSource(strings = {"--box 99", "--box -1", "--score-threshold 0.9999", "--top-k 2", "--target-index 1",
+        "--layer /head/classification_head/cls_logits/Conv_output_0_nonexistent"})
     void badDetectionChoicesAreOneLine(String choice) throws Exception {
         Path dir = FIXTURES.resolve("retinanet");
         Path out = tmp.resolve("bad");
