@@ -125,12 +125,50 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
      * classes ([1, 84, N] or [1, N, 85]), else class numbers.
      */
     public static Labels guessLabels(OnnxModel m) {
+        if (org.xgradcam.onnx.DetectionOutputs.of(m).isPresent()) {
+            // torchvision's COCO detectors number 91 categories, background and gaps included
+            return torchvisionClasses(m) == 91 ? Labels.resource("coco91") : Labels.none();
+        }
         int classes = classCount(m);
         boolean detector = m.proto().getGraph().getOutput(0).getType().getTensorType().getShape().getDimCount() == 3;
         if (!detector && classes == 1000) {
             return Labels.resource("imagenet");
         }
         return detector && classes == 80 ? Labels.resource("coco") : Labels.none();
+    }
+
+    /**
+     * The classes of a torchvision detector, from its heads' last layers as torch names them
+     * (/roi_heads/box_predictor/cls_score for Faster R-CNN: K outputs; /head/classification_head
+     * and /head/regression_head for RetinaNet, FCOS and SSD: A*K and A*4 channels per location);
+     * -1 when the graph does not say.
+     */
+    static int torchvisionClasses(OnnxModel m) {
+        long cls = -1;
+        long reg = -1;
+        boolean gemm = false;
+        var g = m.proto().getGraph();
+        java.util.Map<String, long[]> dims = new java.util.HashMap<>();
+        g.getInitializerList().forEach(t -> dims.put(t.getName(), t.getDimsList().stream().mapToLong(Long::longValue).toArray()));
+        for (var n : g.getNodeList()) {
+            if (!(n.getOpType().equals("Conv") || n.getOpType().equals("Gemm")) || n.getInputCount() < 2
+                    || !dims.containsKey(n.getInput(1))) {
+                continue;
+            }
+            long out = dims.get(n.getInput(1))[0];
+            if (n.getName().startsWith("/roi_heads/box_predictor/cls_score/")) {
+                cls = out;
+                gemm = true;
+            } else if (n.getName().startsWith("/head/classification_head/")) {
+                cls = out; // the last one is the final layer of the last level
+            } else if (n.getName().startsWith("/head/regression_head/") && !n.getName().contains("ctrness")) { // FCOS's centreness: one per location
+                reg = out;
+            }
+        }
+        if (gemm) {
+            return (int) cls;
+        }
+        return cls > 0 && reg > 0 && reg % 4 == 0 && cls % (reg / 4) == 0 ? (int) (cls / (reg / 4)) : -1;
     }
 
     /**
