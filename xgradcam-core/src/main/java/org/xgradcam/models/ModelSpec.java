@@ -176,6 +176,9 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
      * K of a [1, 4+K, N] or [1, N, 5+K] detection head; -1 when it does not.
      */
     public static int classCount(OnnxModel m) {
+        if (org.xgradcam.onnx.DetectionOutputs.of(m).isPresent()) {
+            return torchvisionClasses(m); // its first output is boxes [D, 4], not class scores
+        }
         var out = m.proto().getGraph().getOutput(0).getType().getTensorType().getShape();
         long[] d = new long[out.getDimCount()];
         for (int i = 0; i < d.length; i++) {

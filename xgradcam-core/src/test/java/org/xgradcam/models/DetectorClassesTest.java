@@ -14,6 +14,7 @@ class DetectorClassesTest {
     void theHeadsGiveTheClassCount(String name) {
         OnnxModel m = OnnxModel.load(Fixtures.resource("detectors/" + name + "/model.onnx"));
         assertThat(ModelSpec.torchvisionClasses(m)).isEqualTo(5);
+        assertThat(ModelSpec.classCount(m)).isEqualTo(5); // not the 4 of its boxes [D, 4]
         // not COCO's 91: numbered classes, and [0, 1] inputs (the graph normalises itself)
         assertThat(ModelSpec.guessLabels(m).name(3)).isEqualTo(Labels.none().name(3));
         assertThat(ModelSpec.guessPreprocessing(m).std()).containsExactly(1f, 1f, 1f);
