@@ -32,6 +32,7 @@ public class ModelsCommand implements Callable<Integer> {
         }
         System.out.printf("%-20s %-10s %s%n", "name", "size", "where / notes");
         System.out.printf("%-20s %-10s %s%n", DemoModel.NAME, "embedded", "shapes on textured backgrounds, 96x96 (the default, offline)");
+        System.out.printf("%-20s %-10s %s%n", DemoModel.DETECTOR, "embedded", "a YOLO-style detector of the same shapes, 96x96 (offline)");
         for (Catalogue.Entry e : Catalogue.entries()) {
             String where = cache.isCached(e) ? cache.pathOf(e).toString() : "not downloaded (fetched on first use)";
             System.out.printf("%-20s %-10s %s%n                                %s%n", e.name(),

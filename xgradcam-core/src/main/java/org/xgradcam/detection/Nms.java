@@ -12,7 +12,8 @@ import java.util.List;
 public final class Nms {
     private Nms() {}
 
-    static float iou(float ax0, float ay0, float ax1, float ay1, float bx0, float by0, float bx1, float by1) {
+    /** Intersection over union of two boxes [x0, y0, x1, y1], as torchvision.ops.box_iou computes it. */
+    public static float iou(float ax0, float ay0, float ax1, float ay1, float bx0, float by0, float bx1, float by1) {
         float areaA = (ax1 - ax0) * (ay1 - ay0);
         float areaB = (bx1 - bx0) * (by1 - by0);
         float w = Math.max(0, Math.min(ax1, bx1) - Math.max(ax0, bx0));
