@@ -65,4 +65,42 @@ class SelectingDetectorTest {
             }
         }
     }
+
+    /**
+     * pytorch-grad-cam's maps for detection 0 as its Faster R-CNN tutorial makes them
+     * (FasterRCNNBoxScoreTarget with the detection's label and box; its IoU term adds no gradient
+     * at the detection's own box), with pytorch-grad-cam's post-processing.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn"})
+    void mapsMatchPytorchGradCam(String name) throws IOException {
+        Path dir = Fixtures.resource("detectors/" + name);
+        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
+        List<String> lines = Files.readAllLines(dir.resolve("layers.tsv"));
+        String layer = lines.get(lines.size() - 1).split("\t")[2];
+        FloatTensor image = Npy.read(dir.resolve("input.npy"));
+        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
+        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()));
+             Explainer explainer = detector.explainerFor(x)) {
+            List<Detection> found = detector.detect(x);
+            Explanation e = explainer.explain(x, Explainer.Request.of(Methods.byName("gradcam"), Methods.byName("xgradcam"),
+                    Methods.byName("eigencam")).withLayers(List.of(layer)).withConvention(org.xgradcam.cam.PostProcess.PYTORCH_GRAD_CAM)
+                    .withTarget(SelectingDetector.target(found.get(0), found.size()))).get(0);
+            FloatTensor raw = e.result("eigencam").layers().get(0).raw();
+            FloatTensor projection = Npy.read(dir.resolve("pgc_eigencam_raw.npy"));
+            FloatTensor flipped = new FloatTensor(projection.shape(), projection.data().clone());
+            for (int i = 0; i < flipped.size(); i++) {
+                flipped.data()[i] = -flipped.data()[i];
+            }
+            raw = new FloatTensor(projection.shape(), raw.data());
+            assertThat(Math.min(Fixtures.relativeError(raw, projection), Fixtures.relativeError(raw, flipped)))
+                    .as("Eigen-CAM's projection, up to its sign").isLessThan(1e-4);
+            for (String m : List.of("gradcam", "xgradcam")) {
+                FloatTensor ref = Npy.read(dir.resolve("pgc_" + m + ".npy"));
+                FloatTensor map = e.result(m).map();
+                assertThat(Fixtures.relativeError(new FloatTensor(ref.shape(), map.data()), ref)).as("%s map", m)
+                        .isLessThanOrEqualTo(1e-3);
+            }
+        }
+    }
 }
