@@ -73,6 +73,18 @@ public class XGradCamCommand implements Callable<Integer> {
             description = "Raw detection heads: explain the detections scoring above T, after class-aware NMS (default: ${DEFAULT-VALUE}).")
     double scoreThreshold;
 
+    @Option(names = "--head-layout", paramLabel = "L", description = "Raw detection heads: attributes-first ([1, 4+K, N],"
+            + " YOLOv8) or anchors-first ([1, N, 5+K], YOLOv5/v7/X); by default told from the shape (the shorter axis"
+            + " holds the attributes).")
+    String headLayout;
+
+    private org.xgradcam.detection.DenseHead.Layout headLayout(long[] shape) {
+        long[] head = shape.clone();
+        head[0] = 1;
+        return headLayout == null ? org.xgradcam.detection.DenseHead.detect(head)
+                : org.xgradcam.detection.DenseHead.parse(headLayout, head);
+    }
+
     @Option(names = "--renormalize", description = "Detections: also write each map renormalised inside its box"
             + " (<method>_in_box.jpg, as pytorch-grad-cam's renormalize_cam_in_bounding_boxes).")
     boolean renormalize;
@@ -289,7 +301,7 @@ public class XGradCamCommand implements Callable<Integer> {
             if (scoreShape.length == 3 || detector != null) {
                 // a raw dense detection head: its layout is checked now, its detections per image
                 if (detector == null) {
-                    org.xgradcam.detection.DenseHead.detect(scoreShape);
+                    headLayout(scoreShape);
                 } else {
                     detector.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
                 }
@@ -604,7 +616,7 @@ public class XGradCamCommand implements Callable<Integer> {
     private Computed detections(Context c, InputImages.Item item, Prepared p, FloatTensor x, Explainer.Request req) {
         long[] head = c.scoreShape().clone();
         head[0] = 1;
-        var layout = org.xgradcam.detection.DenseHead.detect(head);
+        var layout = headLayout(head);
         FloatTensor raw = c.explainer().logits(x);
         List<org.xgradcam.detection.Detection> all = org.xgradcam.detection.DenseHead.decode(raw, layout, scoreThreshold, 0.45);
         if (all.isEmpty()) {

@@ -64,6 +64,23 @@ class DetectionCommandTest {
     }
 
     @Test
+    void theLayoutCanBeGiven() throws Exception {
+        Path m = model();
+        Path img = Path.of("..", "examples", "star-and-circle.png");
+        CliRunner.Result told = CliRunner.run("--model", m.toString(), "--image-path", img.toString(), "--layer", "relu_3",
+                "--score-threshold", "0.5", "--head-layout", "v8", "--json", "--output-dir", tmp.resolve("told").toString());
+        CliRunner.Result found = CliRunner.run("--model", m.toString(), "--image-path", img.toString(), "--layer", "relu_3",
+                "--score-threshold", "0.5", "--json", "--output-dir", tmp.resolve("found").toString());
+        assertThat(told.exit()).as(told.err()).isZero();
+        assertThat(detections(told.out())).isEqualTo(detections(found.out()));
+    }
+
+    private static String detections(String json) {
+        int at = json.indexOf("\"detections\"");
+        return json.substring(at, json.indexOf("\"outputs\"", at));
+    }
+
+    @Test
     void theDefaultLayerIsTheFeaturesTheHeadReads() throws Exception {
         Path m = model();
         Path img = Path.of("..", "examples", "star-and-circle.png");
@@ -86,7 +103,7 @@ class DetectionCommandTest {
         Path m = model();
         Path img = Path.of("..", "examples", "star-and-circle.png");
         for (String[] args : new String[][] {{"--box", "999"}, {"--score-threshold", "1e9"}, {"--top-k", "2"},
-            {"--target-index", "1"}}) {
+            {"--target-index", "1"}, {"--head-layout", "yolo9000"}}) {
             Path out = tmp.resolve("bad" + args[0] + args[1]);
             CliRunner.Result r = CliRunner.run("--model", m.toString(), "--image-path", img.toString(), "--layer", "relu_3",
                     args[0], args[1], "--output-dir", out.toString());

@@ -22,6 +22,29 @@ public final class DenseHead {
 
     private DenseHead() {}
 
+    /**
+     * A layout by name: {@code attributes-first} (or {@code v8}: [1, 4+K, N]) or
+     * {@code anchors-first} (or {@code v5}: [1, N, 5+K]), checked against the head's shape.
+     */
+    public static Layout parse(String name, long[] shape) {
+        Layout l = switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "attributes-first", "v8", "yolov8" -> Layout.ATTRIBUTES_FIRST;
+            case "anchors-first", "v5", "yolov5" -> Layout.ANCHORS_FIRST;
+            default -> throw new XGradCamException("unknown head layout '" + name + "'; use attributes-first ([1, 4+K, N],"
+                    + " YOLOv8) or anchors-first ([1, N, 5+K], YOLOv5/v7/X)");
+        };
+        if (shape.length != 3 || shape[0] != 1) {
+            throw new XGradCamException("a dense detection head is [1, 4+K, N] or [1, N, 5+K]; got " + Arrays.toString(shape));
+        }
+        long attrs = l == Layout.ATTRIBUTES_FIRST ? shape[1] : shape[2];
+        int first = l == Layout.ATTRIBUTES_FIRST ? 4 : 5;
+        if (attrs <= first) {
+            throw new XGradCamException("a head " + Arrays.toString(shape) + " read as " + name + " has " + attrs
+                    + " attributes per anchor, no class scores after the " + first + " box values; is it the other layout?");
+        }
+        return l;
+    }
+
     /** The layout of a [1, A, B] head: the shorter axis holds the attributes (anchors far outnumber them). */
     public static Layout detect(long[] shape) {
         if (shape.length != 3 || shape[0] != 1 || Math.min(shape[1], shape[2]) < 5) {
