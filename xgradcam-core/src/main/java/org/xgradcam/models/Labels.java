@@ -40,6 +40,50 @@ public record Labels(List<String> lines) {
         return l;
     }
 
+    /** The metadata keys class names are exported under (Ultralytics writes "names"). */
+    private static final List<String> METADATA_KEYS = List.of("names", "labels", "classes", "class_names");
+
+    /**
+     * Class names the model carries in its metadata: a dictionary of index to name as Ultralytics
+     * writes it ({@code {0: 'person', 1: 'bicycle'}}, or JSON), a list ({@code ['cat', 'dog']}),
+     * or names one per line or comma-separated; empty when it carries none.
+     */
+    public static java.util.Optional<Labels> fromMetadata(org.xgradcam.onnx.proto.OnnxProto.ModelProto m) {
+        for (var e : m.getMetadataPropsList()) {
+            if (!METADATA_KEYS.contains(e.getKey().toLowerCase(java.util.Locale.ROOT)) || e.getValue().isBlank()) {
+                continue;
+            }
+            String v = e.getValue().strip();
+            List<String> names = new java.util.ArrayList<>();
+            if (v.startsWith("{")) {
+                java.util.TreeMap<Integer, String> byIndex = new java.util.TreeMap<>();
+                var mt = java.util.regex.Pattern.compile("['\"]?(\\d+)['\"]?\\s*:\\s*(['\"])(.*?)\\2").matcher(v);
+                while (mt.find()) {
+                    byIndex.put(Integer.parseInt(mt.group(1)), mt.group(3));
+                }
+                if (byIndex.isEmpty() || byIndex.firstKey() != 0 || byIndex.lastKey() != byIndex.size() - 1) {
+                    continue; // not the dense 0..K-1 numbering names need
+                }
+                names.addAll(byIndex.values());
+            } else if (v.startsWith("[")) {
+                var mt = java.util.regex.Pattern.compile("(['\"])(.*?)\\1").matcher(v);
+                while (mt.find()) {
+                    names.add(mt.group(2));
+                }
+            } else {
+                for (String n : v.split(v.contains("\n") ? "\\R" : ",")) {
+                    if (!n.isBlank()) {
+                        names.add(n.strip());
+                    }
+                }
+            }
+            if (!names.isEmpty()) {
+                return java.util.Optional.of(new Labels(names));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Numbers only, for models without labels. */
     public static Labels none() {
         return new Labels(List.of());

@@ -125,6 +125,11 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
      * classes ([1, 84, N] or [1, N, 85]), else class numbers.
      */
     public static Labels guessLabels(OnnxModel m) {
+        java.util.Optional<Labels> carried = Labels.fromMetadata(m.proto());
+        int count = classCount(m);
+        if (carried.isPresent() && (count < 0 || carried.get().lines().size() == count)) {
+            return carried.get(); // the names the exporter wrote into the model
+        }
         if (org.xgradcam.onnx.DetectionOutputs.of(m).isPresent()) {
             // torchvision's COCO detectors number 91 categories, background and gaps included
             return torchvisionClasses(m) == 91 ? Labels.resource("coco91") : Labels.none();
