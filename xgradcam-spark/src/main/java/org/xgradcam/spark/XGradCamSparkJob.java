@@ -1,0 +1,140 @@
+package org.xgradcam.spark;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.xgradcam.XGradCamException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The spark-submit (and {@code java -jar}) entry point: explains a folder of images into
+ * Parquet or JSON. A rerun over the same output skips images already there (same path, size and
+ * modification time) and appends the rest.
+ */
+@Command(name = "xgradcam-spark", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Explain a folder of images on Apache Spark: one row per image (class, score, top-k, maps, error).")
+public final class XGradCamSparkJob implements Callable<Integer> {
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default local[*]; under spark-submit its own).")
+    String master;
+
+    @Option(names = "--images", required = true, paramLabel = "DIR", description = "Folder of images (read recursively).")
+    String images;
+
+    @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "Catalogue name or .onnx file (shipped with the job).")
+    String model;
+
+    @Option(names = {"--method", "--methods"}, split = ",", paramLabel = "M", description = "CAM methods (default xgradcam).")
+    List<String> methods = List.of("xgradcam");
+
+    @Option(names = "--layer", paramLabel = "NAME", description = "Target layer (default: as the command line picks it).")
+    String layer;
+
+    @Option(names = "--target-index", paramLabel = "K", description = "Explain this class (default: each image's top class).")
+    Integer targetIndex;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Also list the K best classes (default 5).")
+    int topK = 5;
+
+    @Option(names = "--no-pictures", description = "Keep only the maps' floats, not their overlays as PNG bytes.")
+    boolean noPictures;
+
+    @Option(names = "--output", required = true, paramLabel = "OUT", description = "Output folder.")
+    String output;
+
+    @Option(names = "--format", paramLabel = "F", description = "parquet (default) or json.")
+    String format = "parquet";
+
+    @Option(names = "--partitions", paramLabel = "N", description = "Repartition the images into N partitions (default: as read).")
+    Integer partitions;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the job; the exit status (0 done, 1 bad input, 2 usage) instead of exiting. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new XGradCamSparkJob());
+        cl.setExecutionExceptionHandler((e, c, p) -> {
+            c.getErr().println("xgradcam-spark: error: " + (e instanceof XGradCamException ? e.getMessage() : e.toString()));
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        if (!format.equals("parquet") && !format.equals("json")) {
+            throw new XGradCamException("--format " + format + " is not parquet or json");
+        }
+        if (!Files.isDirectory(Path.of(images)) && !images.contains("://")) {
+            throw new XGradCamException("--images " + images + " is not a folder");
+        }
+        XGradCamSpark.Options o = new XGradCamSpark.Options(model, methods, layer, targetIndex, topK, !noPictures);
+        SparkSession.Builder b = SparkSession.builder().appName("xgradcam");
+        if (master != null) {
+            b.master(master);
+        } else if (!System.getProperties().containsKey("spark.master")) {
+            b.master("local[*]");
+        }
+        // a session the caller runs already (a notebook, a test) is used and left running
+        boolean own = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
+        SparkSession spark = b.getOrCreate();
+        try {
+            long t0 = System.nanoTime();
+            Dataset<Row> in = XGradCamSpark.readImages(spark, images);
+            Dataset<Row> done = previous(spark);
+            long skipped = 0;
+            if (done != null) {
+                // done before: the same file (path, size, modification time), explained or failed; a
+                // changed file has another size or time and is explained again
+                Dataset<Row> keys = done.select("path", "length", "modificationTime").distinct();
+                long before = in.count();
+                in = in.join(keys, scala.jdk.javaapi.CollectionConverters.asScala(List.of("path", "length", "modificationTime")).toSeq(),
+                        "left_anti");
+                skipped = before - in.count();
+            }
+            if (partitions != null) {
+                in = in.repartition(partitions);
+            }
+            // kept (spilling to disk) so that counting and writing explain each image once, and the
+            // counts are of this run: computed before the write adds to what "done" reads
+            Dataset<Row> out = XGradCamSpark.explain(in, XGradCamSpark.ship(spark, o))
+                    .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            long explained = out.count();
+            long failed = out.filter(functions.col("error").isNotNull()).count();
+            out.write().mode(SaveMode.Append).format(format).save(output);
+            out.unpersist();
+            System.out.printf("xgradcam-spark: %d image(s) explained into %s (%d failed, each a row with its error),"
+                    + " %d skipped as done before, %.1f s%n", explained, output, failed, skipped, (System.nanoTime() - t0) / 1e9);
+        } finally {
+            if (own) {
+                spark.stop();
+            }
+        }
+        return 0;
+    }
+
+    /** The rows an earlier run wrote to the output, or null. */
+    private Dataset<Row> previous(SparkSession spark) {
+        Path out = Path.of(output);
+        if (!Files.isDirectory(out)) {
+            return null;
+        }
+        try (var s = Files.list(out)) {
+            if (s.noneMatch(p -> p.getFileName().toString().startsWith("part-"))) {
+                return null;
+            }
+        } catch (java.io.IOException e) {
+            throw new XGradCamException("cannot read --output " + output + ": " + e.getMessage());
+        }
+        return spark.read().format(format).schema(XGradCamSpark.schema()).load(output);
+    }
+}

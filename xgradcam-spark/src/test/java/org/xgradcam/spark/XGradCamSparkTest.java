@@ -1,0 +1,132 @@
+package org.xgradcam.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xgradcam.cam.Explainer;
+import org.xgradcam.cam.Explanation;
+import org.xgradcam.cam.Methods;
+import org.xgradcam.image.ImageLoader;
+import org.xgradcam.models.ModelSpec;
+import org.xgradcam.tensor.FloatTensor;
+
+/**
+ * The Spark job on local[2]: the same classes, scores and maps as one JVM's Explainer, a broken
+ * image a row with its error (the job does not fail), a rerun that skips what is done.
+ */
+class XGradCamSparkTest {
+    /** The embedded demo model's file, as a user would pass a model file. */
+    static final Path MODEL = Path.of("..", "xgradcam-cli", "src", "main", "resources", "org", "xgradcam", "cli", "demo",
+            "shapes.onnx");
+
+    static SparkSession spark;
+
+    @TempDir
+    static Path tmp;
+
+    static Path images;
+
+    @BeforeAll
+    static void start() throws Exception {
+        spark = SparkSession.builder().master("local[2]").appName("xgradcam-test").config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "2").getOrCreate();
+        images = tmp.resolve("images");
+        Files.createDirectories(images.resolve("sub"));
+        try (var s = Files.list(Path.of("..", "examples"))) {
+            for (Path p : s.filter(p -> p.toString().endsWith(".png")).toList()) {
+                Files.copy(p, images.resolve(p.getFileName()));
+            }
+        }
+        Files.copy(Path.of("..", "examples", "star-and-circle.png"), images.resolve("sub").resolve("again.png"));
+        Files.writeString(images.resolve("broken.png"), "not an image");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    @Test
+    void rowsEqualOneJvmsExplainer() throws Exception {
+        XGradCamSpark.Options o = XGradCamSpark.Options.of(MODEL.toString(), "xgradcam", "gradcam").withTopK(3);
+        List<Row> rows = XGradCamSpark.explain(XGradCamSpark.readImages(spark, images.toString()).repartition(2), o)
+                .collectAsList();
+        assertThat(rows).hasSize(6);
+        ModelSpec spec = ModelSpec.ofFile(MODEL);
+        try (Explainer e = Explainer.open(spec, Explainer.Options.defaults().withInputShape(new long[] {1, 3, 96, 96}))) {
+            for (Row r : rows) {
+                String path = r.getAs("path");
+                if (path.endsWith("broken.png")) {
+                    assertThat((String) r.getAs("error")).contains("broken.png");
+                    assertThat((Object) r.getAs("class")).isNull();
+                    continue;
+                }
+                assertThat((String) r.getAs("error")).as(path).isNull();
+                byte[] bytes = Files.readAllBytes(Path.of(java.net.URI.create(path)));
+                FloatTensor x = spec.preprocessing().toTensor(spec.preprocessing().fit(ImageLoader.decode(bytes, path)));
+                Explanation ex = e.explain(x, Explainer.Request.of(Methods.byName("xgradcam"), Methods.byName("gradcam"))).get(0);
+                assertThat((int) r.getAs("class")).as(path).isEqualTo(ex.classIndex());
+                assertThat((double) r.getAs("score")).isEqualTo(ex.score());
+                assertThat(r.<Integer>getList(r.fieldIndex("top_k"))).containsExactly(
+                        java.util.Arrays.stream(ex.topK(3)).boxed().toArray(Integer[]::new));
+                Map<String, scala.collection.Seq<Float>> maps = r.getJavaMap(r.fieldIndex("maps"));
+                float[] ours = ex.result("xgradcam").layers().get(0).raw().data();
+                List<Float> theirs = scala.jdk.javaapi.CollectionConverters.asJava(maps.get("xgradcam"));
+                assertThat(theirs).hasSize(ours.length);
+                for (int i = 0; i < ours.length; i++) {
+                    assertThat(theirs.get(i)).isEqualTo(ours[i]);
+                }
+                Map<String, byte[]> pictures = r.getJavaMap(r.fieldIndex("pictures"));
+                assertThat(ImageLoader.decode(pictures.get("gradcam"), "png").width()).isEqualTo(96);
+            }
+        }
+    }
+
+    @Test
+    void theJobWritesParquetAndARerunSkipsWhatIsDone() throws Exception {
+        Path out = tmp.resolve("out");
+        String[] args = {"--master", "local[2]", "--images", images.toString(), "--model", MODEL.toString(),
+            "--methods", "xgradcam", "--output", out.toString()};
+        assertThat(XGradCamSparkJob.run(args)).isZero();
+        Dataset<Row> first = spark.read().parquet(out.toString());
+        assertThat(first.count()).isEqualTo(6);
+        assertThat(first.filter("error is not null").count()).isEqualTo(1);
+        // a rerun adds nothing; a new image is explained and appended
+        assertThat(XGradCamSparkJob.run(args)).isZero();
+        assertThat(spark.read().parquet(out.toString()).count()).isEqualTo(6);
+        Files.copy(Path.of("..", "examples", "star-and-cross.png"), images.resolve("sub").resolve("new.png"));
+        try {
+            assertThat(XGradCamSparkJob.run(args)).isZero();
+            assertThat(spark.read().parquet(out.toString()).count()).isEqualTo(7);
+        } finally {
+            Files.delete(images.resolve("sub").resolve("new.png"));
+        }
+        // JSON too
+        Path json = tmp.resolve("json");
+        assertThat(XGradCamSparkJob.run("--master", "local[1]", "--images", images.toString(), "--model", MODEL.toString(),
+                "--output", json.toString(), "--format", "json", "--no-pictures")).isZero();
+        assertThat(spark.read().json(json.toString()).count()).isEqualTo(6);
+    }
+
+    @Test
+    void badArgumentsAreOneLineAndStartNoJob() {
+        assertThat(XGradCamSparkJob.run("--images", images.toString(), "--model", MODEL.toString(), "--output",
+                tmp.resolve("x").toString(), "--format", "csv")).isEqualTo(1);
+        assertThat(XGradCamSparkJob.run("--images", tmp.resolve("nowhere").toString(), "--model", MODEL.toString(),
+                "--output", tmp.resolve("y").toString())).isEqualTo(1);
+        assertThat(XGradCamSparkJob.run("--images", images.toString(), "--model", MODEL.toString(), "--method", "nosuchcam",
+                "--output", tmp.resolve("z").toString())).isEqualTo(1);
+        assertThat(tmp.resolve("x")).doesNotExist();
+        assertThat(tmp.resolve("z")).doesNotExist();
+    }
+}
