@@ -6,7 +6,7 @@ neck, an anchor-free dense head) that finds the coloured shapes of the scene gen
 the K class probabilities; xgradcam thresholds and runs NMS itself.
 
     mvn -q -pl xgradcam-core compile
-    /usr/bin/python3 tools/demo_detector/train.py xgradcam-cli/src/main/resources/org/xgradcam/cli/demo
+    /usr/bin/python3 tools/demo_detector/train.py xgradcam-core/src/main/resources/org/xgradcam/models/demo
 
 Training: a cell is a positive of a shape when its centre lies in the middle half of the shape's
 box (a few cells per shape); class targets by binary cross-entropy on every cell, box distances
@@ -201,7 +201,7 @@ def evaluate(model, x, b):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "xgradcam-cli/src/main/resources/org/xgradcam/cli/demo"
+    out = sys.argv[1] if len(sys.argv) > 1 else "xgradcam-core/src/main/resources/org/xgradcam/models/demo"
     work = sys.argv[2] if len(sys.argv) > 2 else "/tmp/xgradcam-shapes"
     epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 12
     torch.manual_seed(0)

@@ -5,7 +5,7 @@ FC head, as the original tool's VGG16) that recognises coloured shapes on textur
 Scenes come from the Java generator (org.xgradcam.scenes.Scenes), so the training data and the
 test/metric scenes are one distribution:
     mvn -q -pl xgradcam-core compile
-    /usr/bin/python3 tools/demo_model/train.py xgradcam-cli/src/main/resources/org/xgradcam/cli/demo
+    /usr/bin/python3 tools/demo_model/train.py xgradcam-core/src/main/resources/org/xgradcam/models/demo
 Multi-label (a scene holds one or two shapes), binary cross-entropy, Adam, in two stages: a plain
 classifier, then its conv features under a 1x1 "parts" layer (PARTS channels per class) whose
 cells are also taught, from the scenes' boxes, which shapes cover them (a training-only loss on
@@ -178,7 +178,7 @@ def train(model, xt, yt, bt, xv, yv, epochs, max_lr, cell_weight):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "xgradcam-cli/src/main/resources/org/xgradcam/cli/demo"
+    out = sys.argv[1] if len(sys.argv) > 1 else "xgradcam-core/src/main/resources/org/xgradcam/models/demo"
     work = sys.argv[2] if len(sys.argv) > 2 else "/tmp/xgradcam-shapes"
     torch.manual_seed(0)
     torch.set_num_threads(2)

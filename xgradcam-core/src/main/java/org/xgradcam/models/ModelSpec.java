@@ -16,9 +16,44 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
      * an .onnx file (preprocessing and labels guessed from the model, or taken from the
      * catalogue when the file is a catalogue model's).
      */
+    /** The embedded demo classifier's name: shapes on textured backgrounds, 96x96, offline. */
+    public static final String DEMO = "shapes";
+
+    /** The embedded demo detector's name: a YOLO-style dense head over the same shapes. */
+    public static final String DEMO_DETECTOR = "shapes-detector";
+
+    /** The embedded demo classifier (trained by tools/demo_model/train.py; see the README beside it). */
+    public static ModelSpec demo() {
+        return embedded("shapes.onnx", DEMO, "the embedded demo model (shapes)");
+    }
+
+    /** The embedded demo detector, [1, 4+6, 144] (trained by tools/demo_detector/train.py). */
+    public static ModelSpec demoDetector() {
+        return embedded("shapes-detector.onnx", DEMO_DETECTOR, "the embedded demo detector (shapes-detector)");
+    }
+
+    private static ModelSpec embedded(String file, String name, String source) {
+        try (java.io.InputStream in = ModelSpec.class.getResourceAsStream("demo/" + file)) {
+            if (in == null) {
+                throw new IllegalStateException(source + " is missing from the jar");
+            }
+            OnnxModel m = OnnxModel.fromBytes(in.readAllBytes(), source);
+            return new ModelSpec(name, m, org.xgradcam.image.Preprocessing.seed().withSize(96, 96),
+                    Labels.of(ModelSpec.class.getResourceAsStream("demo/labels.txt"), "demo labels"));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static ModelSpec resolve(String nameOrFile, ModelCache cache) {
         if (nameOrFile == null || nameOrFile.isBlank()) {
             throw new XGradCamException("no model given; give a catalogue name (see 'xgradcam models') or an .onnx file");
+        }
+        if (nameOrFile.equalsIgnoreCase(DEMO)) {
+            return demo();
+        }
+        if (nameOrFile.equalsIgnoreCase(DEMO_DETECTOR)) {
+            return demoDetector();
         }
         var entry = Catalogue.find(nameOrFile);
         if (entry.isPresent()) {
@@ -40,7 +75,8 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
                         + " (give the path of an .onnx file, or a model name from 'xgradcam models')");
             }
             StringBuilder names = new StringBuilder();
-            Catalogue.entries().forEach(e -> names.append(names.length() == 0 ? "" : ", ").append(e.name()));
+            names.append(DEMO).append(", ").append(DEMO_DETECTOR);
+            Catalogue.entries().forEach(e -> names.append(", ").append(e.name()));
             throw new XGradCamException("unknown model '" + nameOrFile + "': neither a file nor a known name (" + names
                     + "; see 'xgradcam models')");
         }

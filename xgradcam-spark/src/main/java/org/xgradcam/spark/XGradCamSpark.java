@@ -41,7 +41,8 @@ import org.xgradcam.tensor.FloatTensor;
  * xgradcam's explain over a Spark Dataset of images: rows with {@code path} (string) and
  * {@code content} (the file's bytes, as Spark's binaryFile source reads them) in, one row per
  * image out: its top class and score (or the class asked for), the top-k classes, and per method
- * the low-resolution map as floats and the overlay as PNG bytes. A failed image is a row with its
+ * the low-resolution map as floats and the overlay as PNG bytes. {@code class} is the class's name
+ * and {@code class_index} its number, as in the command line's --json. A failed image is a row with its
  * {@code error}, never a failed job. One Explainer per executor JVM (per model and options),
  * opened on first use and shared by every partition and task thread that runs there.
  */
@@ -91,8 +92,8 @@ public final class XGradCamSpark {
             DataTypes.createStructField("path", DataTypes.StringType, false),
             DataTypes.createStructField("length", DataTypes.LongType, true),
             DataTypes.createStructField("modificationTime", DataTypes.TimestampType, true),
-            DataTypes.createStructField("class", DataTypes.IntegerType, true),
-            DataTypes.createStructField("class_name", DataTypes.StringType, true),
+            DataTypes.createStructField("class_index", DataTypes.IntegerType, true),
+            DataTypes.createStructField("class", DataTypes.StringType, true),
             DataTypes.createStructField("score", DataTypes.DoubleType, true),
             DataTypes.createStructField("top_k", DataTypes.createArrayType(DataTypes.IntegerType), true),
             DataTypes.createStructField("map_height", DataTypes.IntegerType, true),

@@ -26,7 +26,7 @@ import org.xgradcam.tensor.FloatTensor;
  */
 class XGradCamSparkTest {
     /** The embedded demo model's file, as a user would pass a model file. */
-    static final Path MODEL = Path.of("..", "xgradcam-cli", "src", "main", "resources", "org", "xgradcam", "cli", "demo",
+    static final Path MODEL = Path.of("..", "xgradcam-core", "src", "main", "resources", "org", "xgradcam", "models", "demo",
             "shapes.onnx");
 
     static SparkSession spark;
@@ -63,6 +63,7 @@ class XGradCamSparkTest {
                 .collectAsList();
         assertThat(rows).hasSize(6);
         ModelSpec spec = ModelSpec.ofFile(MODEL);
+        assertThat(spec.labels().name(3)).isEqualTo("class 3"); // a file names no classes; the demo by name does
         try (Explainer e = Explainer.open(spec, Explainer.Options.defaults().withInputShape(new long[] {1, 3, 96, 96}))) {
             for (Row r : rows) {
                 String path = r.getAs("path");
@@ -75,7 +76,8 @@ class XGradCamSparkTest {
                 byte[] bytes = Files.readAllBytes(Path.of(java.net.URI.create(path)));
                 FloatTensor x = spec.preprocessing().toTensor(spec.preprocessing().fit(ImageLoader.decode(bytes, path)));
                 Explanation ex = e.explain(x, Explainer.Request.of(Methods.byName("xgradcam"), Methods.byName("gradcam"))).get(0);
-                assertThat((int) r.getAs("class")).as(path).isEqualTo(ex.classIndex());
+                assertThat((int) r.getAs("class_index")).as(path).isEqualTo(ex.classIndex());
+                assertThat((String) r.getAs("class")).isEqualTo(spec.labels().name(ex.classIndex()));
                 assertThat((double) r.getAs("score")).isEqualTo(ex.score());
                 assertThat(r.<Integer>getList(r.fieldIndex("top_k"))).containsExactly(
                         java.util.Arrays.stream(ex.topK(3)).boxed().toArray(Integer[]::new));
@@ -111,11 +113,13 @@ class XGradCamSparkTest {
         } finally {
             Files.delete(images.resolve("sub").resolve("new.png"));
         }
-        // JSON too
+        // JSON lines too, with the embedded demo by name: its classes named as the command line names them
         Path json = tmp.resolve("json");
-        assertThat(XGradCamSparkJob.run("--master", "local[1]", "--images", images.toString(), "--model", MODEL.toString(),
+        assertThat(XGradCamSparkJob.run("--master", "local[1]", "--images", images.toString(), "--model", "shapes",
                 "--output", json.toString(), "--format", "json", "--no-pictures")).isZero();
-        assertThat(spark.read().json(json.toString()).count()).isEqualTo(6);
+        Dataset<Row> lines = spark.read().json(json.toString());
+        assertThat(lines.count()).isEqualTo(6);
+        assertThat(lines.filter("path like '%star-and-circle.png' and class = 'star' and class_index = 3").count()).isEqualTo(1);
     }
 
     @Test
