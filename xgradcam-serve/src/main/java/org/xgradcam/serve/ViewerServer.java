@@ -1,0 +1,433 @@
+package org.xgradcam.serve;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.imageio.ImageIO;
+import org.xgradcam.XGradCamException;
+import org.xgradcam.cam.CamMethod;
+import org.xgradcam.cam.CamResult;
+import org.xgradcam.cam.Explainer;
+import org.xgradcam.cam.Explanation;
+import org.xgradcam.cam.Methods;
+import org.xgradcam.cam.PostProcess;
+import org.xgradcam.cam.Target;
+import org.xgradcam.image.Colormap;
+import org.xgradcam.image.ImageLoader;
+import org.xgradcam.image.Overlay;
+import org.xgradcam.image.Preprocessing;
+import org.xgradcam.image.RgbImage;
+import org.xgradcam.models.ModelSpec;
+import org.xgradcam.onnx.LayerCatalog;
+import org.xgradcam.tensor.FloatTensor;
+import org.xgradcam.tensor.Vectors;
+
+/**
+ * The viewer and its JSON API: one page (static files, no build step) and {@code /api/...}.
+ * Models come only from the list it was started with (ids, never paths); one Explainer per model
+ * serves every request thread. Work is bounded: a fixed pool with a short queue (a full queue
+ * answers 503 with Retry-After), a per-request timeout (504), upload and image-size caps (413);
+ * every bad request is a 4xx with {"error": "..."}. Nothing is written to disk.
+ */
+public final class ViewerServer implements AutoCloseable {
+    /** How the server is limited and where it listens. */
+    public record Limits(String host, int port, long maxUploadBytes, long maxPixels, int workers, int queue,
+                         long timeoutMs) {
+        public static Limits defaults() {
+            return new Limits("127.0.0.1", 8080, 20L << 20, 25_000_000L, Math.max(1, Runtime.getRuntime().availableProcessors()),
+                    64, 60_000);
+        }
+
+        public Limits withPort(int p) {
+            return new Limits(host, p, maxUploadBytes, maxPixels, workers, queue, timeoutMs);
+        }
+
+        public Limits withHost(String h) {
+            return new Limits(h, port, maxUploadBytes, maxPixels, workers, queue, timeoutMs);
+        }
+
+        public Limits withQueue(int workers, int queue) {
+            return new Limits(host, port, maxUploadBytes, maxPixels, workers, queue, timeoutMs);
+        }
+
+        public Limits withMaxUpload(long bytes) {
+            return new Limits(host, port, bytes, maxPixels, workers, queue, timeoutMs);
+        }
+    }
+
+    /** The example scenes one click away: the repository's examples/ (see its README), packed with the server. */
+    static final List<String> EXAMPLES = List.of("star-and-circle", "star-and-cross", "triangle-and-cross", "circle-and-square");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, ModelSpec> models;
+    private final Map<String, Explainer> explainers = new ConcurrentHashMap<>();
+    private final Limits limits;
+    private final ThreadPoolExecutor pool;
+    private final Javalin app;
+
+    private ViewerServer(Map<String, ModelSpec> models, Limits limits) {
+        if (models.isEmpty()) {
+            throw new XGradCamException("no model to serve");
+        }
+        this.models = models;
+        this.limits = limits;
+        this.pool = new ThreadPoolExecutor(limits.workers(), limits.workers(), 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(limits.queue()));
+        this.app = Javalin.create(cfg -> {
+            cfg.staticFiles.add("/org/xgradcam/serve/web", io.javalin.http.staticfiles.Location.CLASSPATH);
+            cfg.http.maxRequestSize = limits.maxUploadBytes() + (1 << 20);
+            cfg.jetty.multipartConfig.maxFileSize(limits.maxUploadBytes(), io.javalin.config.SizeUnit.BYTES);
+            cfg.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(Integer.MAX_VALUE, limits.maxUploadBytes() + 1), io.javalin.config.SizeUnit.BYTES); // uploads stay in memory: nothing written to disk
+            cfg.jetty.multipartConfig.maxTotalRequestSize(limits.maxUploadBytes() + (1 << 20), io.javalin.config.SizeUnit.BYTES);
+            cfg.startup.showJavalinBanner = false;
+            cfg.routes.get("/api/models", this::listModels);
+            cfg.routes.get("/api/methods", this::listMethods);
+            cfg.routes.get("/api/models/{id}/layers", this::listLayers);
+            cfg.routes.get("/api/examples", this::listExamples);
+            cfg.routes.get("/api/examples/{n}", this::example);
+            cfg.routes.post("/api/explain", this::explain);
+            cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
+            cfg.routes.exception(XGradCamException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                Throwable bad = e;
+                while (bad != null && !(bad instanceof org.eclipse.jetty.http.BadMessageException)) {
+                    bad = bad.getCause();
+                }
+                if (bad != null && ctx.contentLength() > limits.maxUploadBytes()) {
+                    // the parser refused a file part over the cap
+                    error(ctx, 413, "the upload is larger than the " + limits.maxUploadBytes() + " bytes allowed");
+                } else if (bad != null) {
+                    error(ctx, 400, "malformed request: " + bad.getMessage() + " (send multipart/form-data with an 'image' file)");
+                } else {
+                    error(ctx, 500, "internal error: " + e);
+                }
+            });
+            cfg.routes.error(404, ctx -> {
+                if (ctx.path().startsWith("/api/") && ctx.result() == null) {
+                    error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path());
+                }
+            });
+            cfg.routes.error(413, ctx -> error(ctx, 413, "the upload is larger than " + (limits.maxUploadBytes() >> 20) + " MB"));
+        });
+    }
+
+    /** Starts serving the models (id -> spec, first the default) and returns once it listens. */
+    public static ViewerServer start(Map<String, ModelSpec> models, Limits limits) {
+        ViewerServer s = new ViewerServer(new LinkedHashMap<>(models), limits);
+        try {
+            s.app.start(limits.host(), limits.port());
+        } catch (RuntimeException e) {
+            s.pool.shutdownNow();
+            throw new XGradCamException("cannot listen on " + limits.host() + ":" + limits.port() + ": "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + " (is the port in use? try --port)");
+        }
+        return s;
+    }
+
+    /** The port it listens on (the one asked for, or the free one picked for port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        pool.shutdownNow();
+        explainers.values().forEach(Explainer::close);
+    }
+
+    /** A request's fault, answered with its status. */
+    static final class ApiError extends RuntimeException {
+        final int status;
+
+        ApiError(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        ctx.status(status).contentType("application/json").result(json(Map.of("error", message == null ? "error" : message)));
+    }
+
+    private static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void send(Context ctx, Object o) {
+        ctx.contentType("application/json").result(json(o));
+    }
+
+    private Explainer explainer(String id) {
+        ModelSpec spec = models.get(id);
+        if (spec == null) {
+            throw new ApiError(404, "unknown model '" + id + "'; the models served are " + String.join(", ", models.keySet()));
+        }
+        return explainers.computeIfAbsent(id, k -> {
+            Preprocessing p = spec.preprocessing();
+            long[] shape = p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
+            return Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape));
+        });
+    }
+
+    private void listModels(Context ctx) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        boolean first = true;
+        for (var e : models.entrySet()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", e.getKey());
+            m.put("name", e.getValue().name());
+            m.put("input", List.of(e.getValue().preprocessing().height(), e.getValue().preprocessing().width()));
+            m.put("classes", e.getValue().labels().lines());
+            m.put("default", first);
+            first = false;
+            out.add(m);
+        }
+        send(ctx, out);
+    }
+
+    private void listMethods(Context ctx) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String id : Methods.ids()) {
+            CamMethod m = Methods.byName(id);
+            out.add(Map.of("id", m.id(), "name", m.name(), "cost", m.cost()));
+        }
+        send(ctx, out);
+    }
+
+    private void listLayers(Context ctx) {
+        Explainer e = explainer(ctx.pathParam("id"));
+        String dflt = e.layers().defaultLayer().map(LayerCatalog.Layer::tensor).orElse(null);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (LayerCatalog.Layer l : e.layers().layers()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("tensor", l.tensor());
+            m.put("op", l.opType());
+            m.put("shape", l.shape());
+            m.put("default", l.tensor().equals(dflt));
+            out.add(m);
+        }
+        send(ctx, out);
+    }
+
+    private void listExamples(Context ctx) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = 0; i < EXAMPLES.size(); i++) {
+            out.add(Map.of("url", "/api/examples/" + i, "name", EXAMPLES.get(i), "shapes", List.of(EXAMPLES.get(i).split("-and-"))));
+        }
+        send(ctx, out);
+    }
+
+    private void example(Context ctx) throws IOException {
+        int n;
+        try {
+            n = Integer.parseInt(ctx.pathParam("n"));
+        } catch (NumberFormatException e) {
+            throw new ApiError(404, "no example '" + ctx.pathParam("n") + "'");
+        }
+        if (n < 0 || n >= EXAMPLES.size()) {
+            throw new ApiError(404, "no example " + n + " (0.." + (EXAMPLES.size() - 1) + ")");
+        }
+        try (InputStream in = ViewerServer.class.getResourceAsStream("examples/" + EXAMPLES.get(n) + ".png")) {
+            if (in == null) {
+                throw new ApiError(404, "example " + EXAMPLES.get(n) + " is missing from this build");
+            }
+            ctx.contentType("image/png").result(in.readAllBytes());
+        }
+    }
+
+    private void explain(Context ctx) throws Exception {
+        // sized before the multipart parser reads it: a huge upload is refused unread
+        if (ctx.contentLength() > limits.maxUploadBytes() + (1 << 20)) {
+            throw new ApiError(413, "the upload is " + ctx.contentLength() + " bytes, more than the " + limits.maxUploadBytes()
+                    + " allowed");
+        }
+        String modelId = ctx.formParam("model") != null ? ctx.formParam("model") : models.keySet().iterator().next();
+        Explainer e = explainer(modelId);
+        UploadedFile image = ctx.uploadedFile("image");
+        if (image == null) {
+            throw new ApiError(400, "no image: send a multipart field 'image' (a PNG, JPEG, ... file)");
+        }
+        if (image.size() > limits.maxUploadBytes()) {
+            throw new ApiError(413, "the image is " + image.size() + " bytes, more than the " + limits.maxUploadBytes() + " allowed");
+        }
+        byte[] bytes;
+        try (InputStream in = image.content()) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxUploadBytes() + 1));
+        }
+        List<String> methodIds = ctx.formParams("method").isEmpty() ? List.of("xgradcam", "gradcam") : ctx.formParams("method");
+        List<CamMethod> methods = new ArrayList<>();
+        for (String m : methodIds) {
+            for (String one : m.split(",")) {
+                if (!one.isBlank()) {
+                    methods.add(Methods.byName(one.strip()));
+                }
+            }
+        }
+        if (methods.size() > 8) {
+            throw new ApiError(400, "at most 8 methods per request (" + methods.size() + " asked)");
+        }
+        Integer target = null;
+        if (ctx.formParam("target") != null && !ctx.formParam("target").isBlank()) {
+            try {
+                target = Integer.parseInt(ctx.formParam("target").strip());
+            } catch (NumberFormatException ex) {
+                throw new ApiError(400, "target '" + ctx.formParam("target") + "' is not a class index");
+            }
+            int classes = e.numClasses();
+            if (target < 0 || target >= classes) {
+                throw new ApiError(400, "target " + target + " is out of range: the model has " + classes + " classes (0.."
+                        + (classes - 1) + ")");
+            }
+        }
+        String layer = ctx.formParam("layer");
+        if (layer != null && !layer.isBlank()) {
+            e.layers().resolve(layer); // an unknown layer is a 400 before any work is queued
+        }
+        PostProcess convention = ctx.formParam("convention") == null ? PostProcess.SEED : PostProcess.parse(ctx.formParam("convention"));
+        boolean raw = "true".equalsIgnoreCase(ctx.formParam("raw"));
+        Integer t = target;
+        Future<Map<String, Object>> f;
+        try {
+            f = pool.submit(() -> explainImage(e, models.get(modelId), bytes, image.filename(), methods, t, layer, convention, raw));
+        } catch (RejectedExecutionException full) {
+            ctx.header("Retry-After", "2");
+            throw new ApiError(503, "the server is busy (" + limits.queue() + " requests waiting); retry in a few seconds");
+        }
+        try {
+            send(ctx, f.get(limits.timeoutMs(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException te) {
+            f.cancel(true);
+            throw new ApiError(504, "the explanation took longer than " + limits.timeoutMs() / 1000 + " s");
+        } catch (ExecutionException ee) {
+            Throwable c = ee.getCause();
+            if (c instanceof ApiError a) {
+                throw a;
+            }
+            if (c instanceof XGradCamException x) {
+                throw new ApiError(400, x.getMessage());
+            }
+            throw new ApiError(500, "internal error: " + c);
+        }
+    }
+
+    private Map<String, Object> explainImage(Explainer e, ModelSpec spec, byte[] bytes, String name, List<CamMethod> methods,
+                                             Integer target, String layer, PostProcess convention, boolean raw) {
+        RgbImage decoded = ImageLoader.decode(bytes, name == null || name.isBlank() ? "the upload" : name);
+        if ((long) decoded.width() * decoded.height() > limits.maxPixels()) {
+            throw new ApiError(413, "the image has " + decoded.width() + "x" + decoded.height() + " pixels, more than the "
+                    + limits.maxPixels() / 1_000_000 + " million allowed");
+        }
+        Preprocessing p = spec.preprocessing();
+        RgbImage fitted = p.fit(decoded);
+        FloatTensor x = p.toTensor(fitted);
+        Explainer.Request req = Explainer.Request.of(methods.toArray(new CamMethod[0]))
+                .withTarget(target == null ? Target.topClass() : Target.classes(target)).withConvention(convention);
+        if (layer != null && !layer.isBlank()) {
+            req = req.withLayers(List.of(layer));
+        }
+        Explanation ex = e.explain(x, req).get(0);
+        double[] probabilities = Vectors.softmax(ex.logits());
+        List<Map<String, Object>> top = new ArrayList<>();
+        for (int c : ex.topK(5)) {
+            top.add(Map.of("index", c, "name", spec.labels().name(c), "logit", ex.logits()[c], "probability", probabilities[c]));
+        }
+        Map<String, Object> maps = new LinkedHashMap<>();
+        for (CamMethod m : methods) {
+            CamResult r = ex.result(m.id());
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("name", m.name());
+            if (r.map() != null) {
+                float[] map = r.map().data();
+                one.put("png", base64(png(Overlay.additive(fitted, map, Colormap.JET))));
+                one.put("gray", base64(gray(map, fitted.width(), fitted.height())));
+                if (raw) {
+                    FloatTensor low = r.layers().get(0).raw();
+                    one.put("lowres", nested(low));
+                }
+            } else if (r.pixels() != null) {
+                one.put("png", base64(png(Overlay.gradientPicture(r.pixels().data(), fitted.width(), fitted.height()))));
+            }
+            maps.put(m.id(), one);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", spec.name());
+        out.put("class", ex.classIndex());
+        out.put("class_name", spec.labels().name(ex.classIndex()));
+        out.put("score", ex.score());
+        out.put("top5", top);
+        out.put("layer", ex.layer());
+        out.put("width", fitted.width());
+        out.put("height", fitted.height());
+        out.put("image", base64(png(fitted)));
+        out.put("maps", maps);
+        return out;
+    }
+
+    /** A low-resolution map [h, w] (or [1, h, w]) as nested rows. */
+    private static List<List<Float>> nested(FloatTensor t) {
+        int w = t.dim(t.rank() - 1);
+        int h = t.size() / w;
+        List<List<Float>> rows = new ArrayList<>();
+        for (int y = 0; y < h; y++) {
+            List<Float> row = new ArrayList<>(w);
+            for (int xx = 0; xx < w; xx++) {
+                row.add(t.data()[y * w + xx]);
+            }
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static String base64(byte[] b) {
+        return Base64.getEncoder().encodeToString(b);
+    }
+
+    /** The map (values in [0, 1]) as an 8-bit grayscale PNG: the page colours it and reads values from it. */
+    private static byte[] gray(float[] map, int w, int h) {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        byte[] px = ((java.awt.image.DataBufferByte) img.getRaster().getDataBuffer()).getData();
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (byte) Math.round(Math.max(0, Math.min(1, map[i])) * 255);
+        }
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(img, "png", out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] png(RgbImage img) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(img.toBufferedImage(), "png", out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
