@@ -52,7 +52,7 @@ public final class ViewerServer implements AutoCloseable {
                          long timeoutMs) {
         public static Limits defaults() {
             return new Limits("127.0.0.1", 8080, 20L << 20, 25_000_000L, Math.max(1, Runtime.getRuntime().availableProcessors()),
-                    64, 60_000);
+                    256, 60_000);
         }
 
         public Limits withPort(int p) {
@@ -151,6 +151,7 @@ public final class ViewerServer implements AutoCloseable {
     public void close() {
         app.stop();
         pool.shutdownNow();
+        eq5Sessions.values().forEach(org.xgradcam.runtime.GradientSession::close);
         explainers.values().forEach(Explainer::close);
     }
 
@@ -261,6 +262,13 @@ public final class ViewerServer implements AutoCloseable {
     private void explain(Context ctx) throws Exception {
         // sized before the multipart parser reads it: a huge upload is refused unread
         if (ctx.contentLength() > limits.maxUploadBytes() + (1 << 20)) {
+            if (ctx.contentLength() <= 8 * limits.maxUploadBytes()) {
+                // read (and drop) a moderately large body, so the client is done sending and sees the answer;
+                // a far larger one is answered at once and the connection closed
+                ctx.req().getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            } else {
+                ctx.header("Connection", "close");
+            }
             throw new ApiError(413, "the upload is " + ctx.contentLength() + " bytes, more than the " + limits.maxUploadBytes()
                     + " allowed");
         }
@@ -308,10 +316,12 @@ public final class ViewerServer implements AutoCloseable {
         }
         PostProcess convention = ctx.formParam("convention") == null ? PostProcess.SEED : PostProcess.parse(ctx.formParam("convention"));
         boolean raw = "true".equalsIgnoreCase(ctx.formParam("raw"));
+        boolean metrics = "true".equalsIgnoreCase(ctx.formParam("metrics"));
         Integer t = target;
         Future<Map<String, Object>> f;
         try {
-            f = pool.submit(() -> explainImage(e, models.get(modelId), bytes, image.filename(), methods, t, layer, convention, raw));
+            f = pool.submit(() -> explainImage(e, modelId, bytes, image.filename(), methods, t, layer, convention, raw,
+                    metrics));
         } catch (RejectedExecutionException full) {
             ctx.header("Retry-After", "2");
             throw new ApiError(503, "the server is busy (" + limits.queue() + " requests waiting); retry in a few seconds");
@@ -333,8 +343,9 @@ public final class ViewerServer implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> explainImage(Explainer e, ModelSpec spec, byte[] bytes, String name, List<CamMethod> methods,
-                                             Integer target, String layer, PostProcess convention, boolean raw) {
+    private Map<String, Object> explainImage(Explainer e, String modelId, byte[] bytes, String name, List<CamMethod> methods,
+                                             Integer target, String layer, PostProcess convention, boolean raw, boolean metrics) {
+        ModelSpec spec = models.get(modelId);
         RgbImage decoded = ImageLoader.decode(bytes, name == null || name.isBlank() ? "the upload" : name);
         if ((long) decoded.width() * decoded.height() > limits.maxPixels()) {
             throw new ApiError(413, "the image has " + decoded.width() + "x" + decoded.height() + " pixels, more than the "
@@ -370,6 +381,15 @@ public final class ViewerServer implements AutoCloseable {
             } else if (r.pixels() != null) {
                 one.put("png", base64(png(Overlay.gradientPicture(r.pixels().data(), fitted.width(), fitted.height()))));
             }
+            if (metrics && r.map() != null) {
+                // deletion and insertion games (RISE), 32 steps each, on the class explained
+                org.xgradcam.metrics.Faithfulness f = new org.xgradcam.metrics.Faithfulness(e);
+                int step = Math.max(1, r.map().size() / 32);
+                var del = f.deletion(x, r.map().data(), ex.classIndex(), step);
+                var ins = f.insertion(x, r.map().data(), ex.classIndex(), step);
+                one.put("deletion", Map.of("scores", del.scores(), "auc", del.auc()));
+                one.put("insertion", Map.of("scores", ins.scores(), "auc", ins.auc()));
+            }
             maps.put(m.id(), one);
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -383,7 +403,35 @@ public final class ViewerServer implements AutoCloseable {
         out.put("height", fitted.height());
         out.put("image", base64(png(fitted)));
         out.put("maps", maps);
+        if (metrics) {
+            out.put("eq5", eq5(e, modelId, ex, x));
+        }
         return out;
+    }
+
+    /** Sessions with bias gradients per model and layer, for the Eq. (5) check (built once, shared). */
+    private final Map<String, org.xgradcam.runtime.GradientSession> eq5Sessions = new ConcurrentHashMap<>();
+
+    /**
+     * Eq. (5) of the paper at the layer: class score = sum(A dS/dA) + the bias term, and the
+     * residual; only where every path passes through the layer.
+     */
+    private Map<String, Object> eq5(Explainer e, String modelId, Explanation ex, FloatTensor x) {
+        String l = ex.layer();
+        if (!e.layers().isCut(l)) {
+            return Map.of("note", "a skip connection bypasses " + l + ", where Eq. (5) does not apply");
+        }
+        org.xgradcam.runtime.GradientSession s = eq5Sessions.computeIfAbsent(modelId + "\n" + l, k ->
+                new org.xgradcam.runtime.GradientSession(org.xgradcam.autodiff.GradientBuilder.build(e.graph(), e.shapes(),
+                        org.xgradcam.autodiff.GradientRequest.of(List.of(l), e.layers().score()).withBiasGradients()),
+                        org.xgradcam.runtime.RuntimeOptions.cpu()));
+        int k = e.numClasses();
+        var r = s.run(x, org.xgradcam.runtime.GradientSession.Seed.classes(new int[] {ex.classIndex()}, k));
+        float[] seed = new float[k];
+        seed[ex.classIndex()] = 1;
+        var d = org.xgradcam.metrics.ScoreDecomposition.of(s.model(), r, l, 0, seed);
+        return Map.of("layer", l, "score", d.score(), "feature_term", d.featureTerm(), "bias_term", d.biasTerm(),
+                "residual", d.residual());
     }
 
     /** A low-resolution map [h, w] (or [1, h, w]) as nested rows. */

@@ -94,7 +94,14 @@ class ViewerPageTest {
                 .orElseThrow().click();
         wait.until(d -> d.findElement(By.id("status")).getText().startsWith("circle"));
         assertThat(browser.findElement(By.cssSelector("#top5 li.chosen")).getText()).startsWith("circle");
-        assertThat(browser.findElement(By.id("downloads")).getText()).contains("xgradcam.png").contains("summary.json");
+        assertThat(browser.findElement(By.id("downloads")).getText()).contains("xgradcam.png").contains("summary.json")
+                .contains("xgradcam_cam.npy");
+
+        // faithfulness curves (plots with axes) and the Eq. (5) check, on request
+        browser.findElement(By.id("metrics")).click();
+        wait.until(d -> d.findElements(By.cssSelector("#curves svg")).size() == 2);
+        assertThat(browser.findElement(By.cssSelector("#curves svg")).getText()).contains("fraction of pixels").contains("AUC");
+        wait.until(d -> d.findElement(By.id("eq5")).getText().contains("residual"));
         Files.write(shot("circle"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 }

@@ -120,6 +120,19 @@ class ViewerServerTest {
     }
 
     @Test
+    void metricsOnRequest() throws Exception {
+        JsonNode body = JSON.readTree(post(scene, "method", "xgradcam", "metrics", "true").body());
+        JsonNode eq5 = body.get("eq5");
+        assertThat(eq5.get("score").asDouble()).isEqualTo(body.get("score").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(Math.abs(eq5.get("residual").asDouble())).isLessThan(1e-3 * Math.abs(eq5.get("score").asDouble()) + 1e-4);
+        JsonNode deletion = body.get("maps").get("xgradcam").get("deletion");
+        assertThat(deletion.get("scores").size()).isGreaterThan(30);
+        assertThat(deletion.get("auc").asDouble()).isBetween(0.0, 1.0);
+        assertThat(body.get("maps").get("xgradcam").get("insertion").get("auc").asDouble())
+                .isGreaterThan(deletion.get("auc").asDouble()); // the map finds the star: inserting it first helps most
+    }
+
+    @Test
     void hostileRequestsAreFourHundredsWithAnError() throws Exception {
         record Bad(int status, HttpResponse<String> response) {}
         List<Bad> bad = List.of(

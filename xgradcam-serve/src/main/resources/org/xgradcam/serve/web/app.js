@@ -65,6 +65,8 @@ async function explain() {
   form.append('convention', $('convention').value);
   document.querySelectorAll('#methods input:checked').forEach((c) => form.append('method', c.value));
   if (target !== null) form.append('target', target);
+  if ($('metrics').checked) form.append('metrics', 'true');
+  form.append('raw', 'true');
   status('explaining...');
   const r = await fetch('/api/explain', { method: 'POST', body: form });
   const body = await r.json();
@@ -73,6 +75,58 @@ async function explain() {
   status(`${body.class_name} (score ${body.score.toFixed(3)}) at ${body.layer}`);
   showTop5(body);
   await showMaps(body);
+  showCurves(body);
+  showEq5(body);
+}
+
+// one plot per method: probability of the class as pixels are deleted / inserted, with axes
+function showCurves(body) {
+  const W = 240, H = 160, L = 34, B = 24;
+  const plots = [];
+  for (const [id, m] of Object.entries(body.maps)) {
+    if (!m.deletion) continue;
+    const line = (ys, colour) => {
+      const pts = ys.map((y, i) => `${L + (W - L - 6) * i / (ys.length - 1)},${H - B - (H - B - 6) * y}`).join(' ');
+      return `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${pts}"/>`;
+    };
+    const ticks = [0, 0.5, 1].map((t) =>
+      `<text x="${L - 4}" y="${H - B - (H - B - 6) * t + 3}" text-anchor="end">${t}</text>` +
+      `<text x="${L + (W - L - 6) * t}" y="${H - B + 12}" text-anchor="middle">${t}</text>`).join('');
+    plots.push(`<svg width="${W}" height="${H + 24}" data-method="${id}" role="img" aria-label="${m.name} deletion and insertion">
+      <line x1="${L}" y1="6" x2="${L}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${H - B}" x2="${W - 6}" y2="${H - B}" stroke="#333"/>
+      ${ticks}<text x="${(W + L) / 2}" y="${H - 2}" text-anchor="middle">fraction of pixels</text>
+      <text x="8" y="${(H - B) / 2}" transform="rotate(-90 8 ${(H - B) / 2})" text-anchor="middle">probability</text>
+      ${line(m.deletion.scores, '#1f77b4')}${line(m.insertion.scores, '#ff7f0e')}
+      <text x="${L + 4}" y="${H + 10}" fill="#1f77b4">deletion AUC ${m.deletion.auc.toFixed(3)}</text>
+      <text x="${L + 4}" y="${H + 22}" fill="#ff7f0e">insertion AUC ${m.insertion.auc.toFixed(3)}</text>
+      <text x="${W - 6}" y="14" text-anchor="end">${m.name}</text></svg>`);
+  }
+  $('curves').innerHTML = plots.join('');
+}
+
+function showEq5(body) {
+  const e = body.eq5;
+  if (!e) { $('eq5').innerHTML = ''; return; }
+  if (e.note) { $('eq5').innerHTML = `<tr><td>Eq. (5): ${e.note}</td></tr>`; return; }
+  $('eq5').innerHTML = `<caption>Eq. (5) at ${e.layer}</caption>` +
+    [['class score', e.score], ['sum(A dS/dA)', e.feature_term], ['bias term', e.bias_term], ['residual', e.residual]]
+      .map(([k, v]) => `<tr><td>${k}</td><td>${Number(v).toPrecision(7)}</td></tr>`).join('');
+}
+
+// a float32 .npy of a low-resolution map (nested rows), for download
+function npy(rows) {
+  const h = rows.length, w = rows[0].length;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${h}, ${w}), }`;
+  while ((10 + header.length + 1) % 64 !== 0) header += ' ';
+  header += '\n';
+  const buf = new ArrayBuffer(10 + header.length + 4 * h * w);
+  const bytes = new Uint8Array(buf);
+  bytes.set([0x93, 78, 85, 77, 80, 89, 1, 0]);
+  new DataView(buf).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) bytes[10 + i] = header.charCodeAt(i);
+  const data = new Float32Array(buf, 10 + header.length);
+  rows.flat().forEach((v, i) => { data[i] = v; });
+  return URL.createObjectURL(new Blob([buf], { type: 'application/octet-stream' }));
 }
 
 function showTop5(body) {
@@ -116,6 +170,7 @@ async function showMaps(body) {
       canvas.getContext('2d').drawImage(await loadImage('data:image/png;base64,' + m.png), 0, 0);
     }
     links.push(`<a download="${id}.png" href="data:image/png;base64,${m.png}">${id}.png</a>`);
+    if (m.lowres) links.push(`<a download="${id}_cam.npy" href="${npy(m.lowres)}">${id}_cam.npy</a>`);
   }
   const summary = JSON.stringify({ ...body, image: undefined, maps: Object.keys(body.maps) }, null, 1);
   links.push(`<a download="summary.json" href="data:application/json,${encodeURIComponent(summary)}">summary.json</a>`);
@@ -145,6 +200,7 @@ function colorbar() {
   for (let x = 0; x < 256; x++) { const [r, g, b] = jet(x / 255); ctx.fillStyle = `rgb(${r},${g},${b})`; ctx.fillRect(x, 0, 1, 12); }
 }
 
+$('metrics').addEventListener('change', () => image && explain());
 $('opacity').addEventListener('input', () => document.querySelectorAll('#grid canvas').forEach((c) => c.values && draw(c)));
 $('model').addEventListener('change', async () => { await loadLayers(); if (image) explain(); });
 $('layer').addEventListener('change', () => image && explain());
