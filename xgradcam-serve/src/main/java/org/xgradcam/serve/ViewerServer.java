@@ -102,6 +102,7 @@ public final class ViewerServer implements AutoCloseable {
             cfg.routes.get("/api/methods", this::listMethods);
             cfg.routes.get("/api/models/{id}/layers", this::listLayers);
             cfg.routes.get("/api/examples", this::listExamples);
+            cfg.routes.get("/api/colormaps", this::colormaps);
             cfg.routes.get("/api/examples/{n}", this::example);
             cfg.routes.post("/api/explain", this::explain);
             cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
@@ -233,6 +234,19 @@ public final class ViewerServer implements AutoCloseable {
         send(ctx, out);
     }
 
+    /** The colour maps' tables (OpenCV's, as the pictures use them): the page colours maps with them. */
+    private void colormaps(Context ctx) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Colormap c : Colormap.values()) {
+            List<int[]> lut = new ArrayList<>();
+            for (int i = 0; i < 256; i++) {
+                lut.add(c.rgb(i));
+            }
+            out.put(c.name().toLowerCase(java.util.Locale.ROOT), lut);
+        }
+        send(ctx, out);
+    }
+
     private void listExamples(Context ctx) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (int i = 0; i < EXAMPLES.size(); i++) {
@@ -317,11 +331,13 @@ public final class ViewerServer implements AutoCloseable {
         PostProcess convention = ctx.formParam("convention") == null ? PostProcess.SEED : PostProcess.parse(ctx.formParam("convention"));
         boolean raw = "true".equalsIgnoreCase(ctx.formParam("raw"));
         boolean metrics = "true".equalsIgnoreCase(ctx.formParam("metrics"));
+        Colormap cmap = ctx.formParam("colormap") == null || ctx.formParam("colormap").isBlank() ? Colormap.JET
+                : Colormap.parse(ctx.formParam("colormap"));
         Integer t = target;
         Future<Map<String, Object>> f;
         try {
             f = pool.submit(() -> explainImage(e, modelId, bytes, image.filename(), methods, t, layer, convention, raw,
-                    metrics));
+                    metrics, cmap));
         } catch (RejectedExecutionException full) {
             ctx.header("Retry-After", "2");
             throw new ApiError(503, "the server is busy (" + limits.queue() + " requests waiting); retry in a few seconds");
@@ -344,7 +360,8 @@ public final class ViewerServer implements AutoCloseable {
     }
 
     private Map<String, Object> explainImage(Explainer e, String modelId, byte[] bytes, String name, List<CamMethod> methods,
-                                             Integer target, String layer, PostProcess convention, boolean raw, boolean metrics) {
+                                             Integer target, String layer, PostProcess convention, boolean raw, boolean metrics,
+                                             Colormap cmap) {
         ModelSpec spec = models.get(modelId);
         RgbImage decoded = ImageLoader.decode(bytes, name == null || name.isBlank() ? "the upload" : name);
         if ((long) decoded.width() * decoded.height() > limits.maxPixels()) {
@@ -372,7 +389,7 @@ public final class ViewerServer implements AutoCloseable {
             one.put("name", m.name());
             if (r.map() != null) {
                 float[] map = r.map().data();
-                one.put("png", base64(png(Overlay.additive(fitted, map, Colormap.JET))));
+                one.put("png", base64(png(Overlay.additive(fitted, map, cmap))));
                 one.put("gray", base64(gray(map, fitted.width(), fitted.height())));
                 if (raw) {
                     FloatTensor low = r.layers().get(0).raw();

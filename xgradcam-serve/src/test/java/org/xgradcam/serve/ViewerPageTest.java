@@ -84,6 +84,10 @@ class ViewerPageTest {
         assertThat(after).isNotEqualTo(before);
         assertThat((Long) js.executeScript("return performance.getEntriesByType('resource').length")).isEqualTo(requests);
 
+        // another colour map, also redrawn in the page
+        js.executeScript("const c = document.getElementById('colormap'); c.value = 'viridis'; c.dispatchEvent(new Event('change'));");
+        assertThat((String) js.executeScript("return document.querySelector('#grid canvas').toDataURL()")).isNotEqualTo(after);
+
         // hovering reads the map's value
         WebElement canvas = browser.findElement(By.cssSelector("#grid canvas"));
         new Actions(browser).moveToElement(canvas, 10, 10).perform();

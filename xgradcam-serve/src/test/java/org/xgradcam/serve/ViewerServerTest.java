@@ -83,6 +83,9 @@ class ViewerServerTest {
         JsonNode layers = JSON.readTree(get("/api/models/shapes/layers").body());
         assertThat(layers.findValues("default").stream().filter(JsonNode::asBoolean).count()).isEqualTo(1);
         assertThat(JSON.readTree(get("/api/examples").body())).hasSize(4);
+        JsonNode maps = JSON.readTree(get("/api/colormaps").body());
+        assertThat(maps.get("jet")).hasSize(256);
+        assertThat(maps.get("jet").get(0).toString()).isEqualTo("[0,0,128]"); // OpenCV's JET starts dark blue
         assertThat(get("/api/examples/0").headers().firstValue("content-type").orElse("")).startsWith("image/png");
         HttpResponse<String> page = get("/");
         assertThat(page.statusCode()).isEqualTo(200);

@@ -6,9 +6,11 @@ let image = null;        // the Blob being explained
 let target = null;       // the class asked for (null: the top class)
 let last = null;         // the last answer
 
-function jet(v) {        // OpenCV's JET: blue - cyan - yellow - red
-  const f = (x) => Math.max(0, Math.min(1, x));
-  return [f(1.5 - Math.abs(4 * v - 3)), f(1.5 - Math.abs(4 * v - 2)), f(1.5 - Math.abs(4 * v - 1))].map((c) => Math.round(c * 255));
+let tables = null;       // the server's colour map tables (OpenCV's), by name
+
+function colour(v) {     // the chosen colour map at v in [0, 1]
+  const lut = tables[$('colormap').value];
+  return lut[Math.max(0, Math.min(255, Math.round(v * 255)))];
 }
 
 async function getJson(url) {
@@ -63,6 +65,7 @@ async function explain() {
   form.append('model', $('model').value);
   form.append('layer', $('layer').value);
   form.append('convention', $('convention').value);
+  form.append('colormap', $('colormap').value);
   document.querySelectorAll('#methods input:checked').forEach((c) => form.append('method', c.value));
   if (target !== null) form.append('target', target);
   if ($('metrics').checked) form.append('metrics', 'true');
@@ -184,7 +187,7 @@ function draw(canvas) {          // the image, then the coloured map at the slid
   ctx.drawImage(canvas.base, 0, 0);
   const over = ctx.createImageData(w, h);
   for (let i = 0; i < w * h; i++) {
-    const [r, g, b] = jet(canvas.values[4 * i] / 255);
+    const [r, g, b] = colour(canvas.values[4 * i] / 255);
     over.data.set([r, g, b, 255], 4 * i);
   }
   const tmp = document.createElement('canvas');
@@ -197,7 +200,7 @@ function draw(canvas) {          // the image, then the coloured map at the slid
 
 function colorbar() {
   const ctx = $('bar').getContext('2d');
-  for (let x = 0; x < 256; x++) { const [r, g, b] = jet(x / 255); ctx.fillStyle = `rgb(${r},${g},${b})`; ctx.fillRect(x, 0, 1, 12); }
+  for (let x = 0; x < 256; x++) { const [r, g, b] = colour(x / 255); ctx.fillStyle = `rgb(${r},${g},${b})`; ctx.fillRect(x, 0, 1, 12); }
 }
 
 $('metrics').addEventListener('change', () => image && explain());
@@ -211,5 +214,10 @@ drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.ad
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); if (e.dataTransfer.files[0]) choose(e.dataTransfer.files[0]); });
 
-colorbar();
-Promise.all([loadModels(), loadMethods(), loadExamples()]).catch((e) => status(e.message, true));
+$('colormap').addEventListener('change', () => {   // recoloured in the page; the downloads follow on the next request
+  colorbar();
+  document.querySelectorAll('#grid canvas').forEach((c) => c.values && draw(c));
+});
+
+getJson('/api/colormaps').then((t) => { tables = t; colorbar(); })
+  .then(() => Promise.all([loadModels(), loadMethods(), loadExamples()])).catch((e) => status(e.message, true));
