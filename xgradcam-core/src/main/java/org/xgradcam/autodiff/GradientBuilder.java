@@ -379,7 +379,10 @@ public final class GradientBuilder {
                             return Optional.of(org.xgradcam.onnx.TensorProtos.toLongs(t, null));
                         }
                     }
-                    return graph.constantLongs(name);
+                    Optional<long[]> c = graph.constantLongs(name);
+                    // shapes measured on the input itself (a selecting detector's one image) also know
+                    // the values its small integer tensors had: this backward is built for that input
+                    return c.isPresent() ? c : shapes.measuredLongs(name);
                 }
 
                 @Override

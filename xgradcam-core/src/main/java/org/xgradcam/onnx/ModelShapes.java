@@ -30,11 +30,30 @@ public final class ModelShapes {
     private final Map<String, TensorInfo> infos;
     private final String inputName;
     private final long[] inputShape;
+    /** Values of small integer tensors, when the shapes were measured on the input itself (else empty). */
+    private final Map<String, long[]> values;
 
     private ModelShapes(Map<String, TensorInfo> infos, String inputName, long[] inputShape) {
+        this(infos, inputName, inputShape, Map.of());
+    }
+
+    private ModelShapes(Map<String, TensorInfo> infos, String inputName, long[] inputShape, Map<String, long[]> values) {
         this.infos = infos;
         this.inputName = inputName;
         this.inputShape = inputShape;
+        this.values = values;
+    }
+
+    /** The most values an integer tensor may hold to be recorded by a measuring probe. */
+    static final int MAX_RECORDED_VALUES = 256;
+
+    /**
+     * The value an integer tensor had in the run these shapes were measured on (only for
+     * {@link #measured} shapes, and only small tensors: slice bounds, split sizes, selected
+     * indices). A backward built for that one input may treat it as a constant.
+     */
+    public Optional<long[]> measuredLongs(String tensor) {
+        return Optional.ofNullable(values.get(tensor)).map(long[]::clone);
     }
 
     public Optional<TensorInfo> find(String tensor) {
@@ -228,11 +247,12 @@ public final class ModelShapes {
                     + Arrays.toString(inputShape));
         }
         String inputName = graph.inputs().get(0);
-        Map<String, TensorInfo> infos = probe(graph, inputName, inputShape, Map.of(), input.data());
+        Map<String, long[]> values = new HashMap<>();
+        Map<String, TensorInfo> infos = probe(graph, inputName, inputShape, Map.of(), input.data(), values);
         for (TensorProto t : graph.model().proto().getGraph().getInitializerList()) {
             infos.putIfAbsent(t.getName(), new TensorInfo(t.getName(), t.getDataType(), TensorProtos.dims(t)));
         }
-        return new ModelShapes(infos, inputName, inputShape);
+        return new ModelShapes(infos, inputName, inputShape, values);
     }
 
     /** Value_info counts only if it gives every node output a static shape consistent with the input. */
@@ -304,11 +324,11 @@ public final class ModelShapes {
     }
 
     private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extra) {
-        return probe(graph, inputName, inputShape, extra, null);
+        return probe(graph, inputName, inputShape, extra, null, null);
     }
 
     private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extra,
-                                                 float[] values) {
+                                                 float[] values, Map<String, long[]> recorded) {
         ModelProto original = graph.model().proto();
         Set<String> wanted = new LinkedHashSet<>();
         for (NodeProto n : graph.nodes()) {
@@ -349,6 +369,19 @@ public final class ModelShapes {
                     if (e.getValue() instanceof OnnxTensor t) {
                         ai.onnxruntime.TensorInfo ti = t.getInfo();
                         out.put(e.getKey(), new TensorInfo(e.getKey(), onnxType(ti.type), ti.getShape()));
+                        if (recorded != null && ti.getNumElements() <= MAX_RECORDED_VALUES
+                                && (ti.type == ai.onnxruntime.OnnxJavaType.INT64 || ti.type == ai.onnxruntime.OnnxJavaType.INT32)) {
+                            long[] v = new long[(int) ti.getNumElements()];
+                            if (ti.type == ai.onnxruntime.OnnxJavaType.INT64) {
+                                t.getLongBuffer().get(v);
+                            } else {
+                                java.nio.IntBuffer ib = t.getIntBuffer();
+                                for (int i = 0; i < v.length; i++) {
+                                    v[i] = ib.get();
+                                }
+                            }
+                            recorded.put(e.getKey(), v);
+                        }
                     }
                 }
                 } finally {

@@ -27,7 +27,7 @@ class SelectingDetectorTest {
     static final double MAX_RELATIVE_ERROR = 1e-4;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn"})
+    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "retinanet_op11", "fasterrcnn_op11"})
     void detectionsAndGradientsMatchPytorch(String name) throws IOException {
         Path dir = Fixtures.resource("detectors/" + name);
         ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));

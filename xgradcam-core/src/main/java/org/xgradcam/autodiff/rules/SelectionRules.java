@@ -60,7 +60,34 @@ public final class SelectionRules {
      * kept indices from one).
      */
     static boolean uniqueByConstruction(BackwardContext c, String indices) {
-        return unique(indices, name -> c.graph().producer(name), c::constantLongs, new HashSet<>());
+        return uniqueByConstruction(c, indices, 1);
+    }
+
+    /**
+     * As above for index tuples of {@code width} values (GatherND's last axis): by where they come
+     * from, or else by their values when those are known (a constant, or measured on the input
+     * this backward is built for).
+     */
+    static boolean uniqueByConstruction(BackwardContext c, String indices, int width) {
+        if (unique(indices, name -> c.graph().producer(name), c::constantLongs, new HashSet<>())) {
+            return true;
+        }
+        Optional<long[]> v = c.constantLongs(indices);
+        if (v.isEmpty() || width < 1 || v.get().length % width != 0) {
+            return false;
+        }
+        Set<java.util.List<Long>> tuples = new HashSet<>();
+        long[] a = v.get();
+        for (int i = 0; i < a.length; i += width) {
+            java.util.List<Long> t = new java.util.ArrayList<>();
+            for (int j = 0; j < width; j++) {
+                t.add(a[i + j]);
+            }
+            if (!tuples.add(t)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean unique(String t, java.util.function.Function<String, Optional<NodeProto>> producers,
@@ -68,13 +95,15 @@ public final class SelectionRules {
         if (!seen.add(t)) {
             return true;
         }
-        Optional<long[]> constant = constants.apply(t);
-        if (constant.isPresent()) {
-            return java.util.Arrays.stream(constant.get()).distinct().count() == constant.get().length;
-        }
         Optional<NodeProto> p = producers.apply(t);
-        if (p.isEmpty()) {
-            return false;
+        if (p.isEmpty() || p.get().getOpType().equals("Constant")) {
+            Optional<long[]> constant = constants.apply(t);
+            if (constant.isEmpty() && p.isPresent()) {
+                // a Constant inside a branch, which the outer graph's lookup does not see
+                constant = Attributes.find(p.get(), "value").filter(a -> a.hasT())
+                        .map(a -> org.xgradcam.onnx.TensorProtos.toLongs(a.getT(), null));
+            }
+            return constant.isPresent() && java.util.Arrays.stream(constant.get()).distinct().count() == constant.get().length;
         }
         NodeProto node = p.get();
         switch (node.getOpType()) {
@@ -84,15 +113,7 @@ public final class SelectionRules {
             case "TopK" -> {
                 return t.equals(node.getOutput(1));
             }
-            case "Constant" -> {
-                var value = Attributes.find(node, "value");
-                if (value.isEmpty() || !value.get().hasT()) {
-                    return false;
-                }
-                long[] v = org.xgradcam.onnx.TensorProtos.toLongs(value.get().getT(), null);
-                return java.util.Arrays.stream(v).distinct().count() == v.length;
-            }
-            case "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Transpose", "Slice" -> {
+            case "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Transpose", "Slice", "Split" -> {
                 return unique(node.getInput(0), producers, constants, seen);
             }
             // picking unique values by unique positions keeps them unique
@@ -145,7 +166,11 @@ public final class SelectionRules {
             c.setInputGradient(0, e.op("ScatterND", List.of(zeros, idx, c.gradOut()), Attributes.ofString("reduction", "add")));
             return;
         }
-        requireUnique(n, c, idx);
+        long[] idxShape = c.shape(idx);
+        if (!uniqueByConstruction(c, idx, (int) idxShape[idxShape.length - 1])) {
+            throw c.unsupported(n, "its index tuples are computed at run time and may repeat; adding the gradients of"
+                    + " repeated tuples needs ScatterND with reduction (opset 16): re-export the model with opset >= 16");
+        }
         c.setInputGradient(0, e.op("ScatterND", List.of(zeros, idx, c.gradOut())));
     }
 

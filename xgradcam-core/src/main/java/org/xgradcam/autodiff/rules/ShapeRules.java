@@ -175,12 +175,29 @@ public final class ShapeRules {
             axes = hasAxes ? c.constantLongs(n.getInput(3)).orElse(null) : null;
             Optional<long[]> s = c.constantLongs(n.getInput(1));
             Optional<long[]> en = c.constantLongs(n.getInput(2));
-            if (s.isEmpty() || en.isEmpty() || (hasAxes && axes == null)) {
+            if ((c.emit().opset() < 13 || c.singleImage()) && s.isPresent() && en.isEmpty() && (!hasAxes || axes != null) && (steps == null
+                    || java.util.Arrays.stream(steps).allMatch(st -> st == 1))) {
+                // constant starts, an end computed at run time (torchvision's keep[:n]): the end is
+                // where the output stops, in the shapes measured for this input (one image's run, or
+                // before opset 13, whose int64 Min/Max the general run-time backward needs)
+                long[] st = s.get();
+                long[] ax = axes != null ? axes : java.util.stream.LongStream.range(0, st.length).toArray();
+                long[] ys = c.shape(n.getOutput(0));
+                long[] ends2 = new long[st.length];
+                for (int i = 0; i < st.length; i++) {
+                    int a = (int) (ax[i] < 0 ? ax[i] + rank : ax[i]);
+                    ends2[i] = clamp(st[i] < 0 ? st[i] + xs[a] : st[i], xs[a]) + ys[a];
+                }
+                starts = st;
+                ends = ends2;
+                axes = ax;
+            } else if (s.isEmpty() || en.isEmpty() || (hasAxes && axes == null)) {
                 sliceAtRunTime(n, c, steps);
                 return;
+            } else {
+                starts = s.get();
+                ends = en.get();
             }
-            starts = s.get();
-            ends = en.get();
         }
         if (axes == null) {
             axes = new long[starts.length];
