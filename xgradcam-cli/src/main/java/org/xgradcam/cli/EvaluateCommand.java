@@ -140,6 +140,13 @@ public class EvaluateCommand implements Callable<Integer> {
         String usedLayer;
         try (Explainer e = Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape)
                 .withRuntime(common.runtime()))) {
+            long[] score = e.shapes().shape(e.layers().score());
+            if (score.length != 2) {
+                // the metrics ask how a class's probability moves as pixels go: a classifier's question
+                throw new XGradCamException("evaluate measures classifiers ([N, classes] scores); " + spec.name() + " scores "
+                        + (score.length == 4 ? "classes per pixel (a segmentation model)" : "detections") + ": explain it with"
+                        + " 'xgradcam --model " + spec.name() + " --image-path IMAGE'" + (score.length == 4 ? "" : " (--box N for one)"));
+            }
             usedLayer = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
             Faithfulness f = new Faithfulness(e);
             Explainer randomised = chosen.contains("sanity") ? Explainer.open(SanityCheck.randomiseHead(spec.model(),

@@ -106,4 +106,16 @@ class SelectingDetectorCommandTest {
         }
         return scale == 0 ? diff : diff / scale;
     }
+
+    @org.junit.jupiter.api.Test
+    void evaluateAndProofRefuseADetectorInOneLine() throws Exception {
+        String model = FIXTURES.resolve("retinanet").resolve("model.onnx").toString();
+        Path out = tmp.resolve("eval");
+        CliRunner.Result ev = CliRunner.run("evaluate", "--model", model, "--images", Path.of("..", "examples").toString(),
+                "--output-dir", out.toString());
+        assertThat(ev.exit()).isEqualTo(1);
+        assertThat(ev.err().strip().lines()).as(ev.err()).hasSize(1);
+        assertThat(ev.err()).contains("detections").contains("--box");
+        assertThat(out).doesNotExist();
+    }
 }
