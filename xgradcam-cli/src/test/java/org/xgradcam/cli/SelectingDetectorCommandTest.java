@@ -108,7 +108,7 @@ class SelectingDetectorCommandTest {
     }
 
     @org.junit.jupiter.api.Test
-    void evaluateAndProofRefuseADetectorInOneLine() throws Exception {
+    void evaluateRefusesADetectorInOneLine() throws Exception {
         String model = FIXTURES.resolve("retinanet").resolve("model.onnx").toString();
         Path out = tmp.resolve("eval");
         CliRunner.Result ev = CliRunner.run("evaluate", "--model", model, "--images", Path.of("..", "examples").toString(),
