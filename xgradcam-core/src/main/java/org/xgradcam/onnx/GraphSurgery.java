@@ -108,8 +108,9 @@ public final class GraphSurgery {
         }
         ValueInfoProto in = inputs.get(0);
         TypeProto.Tensor t = in.getType().getTensorType();
-        if (t.getElemType() != TensorInfo.FLOAT || !t.hasShape() || t.getShape().getDimCount() != 3) {
-            return model;
+        if (t.getElemType() != TensorInfo.FLOAT || !t.hasShape() || t.getShape().getDimCount() != 3
+                || !t.getShape().getDim(0).hasDimValue() || t.getShape().getDim(0).getDimValue() != 3) {
+            return model; // not one RGB image [3, H, W] (a free first axis is a batch of something else)
         }
         String name = in.getName();
         String inner = name + UNBATCHED_SUFFIX;
