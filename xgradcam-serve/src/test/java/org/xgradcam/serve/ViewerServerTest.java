@@ -164,6 +164,7 @@ class ViewerServerTest {
     @Test
     void fiftyConcurrentRequestsAllAnswerTheSame() throws Exception {
         String reference = JSON.readTree(post(scene).body()).get("maps").get("xgradcam").get("gray").asText();
+        long before = usedHeap();
         ExecutorService clients = Executors.newFixedThreadPool(50);
         try {
             List<Future<HttpResponse<String>>> answers = new ArrayList<>();
@@ -178,5 +179,18 @@ class ViewerServerTest {
         } finally {
             clients.shutdownNow();
         }
+        // memory stays bounded: what the requests held is released once they are answered
+        assertThat(usedHeap() - before).as("heap kept after 50 requests").isLessThan(64L << 20);
+    }
+
+    private static long usedHeap() throws InterruptedException {
+        Runtime rt = Runtime.getRuntime();
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+            used = Math.min(used, rt.totalMemory() - rt.freeMemory());
+        }
+        return used;
     }
 }
