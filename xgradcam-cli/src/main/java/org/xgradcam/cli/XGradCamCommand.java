@@ -623,19 +623,24 @@ public class XGradCamCommand implements Callable<Integer> {
             throw new XGradCamException(item.path() + ": no detection scores above --score-threshold " + scoreThreshold
                     + "; lower it (and check the preprocessing: YOLO exports take [0, 1] values, --mean 0,0,0 --std 1,1,1)");
         }
-        List<org.xgradcam.detection.Detection> chosen = all;
-        if (box != null) {
-            if (box < 0 || box >= all.size()) {
-                throw new XGradCamException(item.path() + ": --box " + box + " is out of range: " + all.size()
-                        + " detection(s) score above " + scoreThreshold + " (0.." + (all.size() - 1) + ")");
-            }
-            chosen = List.of(all.get(box));
-        }
+        List<org.xgradcam.detection.Detection> chosen = chosenBoxes(item, all);
         List<Explanation> es = new ArrayList<>();
         for (var d : chosen) {
             es.add(c.explainer().explain(x, req.withTarget(org.xgradcam.detection.DenseHead.target(d, layout, head))).get(0));
         }
         return new Computed(es, null, (System.nanoTime() - p.start()) / 1e6, all);
+    }
+
+    /** The detections to explain: all of them, or the one --box names (checked against how many there are). */
+    private List<org.xgradcam.detection.Detection> chosenBoxes(InputImages.Item item, List<org.xgradcam.detection.Detection> all) {
+        if (box == null) {
+            return all;
+        }
+        if (box < 0 || box >= all.size()) {
+            throw new XGradCamException(item.path() + ": --box " + box + " is out of range: " + all.size()
+                    + " detection(s) score above " + scoreThreshold + " (0.." + (all.size() - 1) + ")");
+        }
+        return List.of(all.get(box));
     }
 
     /**
@@ -651,14 +656,7 @@ public class XGradCamCommand implements Callable<Integer> {
                     + " (the model gave " + found.size() + (found.isEmpty() ? "" : ", the best scoring "
                     + String.format(Locale.ROOT, "%.3f", found.get(0).score())) + "); lower --score-threshold");
         }
-        List<org.xgradcam.detection.Detection> chosen = all;
-        if (box != null) {
-            if (box < 0 || box >= all.size()) {
-                throw new XGradCamException(item.path() + ": --box " + box + " is out of range: " + all.size()
-                        + " detection(s) score above " + scoreThreshold + " (0.." + (all.size() - 1) + ")");
-            }
-            chosen = List.of(all.get(box));
-        }
+        List<org.xgradcam.detection.Detection> chosen = chosenBoxes(item, all);
         List<Explanation> es = new ArrayList<>();
         try (Explainer perImage = c.detector().explainerFor(x, found)) {
             for (var d : chosen) {

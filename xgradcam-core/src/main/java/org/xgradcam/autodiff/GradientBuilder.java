@@ -95,8 +95,7 @@ public final class GradientBuilder {
             this.shapes = shapes;
             this.request = request;
             this.registry = registry;
-            this.singleImage = org.xgradcam.onnx.GraphSurgery.isUnbatched(graph)
-                    || org.xgradcam.onnx.DetectionOutputs.of(graph.model()).isPresent();
+            this.singleImage = org.xgradcam.onnx.GraphSurgery.runsOneImage(graph);
             this.emit = new Emitter(graph.model().opset(), request.pass().isEmpty() ? PREFIX : "xgradcam_bw" + request.pass() + "/");
         }
 

@@ -189,7 +189,7 @@ public final class Explainer implements AutoCloseable {
         this.model = model;
         this.graph = new Graph(model);
         // one image per run where the graph's own batch is one image ([C, H, W] input, boxes selected inside)
-        this.oneImagePerRun = GraphSurgery.isUnbatched(graph) || org.xgradcam.onnx.DetectionOutputs.of(model).isPresent();
+        this.oneImagePerRun = GraphSurgery.runsOneImage(graph);
         this.options = oneImagePerRun ? options.withBatchSize(1) : options;
         this.shapes = shapesFrom == null ? ModelShapes.of(graph, options.inputShape())
                 : ModelShapes.measured(graph, options.inputShape(), shapesFrom);
@@ -896,31 +896,17 @@ public final class Explainer implements AutoCloseable {
         if (feeds == null) {
             return s.run(x, outs.toArray(new String[0]));
         }
-        Map<String, FloatTensor> out = new LinkedHashMap<>();
-        for (String o : outs) {
-            out.put(o, s.run(feeds, o));
-        }
-        return out;
+        return s.run(feeds, outs);
     }
 
     private final Map<String, Lazy<ForwardSession>> selectingTails = new ConcurrentHashMap<>();
 
     /** f of each row (a batch of one) of xs, as rows of one [M, D] tensor. */
     private static FloatTensor perRow(FloatTensor xs, java.util.function.Function<FloatTensor, float[]> f) {
-        int m = xs.dim(0);
-        int per = xs.size() / m;
-        float[][] rows = new float[m][];
-        for (int i = 0; i < m; i++) {
-            long[] shape = xs.shape();
-            shape[0] = 1;
-            rows[i] = f.apply(new FloatTensor(shape, java.util.Arrays.copyOfRange(xs.data(), i * per, (i + 1) * per)));
-        }
-        int k = rows[0].length;
-        float[] out = new float[m * k];
-        for (int i = 0; i < m; i++) {
-            System.arraycopy(rows[i], 0, out, i * k, k);
-        }
-        return new FloatTensor(new long[] {m, k}, out);
+        return CamContext.chunked(xs, 1, row -> {
+            float[] v = f.apply(row);
+            return new FloatTensor(new long[] {1, v.length}, v);
+        });
     }
 
     private ForwardSession tail(String layer) {

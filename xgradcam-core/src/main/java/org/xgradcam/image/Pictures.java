@@ -50,12 +50,23 @@ public final class Pictures {
                     w.dispose();
                 }
             } else {
-                ImageIO.write(img.toBufferedImage(), "png", out);
+                out.write(png(img));
             }
         } catch (IOException e) {
             throw new XGradCamException("cannot encode " + file + ": " + e.getMessage(), e);
         }
         AtomicFiles.write(file, out.toByteArray());
+    }
+
+    /** The picture as PNG bytes (for answers and rows that carry pictures instead of files). */
+    public static byte[] png(RgbImage img) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(img.toBufferedImage(), "png", out);
+        } catch (IOException e) {
+            throw new XGradCamException("cannot encode a PNG: " + e.getMessage(), e);
+        }
+        return out.toByteArray();
     }
 
     /** Panels in a row, each under its title (method, class) and subtitle (score). */

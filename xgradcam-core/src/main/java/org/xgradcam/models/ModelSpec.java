@@ -168,14 +168,13 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         }
         if (org.xgradcam.onnx.DetectionOutputs.of(m).isPresent()) {
             // torchvision's COCO detectors number 91 categories, background and gaps included
-            return torchvisionClasses(m) == 91 ? Labels.resource("coco91") : Labels.none();
+            return count == 91 ? Labels.resource("coco91") : Labels.none(); // (count: read from its heads)
         }
-        int classes = classCount(m);
         boolean detector = m.proto().getGraph().getOutput(0).getType().getTensorType().getShape().getDimCount() == 3;
-        if (!detector && classes == 1000) {
+        if (!detector && count == 1000) {
             return Labels.resource("imagenet");
         }
-        return detector && classes == 80 ? Labels.resource("coco") : Labels.none();
+        return detector && count == 80 ? Labels.resource("coco") : Labels.none();
     }
 
     /**

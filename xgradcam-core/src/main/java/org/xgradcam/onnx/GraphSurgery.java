@@ -149,6 +149,14 @@ public final class GraphSurgery {
         return graph.producer(graph.inputs().get(0) + UNBATCHED_SUFFIX).isPresent();
     }
 
+    /**
+     * Whether the model runs one image at a time: its input had no batch axis, or it batches its one
+     * image itself (a detector selecting its boxes). Axis 0 of its tensors is then no batch of images.
+     */
+    public static boolean runsOneImage(Graph graph) {
+        return isUnbatched(graph) || DetectionOutputs.of(graph.model()).isPresent();
+    }
+
     /** The model with the given tensors as outputs besides the score (and only them). */
     public static OnnxModel withOutputs(Graph graph, ModelShapes shapes, String score, List<String> tensors) {
         GraphProto.Builder g = graph.model().proto().getGraph().toBuilder().clearOutput().clearValueInfo();

@@ -44,6 +44,11 @@ public final class ForwardSession implements AutoCloseable {
 
     /** Runs a model of several inputs (a tail that keeps the model input) and returns one output. */
     public FloatTensor run(Map<String, FloatTensor> feeds, String output) {
+        return run(feeds, List.of(output)).get(output);
+    }
+
+    /** Runs a model of several inputs and returns the named outputs, from one run. */
+    public Map<String, FloatTensor> run(Map<String, FloatTensor> feeds, List<String> outputs) {
         List<OnnxTensor> owned = new java.util.ArrayList<>();
         try {
             Map<String, OnnxTensor> in = new LinkedHashMap<>();
@@ -52,8 +57,12 @@ public final class ForwardSession implements AutoCloseable {
                 owned.add(t);
                 in.put(f.getKey(), t);
             }
-            try (OrtSession.Result r = session.run(in, Set.of(output))) {
-                return GradientSession.read(r, output);
+            try (OrtSession.Result r = session.run(in, Set.copyOf(outputs))) {
+                Map<String, FloatTensor> out = new LinkedHashMap<>();
+                for (String o : outputs) {
+                    out.put(o, GradientSession.read(r, o));
+                }
+                return out;
             }
         } catch (OrtException e) {
             throw new XGradCamException("ONNX Runtime failed to run the model: " + OrtSessions.firstLine(e.getMessage()), e);

@@ -187,11 +187,8 @@ public final class ViewerServer implements AutoCloseable {
         if (spec == null) {
             throw new ApiError(404, "unknown model '" + id + "'; the models served are " + String.join(", ", models.keySet()));
         }
-        return explainers.computeIfAbsent(id, k -> {
-            Preprocessing p = spec.preprocessing();
-            long[] shape = p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
-            return Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape));
-        });
+        // the input shape follows the model's preprocessing
+        return explainers.computeIfAbsent(id, k -> Explainer.open(spec, Explainer.Options.defaults()));
     }
 
     private void listModels(Context ctx) {
@@ -487,12 +484,6 @@ public final class ViewerServer implements AutoCloseable {
     }
 
     private static byte[] png(RgbImage img) {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(img.toBufferedImage(), "png", out);
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.xgradcam.image.Pictures.png(img);
     }
 }

@@ -1,7 +1,5 @@
 package org.xgradcam.spark;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +8,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.imageio.ImageIO;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
@@ -31,7 +28,6 @@ import org.xgradcam.cam.Target;
 import org.xgradcam.image.Colormap;
 import org.xgradcam.image.ImageLoader;
 import org.xgradcam.image.Overlay;
-import org.xgradcam.image.Preprocessing;
 import org.xgradcam.image.RgbImage;
 import org.xgradcam.models.ModelCache;
 import org.xgradcam.models.ModelSpec;
@@ -184,9 +180,7 @@ public final class XGradCamSpark {
             String name = k.model();
             ModelSpec spec = name.startsWith("sparkfile:") ? ModelSpec.ofFile(Path.of(SparkFiles.get(name.substring(10))))
                     : ModelSpec.resolve(name, new ModelCache());
-            Preprocessing p = spec.preprocessing();
-            long[] shape = p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
-            return Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape));
+            return Explainer.open(spec, Explainer.Options.defaults()); // the input shape follows the preprocessing
         });
     }
 
@@ -219,7 +213,7 @@ public final class XGradCamSpark {
             w = low.dim(low.rank() - 1);
             maps.put(m.id(), floats(low.data()));
             if (o.pictures()) {
-                pictures.put(m.id(), png(Overlay.additive(fitted, r.map().data(), Colormap.JET)));
+                pictures.put(m.id(), org.xgradcam.image.Pictures.png(Overlay.additive(fitted, r.map().data(), Colormap.JET)));
             }
         }
         List<Integer> top = new ArrayList<>();
@@ -243,13 +237,4 @@ public final class XGradCamSpark {
         return scala.jdk.javaapi.CollectionConverters.asScala(m);
     }
 
-    private static byte[] png(RgbImage img) {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(img.toBufferedImage(), "png", out);
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new XGradCamException("cannot encode a PNG: " + e.getMessage(), e);
-        }
-    }
 }
