@@ -351,6 +351,7 @@ public final class ModelShapes {
         out.put(inputName, new TensorInfo(inputName, TensorInfo.FLOAT, inputShape));
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            opts.addConfigEntry("session.disable_prepacking", "1"); // one run: packing would cost more than it saves
             opts.disablePerSessionThreads(); // the environment's shared pool
             java.util.List<OnnxTensor> extraTensors = new java.util.ArrayList<>();
             try (OrtSession session = OrtSessions.create(env, graph.model().withProto(probeModel), opts);

@@ -3,14 +3,12 @@ package org.xgradcam.onnx;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.validation.InputFiles;
 import org.xgradcam.validation.IoErrors;
-import org.xgradcam.validation.Memory;
 import org.xgradcam.onnx.proto.OnnxProto.ModelProto;
 import org.xgradcam.onnx.proto.OnnxProto.OperatorSetIdProto;
 import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
@@ -49,10 +47,13 @@ public final class OnnxModel {
             throw new XGradCamException("model " + file + " is larger than 2 GB, the most one ONNX file can hold; a model"
                     + " this large keeps its weights in external data files (onnx.save(..., save_as_external_data=True))");
         }
-        // the parsed model holds its weights once more, and sessions copy them again
-        Memory.require(2 * size, "loading model " + file);
-        try (InputStream in = Files.newInputStream(file)) {
-            return GraphSurgery.withBatchAxis(new OnnxModel(parse(in, file.toString()), file.toAbsolutePath().getParent(),
+        // the weights stay in the file, mapped into memory: the parsed model refers to them
+        // there (no copy on the heap), and sessions read them from there
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.MappedByteBuffer mapped = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size());
+            CodedInputStream coded = com.google.protobuf.UnsafeByteOperations.unsafeWrap(mapped).newCodedInput();
+            coded.enableAliasing(true);
+            return GraphSurgery.withBatchAxis(new OnnxModel(parse(coded, file.toString()), file.toAbsolutePath().getParent(),
                     file.toString()));
         } catch (NoSuchFileException e) {
             throw new XGradCamException("model file not found: " + file);
@@ -63,14 +64,13 @@ public final class OnnxModel {
 
     public static OnnxModel fromBytes(byte[] bytes, String source) {
         try {
-            return GraphSurgery.withBatchAxis(new OnnxModel(parse(new java.io.ByteArrayInputStream(bytes), source), null, source));
+            return GraphSurgery.withBatchAxis(new OnnxModel(parse(CodedInputStream.newInstance(bytes), source), null, source));
         } catch (IOException e) {
             throw new XGradCamException("cannot read model " + source + ": " + e.getMessage(), e);
         }
     }
 
-    private static ModelProto parse(InputStream in, String source) throws IOException {
-        CodedInputStream coded = CodedInputStream.newInstance(in);
+    private static ModelProto parse(CodedInputStream coded, String source) throws IOException {
         coded.setSizeLimit(Integer.MAX_VALUE); // protobuf's own ceiling; bigger models use external data
         coded.setRecursionLimit(1000);
         try {

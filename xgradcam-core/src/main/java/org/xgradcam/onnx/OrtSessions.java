@@ -114,7 +114,7 @@ public final class OrtSessions {
     public static OrtSession create(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException {
         if (!model.usesExternalData()) {
-            return env.createSession(model.toBytes(), opts);
+            return createFromWeights(env, model, opts);
         }
         Path dir = null;
         try {
@@ -145,6 +145,69 @@ public final class OrtSessions {
                 deleteTree(dir);
             }
         }
+    }
+
+    /** Initializers at least this large are handed to ONNX Runtime as tensors, not serialised with the graph. */
+    static final int HANDED_OVER_BYTES = 16 * 1024;
+
+    /**
+     * A session whose large weights are handed to ONNX Runtime as tensors over the model's own
+     * bytes (the mapped file, see {@link OnnxModel#load}), with only the graph serialised: no second
+     * copy of a 500 MB model on the Java heap, no serialisation of it, no parse of it by ONNX
+     * Runtime, which copies each weight once into the session.
+     */
+    private static OrtSession createFromWeights(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
+            throws OrtException {
+        org.xgradcam.onnx.proto.OnnxProto.GraphProto graph = model.proto().getGraph();
+        java.util.Map<String, ai.onnxruntime.OnnxTensorLike> weights = new java.util.LinkedHashMap<>();
+        org.xgradcam.onnx.proto.OnnxProto.GraphProto.Builder stubs = null;
+        try {
+            for (int i = 0; i < graph.getInitializerCount(); i++) {
+                TensorProto t = graph.getInitializer(i);
+                ai.onnxruntime.OnnxJavaType type = javaType(t.getDataType());
+                if (!t.hasRawData() || t.getRawData().size() < HANDED_OVER_BYTES || type == null || weights.containsKey(t.getName())) {
+                    continue;
+                }
+                java.nio.ByteBuffer data = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                if (!data.isDirect()) {
+                    continue; // built in memory, not mapped: serialised with the graph as before
+                }
+                weights.put(t.getName(), ai.onnxruntime.OnnxTensor.createTensor(env, data, TensorProtos.dims(t), type));
+                if (stubs == null) {
+                    stubs = graph.toBuilder();
+                }
+                // a stub ONNX Runtime replaces with the tensor before it would look for the file
+                stubs.setInitializer(i, t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                        .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("xgradcam-weight")));
+            }
+            if (stubs == null) {
+                return env.createSession(model.toBytes(), opts);
+            }
+            opts.addExternalInitializers(weights);
+            return env.createSession(model.proto().toBuilder().setGraph(stubs).build().toByteArray(), opts);
+        } finally {
+            // ONNX Runtime has copied them into the session (or failed): ours can go
+            for (ai.onnxruntime.OnnxTensorLike w : weights.values()) {
+                w.close();
+            }
+        }
+    }
+
+    /** ONNX Runtime's element type for an ONNX data type it takes as a buffer, else null. */
+    private static ai.onnxruntime.OnnxJavaType javaType(int dataType) {
+        TensorProto.DataType t = TensorProto.DataType.forNumber(dataType);
+        if (t == null) {
+            return null;
+        }
+        return switch (t) {
+            case FLOAT -> ai.onnxruntime.OnnxJavaType.FLOAT;
+            case DOUBLE -> ai.onnxruntime.OnnxJavaType.DOUBLE;
+            case INT64 -> ai.onnxruntime.OnnxJavaType.INT64;
+            case INT32 -> ai.onnxruntime.OnnxJavaType.INT32;
+            case INT8 -> ai.onnxruntime.OnnxJavaType.INT8;
+            case UINT8 -> ai.onnxruntime.OnnxJavaType.UINT8;
+            default -> null;
+        };
     }
 
     /** The first line of an ONNX Runtime message (the rest is a native stack trace). */

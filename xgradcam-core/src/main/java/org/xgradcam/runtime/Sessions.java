@@ -23,6 +23,9 @@ public final class Sessions {
         OrtEnvironment env = OrtSessions.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            // pre-packed weights are one more copy of each and half of a large model's session start
+            // (VGG16: 0.6 s), and measured no faster on the CPU (docs/benchmarks.md)
+            opts.addConfigEntry("session.disable_prepacking", "1");
             if (options.threads() == 0 || options.threads() == OrtSessions.globalThreads()) {
                 opts.disablePerSessionThreads(); // the environment's shared pool
             } else {
