@@ -228,7 +228,12 @@ public final class ModelShapes {
         String inputName = graph.inputs().get(0);
         Map<String, TensorInfo> infos = fromValueInfo(graph, inputShape);
         if (infos == null) {
-            infos = probe(graph, inputName, inputShape);
+            String key = ShapeCache.key(graph, inputShape);
+            infos = ShapeCache.lookup(key);
+            if (infos == null) {
+                infos = probe(graph, inputName, inputShape);
+                ShapeCache.store(key, infos);
+            }
         }
         for (TensorProto t : graph.model().proto().getGraph().getInitializerList()) {
             infos.putIfAbsent(t.getName(), new TensorInfo(t.getName(), t.getDataType(), TensorProtos.dims(t)));
