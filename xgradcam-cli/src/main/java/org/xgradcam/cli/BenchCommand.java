@@ -40,8 +40,8 @@ public class BenchCommand implements Callable<Integer> {
             description = "Images per run, 1 to " + MAX_BATCH + " (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--iterations", defaultValue = "20", description = "Timed runs per variant, 1 to 100000 (default: ${DEFAULT-VALUE}).")
-    int iterations;
+    @Option(names = "--iterations", description = "Timed runs per variant, 1 to 100000 (default: 20; with --folder, passes over the folder, default 1).")
+    Integer iterations;
 
     @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first, 0 to 10000 (default: ${DEFAULT-VALUE}).")
     int warmup;
@@ -55,12 +55,20 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--top-k", paramLabel = "K", description = "Also time Grad-CAM and XGrad-CAM for the K best classes of one image.")
     Integer topK;
 
+    @Option(names = "--folder", paramLabel = "DIR",
+            description = "Time a whole folder run instead: the explain command over the folder's images (decoding, the"
+                    + " model, pictures written) against a plain forward of the same images at the same --batch-size.")
+    java.nio.file.Path folder;
+
+    @Option(names = "--no-figure", description = "With --folder: the folder run writes no compare.png.")
+    boolean noFigure;
+
     private final List<AutoCloseable> closeLater = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
         try {
-            return bench();
+            return folder != null ? new FolderBench(this).run() : bench();
         } finally {
             for (AutoCloseable c : closeLater) {
                 c.close();
@@ -71,6 +79,7 @@ public class BenchCommand implements Callable<Integer> {
     private Integer bench() {
         common.validate();
         Check.range("--batch-size", batch, 1, MAX_BATCH);
+        int iterations = this.iterations != null ? this.iterations : 20;
         Check.range("--iterations", iterations, 1, 100_000);
         Check.range("--warmup", warmup, 0, 10_000);
         List<CamMethod> timed = methods.stream().map(m -> Methods.byName(m.strip())).toList();

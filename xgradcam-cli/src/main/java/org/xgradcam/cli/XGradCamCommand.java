@@ -164,9 +164,14 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--aug-smooth", description = "Average over horizontal flip x brightness 0.9/1.0/1.1 (6 runs).")
     boolean augSmooth;
 
-    @Option(names = {"--batch-size", "--batch"}, defaultValue = "32", paramLabel = "N",
-            description = "Batch size of the perturbation methods' passes (Score-CAM, Ablation-CAM), 1 to 4096 (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = {"--batch-size", "--batch"}, paramLabel = "N",
+            description = "Images per model run in a folder run (default 1: each image's numbers exactly as when it is"
+                    + " explained alone; batched runs differ in the last float digits), and perturbed copies per run of"
+                    + " Score-CAM and Ablation-CAM (default 32); 1 to 4096.")
+    Integer batchSize;
+
+    /** Perturbation passes per run when --batch-size is not given. */
+    static final int PERTURBATION_BATCH = 32;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -227,7 +232,9 @@ public class XGradCamCommand implements Callable<Integer> {
         common.validate();
         preprocessing.validate();
         tokens.layout();
-        Check.range("--batch-size", batchSize, 1, Explainer.Options.MAX_BATCH);
+        if (batchSize != null) {
+            Check.range("--batch-size", batchSize, 1, Explainer.Options.MAX_BATCH);
+        }
         List<Path> given = Stream.concat(imagePaths.stream(), moreImages.stream()).toList();
         if (inputTensor != null && !given.isEmpty()) {
             throw new XGradCamException("give either --image-path or --input-tensor, not both: the tensor would be explained"
@@ -288,7 +295,7 @@ public class XGradCamCommand implements Callable<Integer> {
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
         FolderRun run = new FolderRun(System.err);
         Explainer.Options options = Explainer.Options.defaults().withInputShape(shape)
-                .withRuntime(common.runtime()).withBatchSize(batchSize).withTokenLayout(tokens.layout());
+                .withRuntime(common.runtime()).withBatchSize(batchSize != null ? batchSize : PERTURBATION_BATCH).withTokenLayout(tokens.layout());
         try (Explainer explainer = Explainer.open(spec, options);
              SelectingDetector detector = SelectingDetector.accepts(spec) ? new SelectingDetector(spec, options) : null) {
             if (!explainer.layers().scoreNote().isEmpty() && !json) {
@@ -449,8 +456,10 @@ public class XGradCamCommand implements Callable<Integer> {
     /**
      * A folder run as a pipeline: the next images are decoded and preprocessed on a thread of
      * their own while the model runs, and each image's pictures are rendered, encoded and written
-     * on another while the model runs on the next; queues of two keep memory flat. Outputs,
-     * lines and the JSON keep the input order, and each image is still done or reported on its own.
+     * on another while the model runs on the next; with --batch-size N a classifier's images go
+     * through the model N at a time (one forward and backward for them all). Queues of one batch
+     * ahead and one behind keep memory flat. Outputs, lines and the JSON keep the input order, and
+     * each image is still done or reported on its own.
      */
     private void pipelined(Context c, List<InputImages.Item> items, FolderRun run, Progress progress) {
         java.util.concurrent.ThreadFactory daemons = r -> {
@@ -461,46 +470,125 @@ public class XGradCamCommand implements Callable<Integer> {
         java.util.concurrent.ExecutorService decoder = java.util.concurrent.Executors.newSingleThreadExecutor(daemons);
         java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(daemons);
         try {
-            int ahead = 2;
-            java.util.List<java.util.concurrent.Future<Prepared>> prepared = new ArrayList<>();
-            for (int i = 0; i < Math.min(ahead, items.size()); i++) {
-                InputImages.Item it = items.get(i);
-                prepared.add(decoder.submit(() -> prepare(c, it)));
-            }
-            java.util.concurrent.Future<?> lastWrite = null;
-            InputImages.Item lastItem = null;
-            for (int i = 0; i < items.size(); i++) {
-                if (i + ahead < items.size()) {
-                    InputImages.Item it = items.get(i + ahead);
+            int perRun = imagesPerRun(c);
+            int ahead = perRun + 1;
+            List<java.util.concurrent.Future<Prepared>> prepared = new ArrayList<>();
+            List<java.util.concurrent.Future<?>> writes = new ArrayList<>();
+            List<InputImages.Item> written = new ArrayList<>();
+            for (int start = 0; start < items.size(); start += perRun) {
+                int end = Math.min(items.size(), start + perRun);
+                while (prepared.size() < Math.min(items.size(), end + ahead)) {
+                    InputImages.Item it = items.get(prepared.size());
                     prepared.add(decoder.submit(() -> prepare(c, it)));
                 }
-                java.util.concurrent.Future<Prepared> mine = prepared.get(i);
-                prepared.set(i, null);
-                java.util.concurrent.Future<?>[] write = new java.util.concurrent.Future<?>[1];
-                boolean computed = run.attempt(items.get(i), item -> {
-                    Prepared p = await(mine);
-                    Computed k = compute(c, item, p);
-                    write[0] = writer.submit(() -> {
+                // the batch's images: decoded, or the failure, reported in its turn below
+                List<InputImages.Item> chunk = new ArrayList<>(items.subList(start, end));
+                List<Prepared> ready = new ArrayList<>();
+                List<Throwable> failures = new ArrayList<>();
+                for (int i = start; i < end; i++) {
+                    java.util.concurrent.Future<Prepared> mine = prepared.get(i);
+                    prepared.set(i, null);
+                    try {
+                        ready.add(await(mine));
+                        failures.add(null);
+                    } catch (Exception | OutOfMemoryError e) {
+                        ready.add(null);
+                        failures.add(e);
+                    }
+                }
+                List<Computed> computed = computeAll(c, chunk, ready, failures);
+                // the previous batch's writes end before this one's start: one batch behind at most
+                for (int w = 0; w < writes.size(); w++) {
+                    final java.util.concurrent.Future<?> f = writes.get(w);
+                    run.attempt(written.get(w), item -> await(f), progress, true);
+                }
+                writes.clear();
+                written.clear();
+                // each image's pictures, or its failure, in input order on the writing thread
+                for (int i = 0; i < chunk.size(); i++) {
+                    InputImages.Item item = chunk.get(i);
+                    Prepared p = ready.get(i);
+                    Computed k = computed.get(i);
+                    Throwable failure = failures.get(i);
+                    writes.add(writer.submit(() -> {
+                        if (failure instanceof Exception e) {
+                            throw e;
+                        }
+                        if (failure instanceof Error e) {
+                            throw e;
+                        }
                         finish(c, item, p, k);
                         return null;
-                    });
-                }, progress, false);
-                if (lastWrite != null) {
-                    final java.util.concurrent.Future<?> w = lastWrite;
-                    run.attempt(lastItem, item -> await(w), progress, true);
+                    }));
+                    written.add(item);
                 }
-                lastWrite = computed ? write[0] : null;
-                lastItem = computed ? items.get(i) : null;
-                progress.update("explaining", i + 1, items.size());
+                progress.update("explaining", end, items.size());
             }
-            if (lastWrite != null) {
-                final java.util.concurrent.Future<?> w = lastWrite;
-                run.attempt(lastItem, item -> await(w), progress, true);
+            for (int w = 0; w < writes.size(); w++) {
+                final java.util.concurrent.Future<?> f = writes.get(w);
+                run.attempt(written.get(w), item -> await(f), progress, true);
             }
         } finally {
             decoder.shutdownNow();
             writer.shutdownNow();
         }
+    }
+
+    /**
+     * Images per model run: --batch-size for a classifier explained for its top or a given
+     * class; one for everything that needs each image's own run (top-k, per-pixel targets,
+     * detections, models that take one image).
+     */
+    private int imagesPerRun(Context c) {
+        boolean batchable = batchSize != null && topK == null && c.perPixel() == null && c.scoreShape().length == 2
+                && c.detector() == null && !c.explainer().oneImagePerRun();
+        return batchable ? batchSize : 1;
+    }
+
+    /**
+     * The model's results for a batch of prepared images, in order (null where an image was done
+     * before or failed; a failure is recorded in {@code failures}): one run for all that need it
+     * when there are several; if that run fails, each image on its own, so that a failure is the
+     * image's.
+     */
+    private List<Computed> computeAll(Context c, List<InputImages.Item> chunk, List<Prepared> ready, List<Throwable> failures) {
+        List<Computed> out = new ArrayList<>(java.util.Collections.nCopies(chunk.size(), (Computed) null));
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < chunk.size(); i++) {
+            if (ready.get(i) != null && ready.get(i).before() == null) {
+                todo.add(i);
+            }
+        }
+        if (todo.size() > 1) {
+            try {
+                long[] shape = ready.get(todo.get(0)).x().shape().clone();
+                int per = (int) FloatTensor.numel(shape);
+                float[] stacked = new float[per * todo.size()];
+                for (int j = 0; j < todo.size(); j++) {
+                    System.arraycopy(ready.get(todo.get(j)).x().data(), 0, stacked, j * per, per);
+                }
+                shape[0] = todo.size();
+                List<Explanation> es = c.explainer().explain(new FloatTensor(shape, stacked), c.request());
+                for (int j = 0; j < todo.size(); j++) {
+                    Prepared p = ready.get(todo.get(j));
+                    out.set(todo.get(j), new Computed(List.of(es.get(j)), null, (System.nanoTime() - p.start()) / 1e6));
+                }
+                return out;
+            } catch (XGradCamException | OutOfMemoryError e) {
+                if (e instanceof XGradCamException x && org.xgradcam.validation.IoErrors.isEnvironmental(x)) {
+                    throw x;
+                }
+                // one by one below: each image's own error, or its result
+            }
+        }
+        for (int i : todo) {
+            try {
+                out.set(i, compute(c, chunk.get(i), ready.get(i)));
+            } catch (Exception | OutOfMemoryError e) {
+                failures.set(i, e);
+            }
+        }
+        return out;
     }
 
     /** The result of a stage on another thread, its failure rethrown as it was. */

@@ -61,6 +61,48 @@ class FolderRunTest {
     }
 
     @Test
+    void batchedFolderRunsGiveEachImageItsOwnNumbersAndReportABrokenImageAlone() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("batched"));
+        for (int i = 0; i < 7; i++) {
+            scene(in, "s" + i + ".png", 40 + i);
+        }
+        Files.writeString(in.resolve("s3b.png"), "not an image"); // inside the second batch of three
+        Path out = tmp.resolve("batched-out");
+        CliRunner.Result r = CliRunner.run("--image-path", in.toString(), "--output-dir", out.toString(), "--quiet",
+                "--save-raw", "--json", "--batch-size", "3");
+        assertThat(r.exit()).as(r.err()).isEqualTo(FolderRun.SOME_FAILED);
+        assertThat(r.err().lines().filter(l -> l.startsWith("xgradcam: error: "))).as(r.err()).singleElement()
+                .asString().contains("s3b.png");
+        assertThat(r.err()).contains("explained 7 of 8 images");
+        List<String> order = new java.util.ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"image\": \"[^\"]*(s\\d\\w?)\\.png\"").matcher(r.out());
+        while (m.find()) {
+            order.add(m.group(1));
+        }
+        assertThat(order).containsExactly("s0", "s1", "s2", "s3", "s3b", "s4", "s5", "s6");
+        for (int i = 0; i < 7; i++) {
+            Path single = tmp.resolve("alone" + i);
+            CliRunner.Result one = CliRunner.run("--image-path", in.resolve("s" + i + ".png").toString(), "--output-dir",
+                    single.toString(), "--quiet", "--save-raw");
+            assertThat(one.exit()).isZero();
+            for (String f : List.of("xgradcam_cam.npy", "gradcam_cam.npy", "activations.npy", "gradients.npy")) {
+                float[] batched = org.xgradcam.io.Npy.read(out.resolve("s" + i).resolve(f)).data();
+                float[] alone = org.xgradcam.io.Npy.read(single.resolve(f)).data();
+                assertThat(batched).as("%s of s%d", f, i).hasSameSizeAs(alone);
+                for (int k = 0; k < alone.length; k++) {
+                    assertThat(batched[k]).as("%s of s%d at %d", f, i, k).isCloseTo(alone[k],
+                            org.assertj.core.api.Assertions.within(1e-4f * (1 + Math.abs(alone[k]))));
+                }
+            }
+        }
+        // a rerun, batched too, finds every explained image done and reports the broken one again
+        CliRunner.Result again = CliRunner.run("--image-path", in.toString(), "--output-dir", out.toString(), "--quiet",
+                "--save-raw", "--batch-size", "3");
+        assertThat(again.exit()).isEqualTo(FolderRun.SOME_FAILED);
+        assertThat(again.out().lines().filter(l -> l.endsWith("(done before, skipped)"))).hasSize(7);
+    }
+
+    @Test
     void thePipelinedFolderRunGivesWhatSingleRunsGiveInOrder() throws Exception {
         Path in = Files.createDirectories(tmp.resolve("many"));
         for (int i = 0; i < 7; i++) {

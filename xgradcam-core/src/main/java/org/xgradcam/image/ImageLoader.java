@@ -120,8 +120,8 @@ public final class ImageLoader {
 
     /** Any colour model (grey, palette, alpha over black, 16-bit, CMYK) to 8-bit RGB. */
     private static BufferedImage toRgb(BufferedImage img) {
-        if (img.getType() == BufferedImage.TYPE_INT_RGB) {
-            return img;
+        if (img.getType() == BufferedImage.TYPE_INT_RGB || img.getType() == BufferedImage.TYPE_3BYTE_BGR) {
+            return img; // opaque 8-bit RGB already (RgbImage reads both directly)
         }
         BufferedImage rgb = new BufferedImage(img.getWidth(), img.getHeight(), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = rgb.createGraphics();

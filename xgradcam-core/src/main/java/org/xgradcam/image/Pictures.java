@@ -58,15 +58,59 @@ public final class Pictures {
         AtomicFiles.write(file, out.toByteArray());
     }
 
-    /** The picture as PNG bytes (for answers and rows that carry pictures instead of files). */
+    /**
+     * The picture as PNG bytes (8-bit RGB; for files, answers and rows that carry pictures).
+     * Encoded here rather than by ImageIO, whose PNG writer took 10 ms for a 472x272 comparison
+     * figure, a fifth of a folder run's time per image on ResNet-50: every row Sub-filtered, then
+     * Huffman-coded without string matching, 3 ms for a file 6% larger on that figure
+     * (overlaid photos barely gain from filters or matching; flat pictures still shrink 8-fold).
+     */
     public static byte[] png(RgbImage img) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(img.toBufferedImage(), "png", out);
-        } catch (IOException e) {
-            throw new XGradCamException("cannot encode a PNG: " + e.getMessage(), e);
+        int w = img.width();
+        int h = img.height();
+        int stride = 3 * w;
+        byte[] px = img.rgb();
+        byte[] filtered = new byte[h * (stride + 1)];
+        for (int y = 0; y < h; y++) {
+            int row = y * stride;
+            int o = y * (stride + 1);
+            filtered[o] = 1; // Sub: each byte minus the same channel of the pixel to its left
+            for (int i = 0; i < stride; i++) {
+                filtered[o + 1 + i] = (byte) (px[row + i] - (i >= 3 ? px[row + i - 3] : 0));
+            }
         }
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION);
+        ByteArrayOutputStream idat = new ByteArrayOutputStream(filtered.length / 2 + 64);
+        try {
+            deflater.setStrategy(java.util.zip.Deflater.HUFFMAN_ONLY);
+            deflater.setInput(filtered);
+            deflater.finish();
+            byte[] buf = new byte[1 << 16];
+            while (!deflater.finished()) {
+                idat.write(buf, 0, deflater.deflate(buf));
+            }
+        } finally {
+            deflater.end();
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(idat.size() + 64);
+        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 2)
+                .put((byte) 0).put((byte) 0).put((byte) 0);
+        chunk(out, "IHDR", ihdr.array());
+        chunk(out, "IDAT", idat.toByteArray());
+        chunk(out, "IEND", new byte[0]);
         return out.toByteArray();
+    }
+
+    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
+        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(t);
+        crc.update(data);
+        out.writeBytes(t);
+        out.writeBytes(data);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
     /** Panels in a row, each under its title (method, class) and subtitle (score). */

@@ -140,11 +140,18 @@ public record Preprocessing(int width, int height, ResizeMode resize, int shorte
         int plane = width * height;
         float[] out = new float[3 * plane];
         byte[] px = fitted.rgb();
-        for (int i = 0; i < plane; i++) {
-            for (int c = 0; c < 3; c++) {
-                int src = bgr ? 2 - c : c;
-                float v = (scale.apply(px[3 * i + src] & 0xff) - mean[c]) / std[c];
-                out[nhwc ? 3 * i + c : c * plane + i] = v;
+        // each channel maps 256 byte values: a table of the same arithmetic, computed once
+        float[][] table = new float[3][256];
+        for (int c = 0; c < 3; c++) {
+            for (int v = 0; v < 256; v++) {
+                table[c][v] = (scale.apply(v) - mean[c]) / std[c];
+            }
+        }
+        for (int c = 0; c < 3; c++) {
+            int src = bgr ? 2 - c : c;
+            float[] t = table[c];
+            for (int i = 0; i < plane; i++) {
+                out[nhwc ? 3 * i + c : c * plane + i] = t[px[3 * i + src] & 0xff];
             }
         }
         return new FloatTensor(nhwc ? new long[] {1, height, width, 3} : new long[] {1, 3, height, width}, out);

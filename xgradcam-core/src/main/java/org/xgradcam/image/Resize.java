@@ -100,7 +100,16 @@ public final class Resize {
             }
         }
         int[] rows = new int[h * outW * channels];
+        // only the source rows the vertical pass reads: a photo shrunk 3x reads 2 of its 3 rows
+        boolean[] read = new boolean[h];
+        for (int y = 0; y < outH; y++) {
+            read[clamp(ty.index[y], h)] = true;
+            read[clamp(ty.index[y] + 1, h)] = true;
+        }
         for (int y = 0; y < h; y++) {
+            if (!read[y]) {
+                continue;
+            }
             for (int x = 0; x < outW; x++) {
                 int s = tx.index[x];
                 int s1 = Math.min(s + 1, w - 1);

@@ -13,14 +13,42 @@ public record RgbImage(int width, int height, byte[] rgb) {
     public static RgbImage of(BufferedImage img) {
         int w = img.getWidth();
         int h = img.getHeight();
-        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
         byte[] out = new byte[w * h * 3];
+        // the decoders' usual layouts read straight from their buffers; getRGB converts pixel by pixel
+        if (img.getType() == BufferedImage.TYPE_INT_RGB && packed(img, 1)) {
+            int[] px = ((java.awt.image.DataBufferInt) img.getRaster().getDataBuffer()).getData();
+            for (int i = 0; i < w * h; i++) {
+                out[3 * i] = (byte) (px[i] >> 16);
+                out[3 * i + 1] = (byte) (px[i] >> 8);
+                out[3 * i + 2] = (byte) px[i];
+            }
+            return new RgbImage(w, h, out);
+        }
+        if (img.getType() == BufferedImage.TYPE_3BYTE_BGR && packed(img, 3)) {
+            byte[] px = ((java.awt.image.DataBufferByte) img.getRaster().getDataBuffer()).getData();
+            for (int i = 0; i < 3 * w * h; i += 3) {
+                out[i] = px[i + 2];
+                out[i + 1] = px[i + 1];
+                out[i + 2] = px[i];
+            }
+            return new RgbImage(w, h, out);
+        }
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
         for (int i = 0; i < argb.length; i++) {
             out[3 * i] = (byte) (argb[i] >> 16);
             out[3 * i + 1] = (byte) (argb[i] >> 8);
             out[3 * i + 2] = (byte) argb[i];
         }
         return new RgbImage(w, h, out);
+    }
+
+    /** Whether the image's buffer holds exactly its pixels, row after row, {@code per} elements each. */
+    private static boolean packed(BufferedImage img, int per) {
+        java.awt.image.WritableRaster r = img.getRaster();
+        return r.getParent() == null && r.getSampleModelTranslateX() == 0 && r.getSampleModelTranslateY() == 0
+                && r.getDataBuffer().getNumBanks() == 1 && r.getDataBuffer().getSize() == img.getWidth() * img.getHeight() * per
+                && (per == 1 ? ((java.awt.image.SinglePixelPackedSampleModel) r.getSampleModel()).getScanlineStride()
+                        : ((java.awt.image.ComponentSampleModel) r.getSampleModel()).getScanlineStride()) == img.getWidth() * per;
     }
 
     /** Writes the image, PNG or JPEG by the file's extension, atomically. */
@@ -30,11 +58,10 @@ public record RgbImage(int width, int height, byte[] rgb) {
 
     public BufferedImage toBufferedImage() {
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        int[] px = new int[width * height];
+        int[] px = ((java.awt.image.DataBufferInt) img.getRaster().getDataBuffer()).getData();
         for (int i = 0; i < px.length; i++) {
             px[i] = ((rgb[3 * i] & 0xff) << 16) | ((rgb[3 * i + 1] & 0xff) << 8) | (rgb[3 * i + 2] & 0xff);
         }
-        img.setRGB(0, 0, width, height, px, 0, width);
         return img;
     }
 

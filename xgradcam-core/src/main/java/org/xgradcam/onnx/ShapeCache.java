@@ -39,6 +39,9 @@ final class ShapeCache {
                 return null;
             }
         }
+        if (graph.model().usesExternalData() && !externalFilesPresent(graph.model())) {
+            return null; // the probe names the missing file
+        }
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(("xgradcam shapes 1\n" + OrtSessions.environment().getVersion() + "\n"
@@ -55,6 +58,18 @@ final class ShapeCache {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static boolean externalFilesPresent(OnnxModel model) {
+        for (TensorProto t : model.proto().getGraph().getInitializerList()) {
+            for (var e : t.getExternalDataList()) {
+                if (e.getKey().equals("location")
+                        && (model.baseDir() == null || !Files.isRegularFile(model.baseDir().resolve(e.getValue())))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private static Path file(String key) {
