@@ -708,15 +708,34 @@ public final class Explainer implements AutoCloseable {
         boolean simple = layers.size() == 1 && catalog.isCut(layers.get(0)) && !request.augmentationSmooth()
                 && request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS
                         || m.needs() == CamMethod.Needs.ACTIVATIONS);
+        if (!simple) {
+            GradientResult once = forwardWithLayersRaw(layers, image);
+            requireFiniteScores(once.score());
+            return explain(repeat(image, kk), request.withTarget(Target.classes(topClasses(once.score().data(), kk))));
+        }
+        FloatTensor images = repeat(image, kk);
+        String layer = layers.get(0);
+        var transform = request.target().transform();
+        if (transform == GradientRequest.ScoreTransform.NONE && model.opset() >= 11) {
+            // one run: the layers before once, the part after on k copies, each row's rank-r class
+            // chosen and differentiated inside the graph (no second pass through the head)
+            Map<String, FloatTensor> kept = new HashMap<>();
+            GradientResult r = ranked(layer, kk).runRows(image, kk, List.of(GraphSurgery.RANKED_CLASS, GraphSurgery.RANKED_SCORES),
+                    kept);
+            FloatTensor scores = kept.get(GraphSurgery.RANKED_SCORES);
+            requireFiniteScores(scores);
+            int[] ranked = new int[kk];
+            for (int i = 0; i < kk; i++) {
+                ranked[i] = (int) kept.get(GraphSurgery.RANKED_CLASS).data()[i];
+            }
+            String copies = GraphSurgery.rankedLayer(layer);
+            GradientResult raw = new GradientResult(scores, Map.of(layer, r.activation(copies)), Map.of(layer, r.gradient(copies)),
+                    java.util.Optional.empty(), Map.of());
+            return explainFrom(repeat(image, kk), raw, request.withTarget(Target.classes(ranked)), layers, false, false);
+        }
         GradientResult once = forwardWithLayersRaw(layers, image);
         requireFiniteScores(once.score());
         int[] top = topClasses(once.score().data(), kk);
-        FloatTensor images = repeat(image, kk);
-        if (!simple) {
-            return explain(images, request.withTarget(Target.classes(top)));
-        }
-        String layer = layers.get(0);
-        var transform = request.target().transform();
         float[] seed = new float[kk * classes];
         for (int r = 0; r < kk; r++) {
             seed[r * classes + top[r]] = 1f;
@@ -726,6 +745,19 @@ public final class Explainer implements AutoCloseable {
         GradientResult raw = new GradientResult(tailRun.score(), Map.of(layer, tailRun.activation(layer)),
                 Map.of(layer, tailRun.gradient(layer)), java.util.Optional.empty(), Map.of());
         return explainFrom(images, raw, request.withTarget(Target.classes(top)), layers, false, false);
+    }
+
+    private final Map<String, Lazy<GradientSession>> rankedSessions = new ConcurrentHashMap<>();
+
+    /** The session of {@link GraphSurgery#rankedCopies} for this layer and k, built on first use. */
+    private GradientSession ranked(String layer, int k) {
+        return rankedSessions.computeIfAbsent(layer + "|" + k, key -> new Lazy<>(() -> {
+            Graph g = new Graph(GraphSurgery.rankedCopies(graph, shapes, layer, catalog.score(), k));
+            ModelShapes s = ModelShapes.of(g, shapes.inputShape());
+            return new GradientSession(GradientBuilder.build(g, s, new GradientRequest(List.of(GraphSurgery.rankedLayer(layer)),
+                    GraphSurgery.RANKED_SCORE, false, false, false, GradientRequest.ScoreTransform.NONE, "",
+                    List.of(GraphSurgery.RANKED_CLASS, GraphSurgery.RANKED_SCORES))), options.runtime());
+        })).get();
     }
 
     private GradientSession tailGradient(String layer, GradientRequest.ScoreTransform t) {
@@ -956,6 +988,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(hessians.values());
         all.addAll(layerForwards.values());
         all.addAll(tailGradients.values());
+        all.addAll(rankedSessions.values());
         all.addAll(selectingTails.values());
         all.add(forward);
         return all;

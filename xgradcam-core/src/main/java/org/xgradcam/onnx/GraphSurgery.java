@@ -89,6 +89,117 @@ public final class GraphSurgery {
         return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
     }
 
+    /** The outputs of {@link #rankedCopies}: row r's score of its rank-r class, that class, all rows' scores. */
+    public static final String RANKED_SCORE = "xgradcam_ranked_score";
+    public static final String RANKED_CLASS = "xgradcam_ranked_class";
+    public static final String RANKED_SCORES = "xgradcam_ranked_scores";
+
+    /** The layer's k copies inside a model from {@link #rankedCopies}. */
+    public static String rankedLayer(String layer) {
+        return layer + "/xgradcam_ranked";
+    }
+
+    /**
+     * The model with its part after a layer (every path through it) run on k copies of the
+     * layer's tensor, row r scoring its rank-r class: one image in, k rows out. The layers before
+     * run once, the part after once at batch k (a memory-bound head such as VGG16's 120 million
+     * weights costs no more at batch k than at 1), and the backward of the k rows' scores then
+     * gives the k best classes' gradients in the same run. Outputs: {@link #RANKED_SCORE} [k, 1],
+     * {@link #RANKED_CLASS} [k, 1] (as floats) and {@link #RANKED_SCORES} [k, classes]; the
+     * copies of the layer are {@link #rankedLayer}. Needs opset 11 (TopK with k as an input,
+     * GatherElements).
+     */
+    public static OnnxModel rankedCopies(Graph graph, ModelShapes shapes, String layer, String score, int k) {
+        long opset = graph.model().opset();
+        if (opset < 11) {
+            throw new XGradCamException("ranked copies need ONNX opset 11 or later; this model has " + opset);
+        }
+        long[] scoreShape = shapes.shape(score);
+        if (scoreShape.length != 2) {
+            throw new XGradCamException("ranked copies need class scores [N, classes]; '" + score + "' has shape "
+                    + java.util.Arrays.toString(scoreShape));
+        }
+        GraphProto tail = tail(graph, shapes, layer, score).proto().getGraph();
+        Set<String> produced = new HashSet<>();
+        for (NodeProto n : tail.getNodeList()) {
+            produced.addAll(n.getOutputList());
+        }
+        String copies = rankedLayer(layer);
+        java.util.function.UnaryOperator<String> renamed = t -> t.equals(layer) ? copies
+                : produced.contains(t) && !t.isEmpty() ? t + "/xgradcam_ranked" : t;
+        GraphProto.Builder g = graph.model().proto().getGraph().toBuilder().clearOutput().clearNode();
+        Set<NodeProto> after = new HashSet<>(tail.getNodeList());
+        for (NodeProto n : graph.model().proto().getGraph().getNodeList()) {
+            if (!after.contains(n)) {
+                g.addNode(n); // the part before the layer, once; the part after only as copies
+            }
+        }
+        int rank = shapes.shape(layer).length;
+        long[] repeats = new long[rank];
+        java.util.Arrays.fill(repeats, 1);
+        repeats[0] = k;
+        String repeatsName = "xgradcam_ranked_repeats";
+        g.addInitializer(TensorProtos.ofLongs(repeatsName, repeats, rank));
+        g.addNode(NodeProto.newBuilder().setOpType("Tile").setName("xgradcam_ranked_tile").addInput(layer).addInput(repeatsName)
+                .addOutput(copies));
+        for (NodeProto n : tail.getNodeList()) {
+            NodeProto.Builder c = n.toBuilder().clearInput().clearOutput();
+            if (!n.getName().isEmpty()) {
+                c.setName(n.getName() + "/xgradcam_ranked");
+            }
+            n.getInputList().forEach(i -> c.addInput(renamed.apply(i)));
+            n.getOutputList().forEach(o -> c.addOutput(renamed.apply(o)));
+            g.addNode(c);
+        }
+        String scores = renamed.apply(score);
+        int classes = (int) scoreShape[1];
+        long[] diag = new long[k];
+        long[] range = new long[classes];
+        for (int i = 0; i < k; i++) {
+            diag[i] = i;
+        }
+        for (int i = 0; i < classes; i++) {
+            range[i] = i;
+        }
+        g.addInitializer(TensorProtos.ofLongs("xgradcam_ranked_k", new long[] {k}, 1));
+        g.addInitializer(TensorProtos.ofLongs("xgradcam_ranked_diagonal", diag, k, 1));
+        g.addInitializer(TensorProtos.ofLongs("xgradcam_ranked_range", range, 1, classes));
+        g.addNode(node("TopK", List.of(scores, "xgradcam_ranked_k"), List.of("xgradcam_ranked_values", "xgradcam_ranked_order"),
+                Attributes.ofInt("axis", 1)));
+        g.addNode(node("GatherElements", List.of("xgradcam_ranked_order", "xgradcam_ranked_diagonal"),
+                List.of("xgradcam_ranked_index"), Attributes.ofInt("axis", 1)));
+        g.addNode(node("Equal", List.of("xgradcam_ranked_index", "xgradcam_ranked_range"), List.of("xgradcam_ranked_hot")));
+        g.addNode(node("Cast", List.of("xgradcam_ranked_hot"), List.of("xgradcam_ranked_mask"),
+                Attributes.ofInt("to", TensorProto.DataType.FLOAT_VALUE)));
+        g.addNode(node("Mul", List.of(scores, "xgradcam_ranked_mask"), List.of("xgradcam_ranked_masked")));
+        if (opset >= 13) {
+            g.addInitializer(TensorProtos.ofLongs("xgradcam_ranked_axes", new long[] {1}, 1));
+            g.addNode(node("ReduceSum", List.of("xgradcam_ranked_masked", "xgradcam_ranked_axes"), List.of(RANKED_SCORE),
+                    Attributes.ofInt("keepdims", 1)));
+        } else {
+            g.addNode(node("ReduceSum", List.of("xgradcam_ranked_masked"), List.of(RANKED_SCORE),
+                    Attributes.ofInts("axes", 1), Attributes.ofInt("keepdims", 1)));
+        }
+        g.addNode(node("Cast", List.of("xgradcam_ranked_index"), List.of(RANKED_CLASS),
+                Attributes.ofInt("to", TensorProto.DataType.FLOAT_VALUE)));
+        g.addNode(node("Identity", List.of(scores), List.of(RANKED_SCORES)));
+        g.addOutput(floatValue(RANKED_SCORE, new long[] {k, 1}, true));
+        g.addOutput(floatValue(RANKED_CLASS, new long[] {k, 1}, true));
+        g.addOutput(floatValue(RANKED_SCORES, new long[] {k, classes}, true));
+        return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
+    }
+
+    private static NodeProto node(String op, List<String> inputs, List<String> outputs,
+                                  org.xgradcam.onnx.proto.OnnxProto.AttributeProto... attrs) {
+        NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName("xgradcam_ranked_" + op + "_" + outputs.get(0));
+        inputs.forEach(b::addInput);
+        outputs.forEach(b::addOutput);
+        for (var a : attrs) {
+            b.addAttribute(a);
+        }
+        return b.build();
+    }
+
     /** The name the original rank-3 image tensor gets inside a model given a batch axis. */
     public static final String UNBATCHED_SUFFIX = "/xgradcam_unbatched";
 

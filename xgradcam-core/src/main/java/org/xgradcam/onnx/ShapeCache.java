@@ -20,7 +20,7 @@ import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
  * what decides them: the graph with its small initializers, the input shape and ONNX Runtime's
  * version. Large float weights are left out of the digest, since their values cannot change a
  * shape in a graph without value-dependent shapes; graphs with such ops (NonZero, NMS, control
- * flow, ...) are always probed. A second run on the same model then starts without the probe (a
+ * flow, TopK with a computed k, ...) are always probed. A second run on the same model then starts without the probe (a
  * whole extra session and forward: 0.6 s on VGG16). An unreadable or unwritable cache is
  * skipped: it only saves time.
  */
@@ -29,14 +29,19 @@ final class ShapeCache {
 
     /** Ops whose output shapes depend on tensor values, not only on shapes. */
     private static final Set<String> VALUE_DEPENDENT = Set.of("NonZero", "NonMaxSuppression", "Unique", "Compress", "Loop",
-            "Scan", "If", "TopK", "Range", "RoiAlign", "StringNormalizer");
+            "Scan", "If", "Range", "RoiAlign", "StringNormalizer");
 
     /** The key of this graph at this input shape, or null if its shapes may depend on values. */
     static String key(Graph graph, long[] inputShape) {
         GraphProto g = graph.model().proto().getGraph();
+        Set<String> constants = new java.util.HashSet<>();
+        g.getInitializerList().forEach(t -> constants.add(t.getName()));
         for (NodeProto n : g.getNodeList()) {
             if (!OnnxModel.isDefaultDomain(n.getDomain()) || VALUE_DEPENDENT.contains(n.getOpType())) {
                 return null;
+            }
+            if (n.getOpType().equals("TopK") && n.getInputCount() > 1 && !constants.contains(n.getInput(1))) {
+                return null; // k computed at run time
             }
         }
         if (graph.model().usesExternalData() && !externalFilesPresent(graph.model())) {

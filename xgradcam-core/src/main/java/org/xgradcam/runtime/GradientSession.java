@@ -71,6 +71,19 @@ public final class GradientSession implements AutoCloseable {
     }
 
     public GradientResult run(FloatTensor input, Seed seed) {
+        return run(input, seed, -1, List.of(), null);
+    }
+
+    /**
+     * For a model whose score has a fixed number of rows whatever the input's batch (the k
+     * ranked copies of a top-k run): each of the {@code rows} rows' top entry seeded; the graph
+     * outputs {@code kept} are read into {@code keptValues} too.
+     */
+    public GradientResult runRows(FloatTensor input, int rows, List<String> kept, Map<String, FloatTensor> keptValues) {
+        return run(input, Seed.topClass(), rows, kept, keptValues);
+    }
+
+    private GradientResult run(FloatTensor input, Seed seed, int rows, List<String> kept, Map<String, FloatTensor> keptValues) {
         long[] expected = model.inputShape();
         long[] got = input.shape();
         boolean ok = got.length == expected.length;
@@ -83,7 +96,7 @@ public final class GradientSession implements AutoCloseable {
             throw new XGradCamException("wrong input shape " + Arrays.toString(got) + ": this model was prepared for "
                     + Arrays.toString(shown).replace("-1", "N") + "; resize the image or prepare the model for this size");
         }
-        int n = (int) got[0];
+        int n = rows > 0 ? rows : (int) got[0];
         long[] scoreShape = model.scoreShape().clone();
         if (scoreShape.length > 1) {
             scoreShape[0] = n; // (a detector's scores [D] are one image's, with no batch axis)
@@ -122,6 +135,9 @@ public final class GradientSession implements AutoCloseable {
                     if (b.isSaturation()) {
                         bias.put(b.clipInput(), read(r, b.clipInput()));
                     }
+                }
+                for (String k : kept) {
+                    keptValues.put(k, read(r, k));
                 }
                 return new GradientResult(score, acts, grads, inGrad, bias);
             }

@@ -23,7 +23,7 @@ public final class GradCam extends WeightedCam {
     /** The spatial mean of each channel's gradient, per image: Grad-CAM's weights. */
     static float[][] meanGradients(FloatTensor g) {
         int hw = g.dim(2) * g.dim(3);
-        double[][] s = spatialSums(g, i -> g.data()[i]);
+        double[][] s = spatialSums(g);
         float[][] w = new float[s.length][s[0].length];
         for (int r = 0; r < s.length; r++) {
             for (int k = 0; k < s[r].length; k++) {

@@ -23,7 +23,7 @@ public final class GradCamPlusPlus extends WeightedCam {
         int n = a.dim(0);
         int c = a.dim(1);
         int hw = a.dim(2) * a.dim(3);
-        double[][] sumA = spatialSums(a, i -> a.data()[i]);
+        double[][] sumA = spatialSums(a);
         float[][] w = new float[n][c];
         for (int r = 0; r < n; r++) {
             for (int k = 0; k < c; k++) {

@@ -57,20 +57,54 @@ public abstract class WeightedCam implements CamMethod {
                 new FloatTensor(new long[] {n, c}, weights));
     }
 
-    /** Spatial sums of a channel's values, per image and channel: [N][C]. */
-    static double[][] spatialSums(FloatTensor t, java.util.function.IntToDoubleFunction value) {
-        int n = t.dim(0);
-        int c = t.dim(1);
-        int hw = t.dim(2) * t.dim(3);
+    /** Spatial sums of each channel's values, per image and channel: [N][C], in double. */
+    static double[][] spatialSums(FloatTensor t) {
+        return spatialSums(t, null);
+    }
+
+    /**
+     * Spatial sums of each channel's products a * b (b null: of a alone), per image and channel:
+     * [N][C], in double. Plain loops: a function per element cost 7 ms a call for top-5 on ResNet-50.
+     */
+    static double[][] spatialSums(FloatTensor a, FloatTensor b) {
+        int n = a.dim(0);
+        int c = a.dim(1);
+        int hw = a.dim(2) * a.dim(3);
+        float[] x = a.data();
+        float[] y = b == null ? null : b.data();
         double[][] out = new double[n][c];
         for (int r = 0; r < n; r++) {
             for (int k = 0; k < c; k++) {
-                double s = 0;
+                // four partial sums: one chain of dependent additions was the cost (2.4 ms for top-5 on ResNet-50)
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
                 int base = (r * c + k) * hw;
-                for (int i = 0; i < hw; i++) {
-                    s += value.applyAsDouble(base + i);
+                int end = base + hw;
+                int i = base;
+                if (y == null) {
+                    for (; i + 3 < end; i += 4) {
+                        s0 += x[i];
+                        s1 += x[i + 1];
+                        s2 += x[i + 2];
+                        s3 += x[i + 3];
+                    }
+                    for (; i < end; i++) {
+                        s0 += x[i];
+                    }
+                } else {
+                    for (; i + 3 < end; i += 4) {
+                        s0 += (double) x[i] * y[i];
+                        s1 += (double) x[i + 1] * y[i + 1];
+                        s2 += (double) x[i + 2] * y[i + 2];
+                        s3 += (double) x[i + 3] * y[i + 3];
+                    }
+                    for (; i < end; i++) {
+                        s0 += (double) x[i] * y[i];
+                    }
                 }
-                out[r][k] = s;
+                out[r][k] = (s0 + s1) + (s2 + s3);
             }
         }
         return out;

@@ -22,8 +22,8 @@ public final class XGradCam extends WeightedCam {
     @Override
     protected float[][] weights(CamContext ctx, String layer, FloatTensor a, FloatTensor g) {
         double eps = ctx.convention().xgradCamEps();
-        double[][] num = spatialSums(a, i -> (double) a.data()[i] * g.data()[i]);
-        double[][] den = spatialSums(a, i -> a.data()[i]);
+        double[][] num = spatialSums(a, g);
+        double[][] den = spatialSums(a);
         float[][] w = new float[num.length][num[0].length];
         for (int r = 0; r < num.length; r++) {
             for (int k = 0; k < num[r].length; k++) {
