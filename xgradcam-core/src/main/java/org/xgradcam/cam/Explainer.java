@@ -756,7 +756,7 @@ public final class Explainer implements AutoCloseable {
             ModelShapes s = ModelShapes.of(g, shapes.inputShape());
             return new GradientSession(GradientBuilder.build(g, s, new GradientRequest(List.of(GraphSurgery.rankedLayer(layer)),
                     GraphSurgery.RANKED_SCORE, false, false, false, GradientRequest.ScoreTransform.NONE, "",
-                    List.of(GraphSurgery.RANKED_CLASS, GraphSurgery.RANKED_SCORES))), options.runtime());
+                    List.of(GraphSurgery.RANKED_CLASS, GraphSurgery.RANKED_SCORES))), options.runtime(), true);
         })).get();
     }
 
@@ -766,7 +766,7 @@ public final class Explainer implements AutoCloseable {
             Graph tg = new Graph(tail);
             ModelShapes ts = ModelShapes.of(tg, shapes.shape(layer));
             return new GradientSession(GradientBuilder.build(tg, ts, GradientRequest.of(List.of(layer), catalog.score())
-                    .withTransform(t)), options.runtime());
+                    .withTransform(t)), options.runtime(), true);
         })).get();
     }
 

@@ -62,8 +62,13 @@ public final class GradientSession implements AutoCloseable {
     }
 
     public GradientSession(AugmentedModel model, RuntimeOptions options) {
+        this(model, options, false);
+    }
+
+    /** With {@code prepack}, for a session whose matrix products run on several rows ({@link Sessions#open(org.xgradcam.onnx.OnnxModel, RuntimeOptions, boolean)}). */
+    public GradientSession(AugmentedModel model, RuntimeOptions options, boolean prepack) {
         this.model = model;
-        this.session = Sessions.open(model.model(), options);
+        this.session = Sessions.open(model.model(), options, prepack);
     }
 
     public AugmentedModel model() {

@@ -20,12 +20,24 @@ public final class Sessions {
     }
 
     public static OrtSession open(OnnxModel model, RuntimeOptions options) {
+        return open(model, options, false);
+    }
+
+    /**
+     * As {@link #open(OnnxModel, RuntimeOptions)}; with {@code prepack}, ONNX Runtime packs the
+     * weights for its matrix products once, at creation: for a session whose products run on
+     * several rows (the k ranked copies of a top-k run; VGG16's head backward at 5 rows: 206 ->
+     * 163 ms), at the cost of a slower start and one more copy of those weights.
+     */
+    public static OrtSession open(OnnxModel model, RuntimeOptions options, boolean prepack) {
         OrtEnvironment env = OrtSessions.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             // pre-packed weights are one more copy of each and half of a large model's session start
-            // (VGG16: 0.6 s), and measured no faster on the CPU (docs/benchmarks.md)
-            opts.addConfigEntry("session.disable_prepacking", "1");
+            // (VGG16: 0.6 s), and measured no faster for one image (docs/benchmarks.md)
+            if (!prepack) {
+                opts.addConfigEntry("session.disable_prepacking", "1");
+            }
             if (options.threads() == 0 || options.threads() == OrtSessions.globalThreads()) {
                 opts.disablePerSessionThreads(); // the environment's shared pool
             } else {
