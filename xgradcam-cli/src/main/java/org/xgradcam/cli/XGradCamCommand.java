@@ -428,11 +428,11 @@ public class XGradCamCommand implements Callable<Integer> {
     }
 
     /** The key of one image's outputs: its bytes and the run's options. */
-    private static String doneKey(Path image, String fingerprint) {
+    private static String doneKey(byte[] image, String fingerprint) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
             md.update(fingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            md.update(org.xgradcam.validation.InputFiles.read(image, "image", ImageLoader.MAX_FILE_BYTES));
+            md.update(image);
             return java.util.HexFormat.of().formatHex(md.digest());
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
@@ -632,8 +632,11 @@ public class XGradCamCommand implements Callable<Integer> {
     private Prepared prepare(Context c, InputImages.Item item) {
         long start = System.nanoTime();
         String key = null;
+        // the file read once: its bytes are both the resume key and the picture
+        byte[] bytes = inputTensor == null ? org.xgradcam.validation.InputFiles.read(item.path(), "image", ImageLoader.MAX_FILE_BYTES)
+                : null;
         if (c.batch() && inputTensor == null) {
-            key = doneKey(item.path(), c.fingerprint());
+            key = doneKey(bytes, c.fingerprint());
             String[] before = overwrite ? null : finishedBefore(c, item, key);
             if (before != null) {
                 return new Prepared(null, null, List.of(), start, key, before);
@@ -659,7 +662,7 @@ public class XGradCamCommand implements Callable<Integer> {
             }
             backdrop = denormalise(x, c.pre());
         } else {
-            ImageLoader.Decoded d = ImageLoader.load(item.path(), allowDamaged);
+            ImageLoader.Decoded d = ImageLoader.decode(bytes, item.path().toString(), allowDamaged);
             warnings = d.warnings();
             if (d.damaged()) {
                 System.err.println("xgradcam: warning: " + label + " is damaged (" + ImageLoader.summary(warnings)

@@ -173,9 +173,10 @@ class EnvironmentFaultsTest {
         Path out = tmp.resolve("out");
         List<String> cmd = with(java(), "--image-path", in.toString(), "--save-raw", "--method", "scorecam", "--method",
                 "xgradcam", "--output-dir", out.toString(), "--quiet");
+        Path work = Files.createDirectories(tmp.resolve("work"));
         for (boolean kill : new boolean[] {false, true}) {
-            Process p = builder(cmd).redirectOutput(tmp.resolve("p.out").toFile()).redirectError(tmp.resolve("p.err").toFile())
-                    .start();
+            Process p = builder(cmd).directory(work.toFile()).redirectOutput(tmp.resolve("p.out").toFile())
+                    .redirectError(tmp.resolve("p.err").toFile()).start();
             long deadline = System.currentTimeMillis() + 60_000;
             while (System.currentTimeMillis() < deadline && (!Files.exists(out) || Files.list(out).count() < 3)) {
                 Thread.sleep(50);
@@ -188,6 +189,11 @@ class EnvironmentFaultsTest {
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
             if (!kill) {
                 assertThat(partials(out)).as("partial files after SIGTERM").isEmpty();
+                // the model runs in flight were stopped before ONNX Runtime's exit: no JVM crash, no crash log
+                assertThat(p.exitValue()).as(Files.readString(tmp.resolve("p.err"))).isEqualTo(143);
+                try (Stream<Path> s = Files.list(work)) {
+                    assertThat(s.map(f -> f.getFileName().toString())).as("crash logs").noneMatch(f -> f.startsWith("hs_err"));
+                }
             }
         }
         // a rerun over the same folder finishes and sweeps what a killed run may have left

@@ -370,7 +370,7 @@ public final class ModelShapes {
                     extraTensors.add(t);
                     feeds.put(e.getKey(), t);
                 }
-                try (OrtSession.Result r = session.run(feeds)) {
+                try (OrtSession.Result r = OrtSessions.run(session, feeds, null)) {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     if (e.getValue() instanceof OnnxTensor t) {
                         ai.onnxruntime.TensorInfo ti = t.getInfo();

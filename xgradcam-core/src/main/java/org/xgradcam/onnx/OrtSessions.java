@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.xgradcam.XGradCamException;
@@ -113,6 +115,16 @@ public final class OrtSessions {
 
     public static OrtSession create(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException {
+        enterNative();
+        try {
+            return createGuarded(env, model, opts);
+        } finally {
+            exitNative();
+        }
+    }
+
+    private static OrtSession createGuarded(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
+            throws OrtException {
         if (!model.usesExternalData()) {
             return createFromWeights(env, model, opts);
         }
@@ -208,6 +220,106 @@ public final class OrtSessions {
             case UINT8 -> ai.onnxruntime.OnnxJavaType.UINT8;
             default -> null;
         };
+    }
+
+    /** The runs in progress, each with the options that can stop it. */
+    private static final Set<OrtSession.RunOptions> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static volatile boolean stopping;
+    private static final AtomicBoolean stopHookRegistered = new AtomicBoolean();
+
+    /** How long the JVM's exit waits for runs in progress to stop (they stop between two operators). */
+    static final long STOP_WAIT_MS = 5000;
+
+    /**
+     * Runs a session (all outputs when {@code outputs} is null). Every run goes through here, so
+     * that a JVM told to exit (Ctrl-C, SIGTERM) first stops the runs in progress and waits for
+     * them: ONNX Runtime's native state is torn down at exit, and a thread still inside a run
+     * then crashed the JVM (a SIGSEGV and an hs_err file in the working folder). Once exiting,
+     * no new run starts.
+     */
+    public static OrtSession.Result run(OrtSession session, Map<String, ? extends ai.onnxruntime.OnnxTensorLike> feeds,
+                                        Set<String> outputs) throws OrtException {
+        OrtSession.RunOptions options = new OrtSession.RunOptions();
+        enterNative();
+        try {
+            running.add(options);
+            if (stopping) {
+                throw new XGradCamException("the JVM is exiting: no new model run");
+            }
+            return outputs == null ? session.run(feeds, options) : session.run(feeds, outputs, options);
+        } finally {
+            running.remove(options);
+            options.close();
+            exitNative();
+        }
+    }
+
+    /** Threads inside ONNX Runtime (a run, or a session being created); the JVM's exit waits for them. */
+    private static final java.util.concurrent.atomic.AtomicInteger inNative = new java.util.concurrent.atomic.AtomicInteger();
+
+    private static void enterNative() {
+        if (stopHookRegistered.compareAndSet(false, true)) {
+            stopOnSignals();
+            Runtime.getRuntime().addShutdownHook(new Thread(OrtSessions::stopRuns, "xgradcam-ort-stop"));
+        }
+        inNative.incrementAndGet();
+        if (stopping) {
+            inNative.decrementAndGet();
+            throw new XGradCamException("the JVM is exiting: ONNX Runtime is not used any more");
+        }
+    }
+
+    private static void exitNative() {
+        inNative.decrementAndGet();
+    }
+
+    /**
+     * ONNX Runtime's Java binding releases its native environment in a shutdown hook of its own,
+     * which runs beside every other hook: a shutdown hook of ours cannot stop the runs before it.
+     * So on SIGTERM, SIGINT (Ctrl-C) and SIGHUP the runs are stopped first, in the signal's own
+     * handler, and the handler there before (the JVM's: exit with 128 + the signal) is then
+     * called. Where the JVM offers no such handlers, the shutdown hook alone remains.
+     */
+    private static void stopOnSignals() {
+        for (String name : List.of("TERM", "INT", "HUP")) {
+            try {
+                sun.misc.Signal signal = new sun.misc.Signal(name);
+                sun.misc.SignalHandler[] before = new sun.misc.SignalHandler[1];
+                before[0] = sun.misc.Signal.handle(signal, s -> {
+                    stopRuns();
+                    sun.misc.SignalHandler b = before[0];
+                    if (b == sun.misc.SignalHandler.SIG_DFL) {
+                        System.exit(128 + s.getNumber());
+                    } else if (b != sun.misc.SignalHandler.SIG_IGN && b != null) {
+                        b.handle(s);
+                    }
+                });
+                if (before[0] == sun.misc.SignalHandler.SIG_IGN) {
+                    sun.misc.Signal.handle(signal, before[0]); // ignored (nohup): stays ignored
+                }
+            } catch (Throwable e) {
+                // no signal handling here (another JVM, -Xrs): the shutdown hook alone
+            }
+        }
+    }
+
+    private static void stopRuns() {
+        stopping = true;
+        for (OrtSession.RunOptions o : running) {
+            try {
+                o.setTerminate(true);
+            } catch (OrtException | RuntimeException e) {
+                // closed meanwhile: that run has ended
+            }
+        }
+        long end = System.nanoTime() + STOP_WAIT_MS * 1_000_000;
+        while (inNative.get() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     /** The first line of an ONNX Runtime message (the rest is a native stack trace). */

@@ -29,8 +29,8 @@ public final class ForwardSession implements AutoCloseable {
     /** Runs the model and returns the named outputs (all outputs if none are named). */
     public Map<String, FloatTensor> run(FloatTensor x, String... outputs) {
         try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), x.shape());
-             OrtSession.Result r = outputs.length == 0 ? session.run(Map.of(input, t))
-                     : session.run(Map.of(input, t), Set.copyOf(List.of(outputs)))) {
+             OrtSession.Result r = OrtSessions.run(session, Map.of(input, t), outputs.length == 0 ? null
+                     : Set.copyOf(List.of(outputs)))) {
             Map<String, FloatTensor> out = new LinkedHashMap<>();
             for (var e : r) {
                 out.put(e.getKey(), GradientSession.read(r, e.getKey()));
@@ -57,7 +57,7 @@ public final class ForwardSession implements AutoCloseable {
                 owned.add(t);
                 in.put(f.getKey(), t);
             }
-            try (OrtSession.Result r = session.run(in, Set.copyOf(outputs))) {
+            try (OrtSession.Result r = OrtSessions.run(session, in, Set.copyOf(outputs))) {
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
                 for (String o : outputs) {
                     out.put(o, GradientSession.read(r, o));

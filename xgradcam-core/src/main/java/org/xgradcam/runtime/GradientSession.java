@@ -125,7 +125,7 @@ public final class GradientSession implements AutoCloseable {
                 Arrays.fill(top, seed.topClassWeight);
                 feeds.put(model.topClassSeed().get(), own(owned, new FloatTensor(new long[] {n, 1}, top)));
             }
-            try (OrtSession.Result r = session.run(feeds)) {
+            try (OrtSession.Result r = OrtSessions.run(session, feeds, null)) {
                 FloatTensor score = read(r, model.score());
                 Map<String, FloatTensor> acts = new LinkedHashMap<>();
                 Map<String, FloatTensor> grads = new LinkedHashMap<>();

@@ -50,7 +50,7 @@ public final class HessianSession implements AutoCloseable {
             Arrays.fill(ones, 1f);
             feeds.put(model.second().seed(), own(owned, new FloatTensor(new long[] {n, 1}, ones)));
             model.second().topClassSeed().ifPresent(t -> feeds.put(t, uncheckedOwn(owned, FloatTensor.zeros(n, 1))));
-            try (OrtSession.Result r = session.run(feeds)) {
+            try (OrtSession.Result r = org.xgradcam.onnx.OrtSessions.run(session, feeds, null)) {
                 FloatTensor g = GradientSession.read(r, model.gradient());
                 FloatTensor g2 = GradientSession.read(r, model.gradientOfSecond());
                 float[] hv = new float[g.size()];
