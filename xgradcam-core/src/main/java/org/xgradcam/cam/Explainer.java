@@ -716,11 +716,13 @@ public final class Explainer implements AutoCloseable {
         FloatTensor images = repeat(image, kk);
         String layer = layers.get(0);
         var transform = request.target().transform();
-        if (transform == GradientRequest.ScoreTransform.NONE && model.opset() >= 11) {
+        GradientSession rankedSession = transform == GradientRequest.ScoreTransform.NONE && model.opset() >= 11
+                ? ranked(layer, kk) : null;
+        if (rankedSession != null) {
             // one run: the layers before once, the part after on k copies, each row's rank-r class
             // chosen and differentiated inside the graph (no second pass through the head)
             Map<String, FloatTensor> kept = new HashMap<>();
-            GradientResult r = ranked(layer, kk).runRows(image, kk, List.of(GraphSurgery.RANKED_CLASS, GraphSurgery.RANKED_SCORES),
+            GradientResult r = rankedSession.runRows(image, kk, List.of(GraphSurgery.RANKED_CLASS, GraphSurgery.RANKED_SCORES),
                     kept);
             FloatTensor scores = kept.get(GraphSurgery.RANKED_SCORES);
             requireFiniteScores(scores);
@@ -749,8 +751,27 @@ public final class Explainer implements AutoCloseable {
 
     private final Map<String, Lazy<GradientSession>> rankedSessions = new ConcurrentHashMap<>();
 
-    /** The session of {@link GraphSurgery#rankedCopies} for this layer and k, built on first use. */
+    /** Layers whose ranked copies could not be built (their tail does not run at batch k): the two-pass way. */
+    private final java.util.Set<String> rankedUnavailable = ConcurrentHashMap.newKeySet();
+
+    /**
+     * The session of {@link GraphSurgery#rankedCopies} for this layer and k, built on first use;
+     * null if that graph cannot be built or measured for this model (then top-k takes two runs).
+     */
     private GradientSession ranked(String layer, int k) {
+        String key = layer + "|" + k;
+        if (rankedUnavailable.contains(key)) {
+            return null;
+        }
+        try {
+            return rankedSession(layer, k);
+        } catch (XGradCamException e) {
+            rankedUnavailable.add(key);
+            return null;
+        }
+    }
+
+    private GradientSession rankedSession(String layer, int k) {
         return rankedSessions.computeIfAbsent(layer + "|" + k, key -> new Lazy<>(() -> {
             Graph g = new Graph(GraphSurgery.rankedCopies(graph, shapes, layer, catalog.score(), k));
             ModelShapes s = ModelShapes.of(g, shapes.inputShape());
