@@ -101,9 +101,21 @@ final class FolderBench {
 
     /** One folder run of the explain command in this process, its wall time in ms; its own output discarded. */
     private double explain(Path dir, Path out) {
-        List<String> args = new ArrayList<>(List.of("--model", b.common.model, "--image-path", dir.toString(), "--output-dir",
+        List<String> args = new ArrayList<>(List.of("--image-path", dir.toString(), "--output-dir",
                 out.toString(), "--method", String.join(",", methods()), "--batch-size", Integer.toString(b.batch), "--quiet",
                 "--overwrite"));
+        if (b.common.model != null) {
+            args.addAll(List.of("--model", b.common.model));
+        }
+        if (b.common.cacheDir != null) {
+            args.addAll(List.of("--cache-dir", b.common.cacheDir.toString()));
+        }
+        if (b.common.labels != null) {
+            args.addAll(List.of("--labels", b.common.labels.toString()));
+        }
+        if (b.common.useCuda) {
+            args.add("--use-cuda");
+        }
         if (b.layer != null) {
             args.addAll(List.of("--layer", b.layer));
         }
