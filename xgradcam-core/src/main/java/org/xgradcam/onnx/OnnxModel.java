@@ -26,12 +26,41 @@ public final class OnnxModel {
     private final ModelProto proto;
     private final Path baseDir;
     private final String source;
+    /** The mapped file the weights are read from, or null for a model built in memory. */
+    private final MappedFile mapped;
+
+    /** A file mapped into memory, as it was when mapped (its weights must not change under us). */
+    record MappedFile(Path path, long size, java.nio.file.attribute.FileTime modified) {
+        /** Refuses to go on if the file was rewritten since: its mapped pages would no longer hold the model. */
+        void requireUnchanged(String source) {
+            try {
+                if (Files.size(path) == size && Files.getLastModifiedTime(path).equals(modified)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // gone or unreadable: changed as far as we can tell
+            }
+            throw new XGradCamException("model file " + source + " changed on disk since it was loaded (rewritten in"
+                    + " place?); load it again (restart, or open a new Explainer); replace model files by renaming a new"
+                    + " file over them");
+        }
+    }
 
     public OnnxModel(ModelProto proto, Path baseDir, String source) {
+        this(proto, baseDir, source, null);
+    }
+
+    private OnnxModel(ModelProto proto, Path baseDir, String source, MappedFile mapped) {
         this.proto = proto;
         this.baseDir = baseDir;
         this.source = source;
+        this.mapped = mapped;
         validate();
+    }
+
+    /** The file this model's weights are mapped from, or null. */
+    MappedFile mapped() {
+        return mapped;
     }
 
     /** Protobuf's ceiling for one message: larger models keep their weights in external data files. */
@@ -50,11 +79,12 @@ public final class OnnxModel {
         // the weights stay in the file, mapped into memory: the parsed model refers to them
         // there (no copy on the heap), and sessions read them from there
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            MappedFile identity = new MappedFile(file.toAbsolutePath(), ch.size(), Files.getLastModifiedTime(file));
             java.nio.MappedByteBuffer mapped = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size());
             CodedInputStream coded = com.google.protobuf.UnsafeByteOperations.unsafeWrap(mapped).newCodedInput();
             coded.enableAliasing(true);
             return GraphSurgery.withBatchAxis(new OnnxModel(parse(coded, file.toString()), file.toAbsolutePath().getParent(),
-                    file.toString()));
+                    file.toString(), identity));
         } catch (NoSuchFileException e) {
             throw new XGradCamException("model file not found: " + file);
         } catch (IOException e) {
@@ -133,7 +163,7 @@ public final class OnnxModel {
     }
 
     public OnnxModel withProto(ModelProto newProto) {
-        return new OnnxModel(newProto, baseDir, source);
+        return new OnnxModel(newProto, baseDir, source, mapped);
     }
 
     public byte[] toBytes() {

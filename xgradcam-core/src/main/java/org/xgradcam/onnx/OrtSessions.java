@@ -170,6 +170,9 @@ public final class OrtSessions {
      */
     private static OrtSession createFromWeights(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException {
+        if (model.mapped() != null) {
+            model.mapped().requireUnchanged(model.source()); // a file cut short under its mapping would crash the JVM
+        }
         org.xgradcam.onnx.proto.OnnxProto.GraphProto graph = model.proto().getGraph();
         java.util.Map<String, ai.onnxruntime.OnnxTensorLike> weights = new java.util.LinkedHashMap<>();
         org.xgradcam.onnx.proto.OnnxProto.GraphProto.Builder stubs = null;

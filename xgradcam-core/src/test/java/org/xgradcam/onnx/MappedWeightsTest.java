@@ -60,6 +60,20 @@ class MappedWeightsTest {
         assertThat(mapped.score().data()).isNotEqualTo(new float[mapped.score().data().length]);
     }
 
+    @Test
+    void aModelFileRewrittenInPlaceIsRefusedNotReadUnderItsMapping() throws Exception {
+        Path file = tmp.resolve("rewritten.onnx");
+        Files.copy(model(), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        OnnxModel model = OnnxModel.load(file);
+        Files.write(file, Files.readAllBytes(model())); // in place, as onnx.save or cp would
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> run(model))
+                .isInstanceOf(org.xgradcam.XGradCamException.class)
+                .hasMessageContaining("changed on disk since it was loaded").hasMessageContaining("renaming");
+        // loaded again, it runs
+        assertThat(run(OnnxModel.load(file)).score().data()).isNotEmpty();
+    }
+
     private static GradientResult run(OnnxModel model) {
         Graph graph = new Graph(model);
         ModelShapes shapes = ModelShapes.of(graph, null);
