@@ -30,21 +30,11 @@ final class FolderRun {
         this.err = err;
     }
 
-    /** Runs the work on one item; false if it failed (and was reported). */
-    boolean attempt(InputImages.Item item, Work work, Progress progress) {
-        return attempt(item, work, progress, true);
-    }
-
-    /**
-     * As {@link #attempt(InputImages.Item, Work, Progress)}; with {@code finishes} false a success
-     * is not counted yet (a later stage of the same item, e.g. its writing, will say).
-     */
-    synchronized boolean attempt(InputImages.Item item, Work work, Progress progress, boolean finishes) {
+    /** Runs the work on one item (its last stage); false if it failed (and was reported). */
+    synchronized boolean attempt(InputImages.Item item, Work work, Progress progress) {
         try {
             work.run(item);
-            if (finishes) {
-                done++;
-            }
+            done++;
             return true;
         } catch (XGradCamException e) {
             if (IoErrors.isEnvironmental(e)) {

@@ -500,7 +500,7 @@ public class XGradCamCommand implements Callable<Integer> {
                 // the previous batch's writes end before this one's start: one batch behind at most
                 for (int w = 0; w < writes.size(); w++) {
                     final java.util.concurrent.Future<?> f = writes.get(w);
-                    run.attempt(written.get(w), item -> await(f), progress, true);
+                    run.attempt(written.get(w), item -> await(f), progress);
                 }
                 writes.clear();
                 written.clear();
@@ -526,7 +526,7 @@ public class XGradCamCommand implements Callable<Integer> {
             }
             for (int w = 0; w < writes.size(); w++) {
                 final java.util.concurrent.Future<?> f = writes.get(w);
-                run.attempt(written.get(w), item -> await(f), progress, true);
+                run.attempt(written.get(w), item -> await(f), progress);
             }
         } finally {
             decoder.shutdownNow();
