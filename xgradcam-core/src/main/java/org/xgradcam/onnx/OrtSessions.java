@@ -184,8 +184,8 @@ public final class OrtSessions {
                     continue;
                 }
                 java.nio.ByteBuffer data = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                if (!data.isDirect()) {
-                    continue; // built in memory, not mapped: serialised with the graph as before
+                if (!data.isDirect() || !sizeMatches(data, TensorProtos.dims(t), type)) {
+                    continue; // built in memory, or malformed (ONNX Runtime names it): serialised as before
                 }
                 weights.put(t.getName(), ai.onnxruntime.OnnxTensor.createTensor(env, data, TensorProtos.dims(t), type));
                 if (stubs == null) {
@@ -206,6 +206,26 @@ public final class OrtSessions {
                 w.close();
             }
         }
+    }
+
+    /** Whether the bytes hold exactly the elements the dimensions promise. */
+    private static boolean sizeMatches(java.nio.ByteBuffer data, long[] dims, ai.onnxruntime.OnnxJavaType type) {
+        long n = 1;
+        for (long d : dims) {
+            if (d < 0) {
+                return false;
+            }
+            n = Math.multiplyHigh(n, d) != 0 ? -1 : n * d;
+            if (n < 0) {
+                return false;
+            }
+        }
+        int width = switch (type) {
+            case DOUBLE, INT64 -> 8;
+            case FLOAT, INT32 -> 4;
+            default -> 1;
+        };
+        return n <= Long.MAX_VALUE / width && n * width == data.remaining();
     }
 
     /** ONNX Runtime's element type for an ONNX data type it takes as a buffer, else null. */

@@ -74,6 +74,24 @@ class MappedWeightsTest {
         assertThat(run(OnnxModel.load(file)).score().data()).isNotEmpty();
     }
 
+    @Test
+    void aLargeWeightWhoseBytesDoNotMatchItsShapeIsAOneLineError() throws Exception {
+        var proto = OnnxModel.load(model()).proto();
+        var g = proto.getGraph().toBuilder();
+        int largest = 0;
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            if (g.getInitializer(i).getRawData().size() > g.getInitializer(largest).getRawData().size()) {
+                largest = i;
+            }
+        }
+        TensorProto t = g.getInitializer(largest);
+        g.setInitializer(largest, t.toBuilder().setDims(0, t.getDims(0) + 1)); // promises more than it holds
+        Path file = tmp.resolve("malformed.onnx");
+        Files.write(file, proto.toBuilder().setGraph(g).build().toByteArray());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> run(OnnxModel.load(file)))
+                .isInstanceOf(org.xgradcam.XGradCamException.class).hasMessageContaining("malformed.onnx");
+    }
+
     private static GradientResult run(OnnxModel model) {
         Graph graph = new Graph(model);
         ModelShapes shapes = ModelShapes.of(graph, null);
