@@ -90,8 +90,8 @@ final class FolderBench {
                     "folder run (xgradcam explain)", f, f / p, f / (p + decodeMs));
             return 0;
         } finally {
-            deleteTree(small);
-            deleteTree(out);
+            org.xgradcam.io.ScratchFolders.delete(small);
+            org.xgradcam.io.ScratchFolders.delete(out);
         }
     }
 
@@ -141,28 +141,12 @@ final class FolderBench {
         return (System.nanoTime() - t) / 1e6;
     }
 
-    /** The tensors stacked n at a time (the last batch may be smaller). */
+    /** The one-image tensors stacked n at a time (the last batch may be smaller). */
     private static List<FloatTensor> batches(List<FloatTensor> xs, int n) {
         List<FloatTensor> out = new ArrayList<>();
         for (int i = 0; i < xs.size(); i += n) {
-            List<FloatTensor> part = xs.subList(i, Math.min(xs.size(), i + n));
-            long[] shape = part.get(0).shape().clone();
-            int per = (int) FloatTensor.numel(shape);
-            float[] data = new float[per * part.size()];
-            for (int j = 0; j < part.size(); j++) {
-                System.arraycopy(part.get(j).data(), 0, data, j * per, per);
-            }
-            shape[0] = part.size();
-            out.add(new FloatTensor(shape, data));
+            out.add(FloatTensor.stack(xs.subList(i, Math.min(xs.size(), i + n)).stream().map(x -> x.row(0)).toList()));
         }
         return out;
-    }
-
-    private static void deleteTree(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a scratch folder in the temp dir
-        }
     }
 }

@@ -498,12 +498,7 @@ public class XGradCamCommand implements Callable<Integer> {
                 }
                 List<Computed> computed = computeAll(c, chunk, ready, failures);
                 // the previous batch's writes end before this one's start: one batch behind at most
-                for (int w = 0; w < writes.size(); w++) {
-                    final java.util.concurrent.Future<?> f = writes.get(w);
-                    run.attempt(written.get(w), item -> await(f), progress);
-                }
-                writes.clear();
-                written.clear();
+                awaitWrites(written, writes, run, progress);
                 // each image's pictures, or its failure, in input order on the writing thread
                 for (int i = 0; i < chunk.size(); i++) {
                     InputImages.Item item = chunk.get(i);
@@ -524,14 +519,22 @@ public class XGradCamCommand implements Callable<Integer> {
                 }
                 progress.update("explaining", end, items.size());
             }
-            for (int w = 0; w < writes.size(); w++) {
-                final java.util.concurrent.Future<?> f = writes.get(w);
-                run.attempt(written.get(w), item -> await(f), progress);
-            }
+            awaitWrites(written, writes, run, progress);
         } finally {
             decoder.shutdownNow();
             writer.shutdownNow();
         }
+    }
+
+    /** Each image's last stage, awaited in input order and counted (or reported) by the run; the lists emptied. */
+    private static void awaitWrites(List<InputImages.Item> written, List<java.util.concurrent.Future<?>> writes, FolderRun run,
+                                    Progress progress) {
+        for (int w = 0; w < writes.size(); w++) {
+            final java.util.concurrent.Future<?> f = writes.get(w);
+            run.attempt(written.get(w), item -> await(f), progress);
+        }
+        writes.clear();
+        written.clear();
     }
 
     /**
@@ -561,14 +564,8 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         if (todo.size() > 1) {
             try {
-                long[] shape = ready.get(todo.get(0)).x().shape().clone();
-                int per = (int) FloatTensor.numel(shape);
-                float[] stacked = new float[per * todo.size()];
-                for (int j = 0; j < todo.size(); j++) {
-                    System.arraycopy(ready.get(todo.get(j)).x().data(), 0, stacked, j * per, per);
-                }
-                shape[0] = todo.size();
-                List<Explanation> es = c.explainer().explain(new FloatTensor(shape, stacked), c.request());
+                FloatTensor batch = FloatTensor.stack(todo.stream().map(i -> ready.get(i).x().row(0)).toList());
+                List<Explanation> es = c.explainer().explain(batch, c.request());
                 for (int j = 0; j < todo.size(); j++) {
                     Prepared p = ready.get(todo.get(j));
                     out.set(todo.get(j), new Computed(List.of(es.get(j)), null, (System.nanoTime() - p.start()) / 1e6));

@@ -154,7 +154,7 @@ public final class OrtSessions {
                     + org.xgradcam.validation.IoErrors.describe(e), e);
         } finally {
             if (dir != null) {
-                deleteTree(dir);
+                org.xgradcam.io.ScratchFolders.delete(dir);
             }
         }
     }
@@ -354,11 +354,4 @@ public final class OrtSessions {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    private static void deleteTree(Path dir) {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // scratch folder in the temp dir: the OS cleans what we could not
-        }
-    }
 }

@@ -44,8 +44,10 @@ final class ShapeCache {
                 return null; // k computed at run time
             }
         }
-        if (graph.model().usesExternalData() && !externalFilesPresent(graph.model())) {
-            return null; // the probe names the missing file
+        for (TensorProto t : g.getInitializerList()) {
+            if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL && !TensorProtos.externalFileExists(t, graph.model().baseDir())) {
+                return null; // the probe names the missing file
+            }
         }
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
@@ -63,18 +65,6 @@ final class ShapeCache {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static boolean externalFilesPresent(OnnxModel model) {
-        for (TensorProto t : model.proto().getGraph().getInitializerList()) {
-            for (var e : t.getExternalDataList()) {
-                if (e.getKey().equals("location")
-                        && (model.baseDir() == null || !Files.isRegularFile(model.baseDir().resolve(e.getValue())))) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     private static Path file(String key) {
