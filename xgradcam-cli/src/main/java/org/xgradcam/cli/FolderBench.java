@@ -62,9 +62,10 @@ final class FolderBench {
             }
             double[] plain = new double[iterations];
             double[] folderRun = new double[iterations];
-            try (ForwardSession session = new ForwardSession(spec.model(), spec.model().proto().getGraph().getInput(0).getName(),
-                    b.common.runtime())) {
-                String output = spec.model().proto().getGraph().getOutput(0).getName();
+            // the graph's own input: older files list their weights as inputs too
+            org.xgradcam.onnx.Graph graph = new org.xgradcam.onnx.Graph(spec.model());
+            try (ForwardSession session = new ForwardSession(spec.model(), graph.inputs().get(0), b.common.runtime())) {
+                String output = graph.outputs().get(0);
                 session.run(batches.get(0), output); // warm-up
                 for (int i = 0; i < iterations; i++) {
                     long t = System.nanoTime();
