@@ -2,7 +2,6 @@ package org.xgradcam.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +30,7 @@ class SelectingDetectorCommandTest {
     void detectionsAndSavedArraysAreTorchs(String name) throws Exception {
         Path dir = FIXTURES.resolve(name);
         String model = dir.resolve("model.onnx").toString();
-        List<String[]> layers = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("layers.tsv"))) {
-            layers.add(line.split("\t"));
-        }
+        List<String[]> layers = org.xgradcam.testing.Fixtures.layers(dir);
         float[] scores = Npy.read(dir.resolve("scores.npy")).data();
         float[] boxes = Npy.read(dir.resolve("boxes.npy")).data();
         double threshold = (scores[1] + scores[2]) / 2; // the first two detections

@@ -3,7 +3,6 @@ package org.xgradcam.autodiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +32,7 @@ class TorchvisionGradientsTest {
     void gradientsMatchPytorch(String name) throws IOException {
         Path dir = Fixtures.resource("torchvision/" + name);
         OnnxModel model = OnnxModel.load(dir.resolve("model.onnx"));
-        List<String> tensors = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("layers.tsv"))) {
-            tensors.add(line.split("\t")[2]);
-        }
+        List<String> tensors = new ArrayList<>(Fixtures.layers(dir).stream().map(l -> l[2]).toList());
         Graph graph = new Graph(model);
         FloatTensor input = Npy.read(dir.resolve("input.npy"));
         ModelShapes shapes = ModelShapes.of(graph, input.shape());

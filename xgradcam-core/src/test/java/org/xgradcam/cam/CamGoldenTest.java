@@ -23,8 +23,8 @@ class CamGoldenTest {
     /** The ONNX tensor of the layer the references were computed at. */
     static String referenceLayer(String model) throws java.io.IOException {
         String module = model.equals("vgg") ? "features.10" : "layer2";
-        return Files.readAllLines(Fixtures.resource("torchvision/" + model).resolve("layers.tsv")).stream()
-                .map(l -> l.split("\t")).filter(p -> p[1].equals(module)).findFirst().orElseThrow()[2];
+        return Fixtures.layers(Fixtures.resource("torchvision/" + model)).stream()
+                .filter(p -> p[1].equals(module)).findFirst().orElseThrow()[2];
     }
 
     private static List<Explanation> explain(String model, String method, PostProcess convention) throws Exception {

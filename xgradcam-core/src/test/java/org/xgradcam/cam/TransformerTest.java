@@ -2,7 +2,6 @@ package org.xgradcam.cam;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,9 +28,9 @@ class TransformerTest {
             Path dir = Fixtures.resource("transformers/" + name);
             List<String> modules = new ArrayList<>();
             List<String> tensors = new ArrayList<>();
-            for (String line : Files.readAllLines(dir.resolve("layers.tsv"))) {
-                modules.add(line.split("\t")[1]);
-                tensors.add(line.split("\t")[2]);
+            for (String[] l : Fixtures.layers(dir)) {
+                modules.add(l[1]);
+                tensors.add(l[2]);
             }
             return new Fixture(dir, OnnxModel.load(dir.resolve("model.onnx")), modules, tensors);
         }

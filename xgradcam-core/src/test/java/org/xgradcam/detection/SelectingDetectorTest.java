@@ -3,7 +3,6 @@ package org.xgradcam.detection;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,10 +30,7 @@ class SelectingDetectorTest {
     void detectionsAndGradientsMatchPytorch(String name) throws IOException {
         Path dir = Fixtures.resource("detectors/" + name);
         ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
-        List<String> layers = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("layers.tsv"))) {
-            layers.add(line.split("\t")[2]);
-        }
+        List<String> layers = new ArrayList<>(Fixtures.layers(dir).stream().map(l -> l[2]).toList());
         FloatTensor image = Npy.read(dir.resolve("input.npy"));
         FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
         try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
@@ -76,8 +72,8 @@ class SelectingDetectorTest {
     void mapsMatchPytorchGradCam(String name) throws IOException {
         Path dir = Fixtures.resource("detectors/" + name);
         ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
-        List<String> lines = Files.readAllLines(dir.resolve("layers.tsv"));
-        String layer = lines.get(lines.size() - 1).split("\t")[2];
+        List<String[]> lines = Fixtures.layers(dir);
+        String layer = lines.get(lines.size() - 1)[2];
         FloatTensor image = Npy.read(dir.resolve("input.npy"));
         FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
         try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()));

@@ -20,6 +20,11 @@ public final class Fixtures {
         }
     }
 
+    /** A fixture folder's layers.tsv: per row {index, module path, ONNX tensor}, in the file's order. */
+    public static java.util.List<String[]> layers(Path dir) throws java.io.IOException {
+        return Files.readAllLines(dir.resolve("layers.tsv")).stream().map(l -> l.split("\t")).toList();
+    }
+
     /** ../shared next to the project root; the calling test is skipped when it is absent. */
     public static Path shared(String relative) {
         Path root = Paths.get("").toAbsolutePath();
