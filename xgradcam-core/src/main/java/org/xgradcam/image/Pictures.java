@@ -61,9 +61,9 @@ public final class Pictures {
     /**
      * The picture as PNG bytes (8-bit RGB; for files, answers and rows that carry pictures).
      * Encoded here rather than by ImageIO, whose PNG writer took 10 ms for a 472x272 comparison
-     * figure, a fifth of a folder run's time per image on ResNet-50: every row Sub-filtered, then
-     * Huffman-coded without string matching, 3 ms for a file 6% larger on that figure
-     * (overlaid photos barely gain from filters or matching; flat pictures still shrink 8-fold).
+     * figure, as much CPU as decoding the photo: every row Sub-filtered, then Huffman-coded
+     * without string matching, 4 ms for a file 7% larger on that figure (overlaid photos barely
+     * gain from filters or matching; a flat picture still shrinks more than 6-fold, tested).
      */
     public static byte[] png(RgbImage img) {
         int w = img.width();
