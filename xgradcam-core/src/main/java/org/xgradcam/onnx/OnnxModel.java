@@ -83,8 +83,10 @@ public final class OnnxModel {
             java.nio.MappedByteBuffer mapped = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size());
             CodedInputStream coded = com.google.protobuf.UnsafeByteOperations.unsafeWrap(mapped).newCodedInput();
             coded.enableAliasing(true);
-            return GraphSurgery.withBatchAxis(new OnnxModel(parse(coded, file.toString()), file.toAbsolutePath().getParent(),
-                    file.toString(), identity));
+            OnnxModel model = new OnnxModel(parse(coded, file.toString()), file.toAbsolutePath().getParent(), file.toString(),
+                    identity);
+            ModelValidation.check(model, file);
+            return GraphSurgery.withBatchAxis(model);
         } catch (NoSuchFileException e) {
             throw new XGradCamException("model file not found: " + file);
         } catch (IOException e) {
@@ -94,7 +96,9 @@ public final class OnnxModel {
 
     public static OnnxModel fromBytes(byte[] bytes, String source) {
         try {
-            return GraphSurgery.withBatchAxis(new OnnxModel(parse(CodedInputStream.newInstance(bytes), source), null, source));
+            OnnxModel model = new OnnxModel(parse(CodedInputStream.newInstance(bytes), source), null, source);
+            ModelValidation.check(model, null);
+            return GraphSurgery.withBatchAxis(model);
         } catch (IOException e) {
             throw new XGradCamException("cannot read model " + source + ": " + e.getMessage(), e);
         }

@@ -3,10 +3,8 @@ package org.xgradcam.onnx;
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
-import org.xgradcam.onnx.proto.OnnxProto.StringStringEntryProto;
 import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
 
 /** Conversions between TensorProto and Java arrays (raw_data is little-endian, as the format says). */
@@ -111,41 +109,7 @@ public final class TensorProtos {
     }
 
     private static ByteString readExternal(TensorProto t, Path baseDir) {
-        String location = null;
-        long offset = 0;
-        long length = -1;
-        for (StringStringEntryProto e : t.getExternalDataList()) {
-            switch (e.getKey()) {
-                case "location" -> location = e.getValue();
-                case "offset" -> offset = Long.parseLong(e.getValue());
-                case "length" -> length = Long.parseLong(e.getValue());
-                default -> { }
-            }
-        }
-        if (location == null || baseDir == null) {
-            throw new XGradCamException("tensor '" + t.getName() + "' is stored in an external data file"
-                    + " that cannot be located; keep the model's data files next to the .onnx file");
-        }
-        Path file = baseDir.resolve(location);
-        try (var ch = java.nio.channels.FileChannel.open(file)) {
-            long len = length >= 0 ? length : ch.size() - offset;
-            ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(len));
-            ch.read(buf, offset);
-            buf.flip();
-            return ByteString.copyFrom(buf);
-        } catch (java.io.IOException e) {
-            throw new XGradCamException("cannot read external data file " + file + " of tensor '"
-                    + t.getName() + "': " + e.getMessage() + "; keep it next to the .onnx file", e);
-        }
-    }
-
-    /** Whether a file is present: used to point users at missing external data before ORT does. */
-    public static boolean externalFileExists(TensorProto t, Path baseDir) {
-        for (StringStringEntryProto e : t.getExternalDataList()) {
-            if (e.getKey().equals("location")) {
-                return baseDir != null && Files.exists(baseDir.resolve(e.getValue()));
-            }
-        }
-        return false;
+        ExternalData.Region r = ExternalData.locate(t, baseDir, null, "the model");
+        return ByteString.copyFrom(ExternalData.read(r));
     }
 }
