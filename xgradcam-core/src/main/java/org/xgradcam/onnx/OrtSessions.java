@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,9 +15,8 @@ import org.xgradcam.onnx.proto.OnnxProto.StringStringEntryProto;
 import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
 
 /**
- * Creates ONNX Runtime sessions for (possibly rewritten) models. Models whose weights live in
- * external data files are written to a scratch folder beside links to those files, because ONNX
- * Runtime resolves external data relative to the model file and refuses absolute paths.
+ * Creates ONNX Runtime sessions for (possibly rewritten) models, with their weights handed over
+ * as tensors where they lie (the mapped model file, external data files), and runs them.
  */
 public final class OrtSessions {
     private OrtSessions() {}
@@ -125,38 +123,7 @@ public final class OrtSessions {
 
     private static OrtSession createGuarded(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException {
-        if (!model.usesExternalData()) {
-            return createFromWeights(env, model, opts);
-        }
-        Path dir = null;
-        try {
-            dir = Files.createTempDirectory("xgradcam-model");
-            Set<String> linked = new HashSet<>();
-            for (TensorProto t : model.proto().getGraph().getInitializerList()) {
-                for (StringStringEntryProto e : t.getExternalDataList()) {
-                    if (e.getKey().equals("location") && linked.add(e.getValue())) {
-                        Path target = model.baseDir().resolve(e.getValue()).toAbsolutePath();
-                        if (!Files.exists(target)) {
-                            throw new XGradCamException("external data file " + target + " of " + model.source()
-                                    + " is missing; keep the model's data files next to the .onnx file");
-                        }
-                        Path link = dir.resolve(e.getValue());
-                        Files.createDirectories(link.getParent());
-                        Files.createSymbolicLink(link, target);
-                    }
-                }
-            }
-            Path file = dir.resolve("model.onnx");
-            Files.write(file, model.toBytes());
-            return env.createSession(file.toString(), opts);
-        } catch (IOException e) {
-            throw new XGradCamException("cannot stage model " + model.source() + " for ONNX Runtime in the temporary folder: "
-                    + org.xgradcam.validation.IoErrors.describe(e), e);
-        } finally {
-            if (dir != null) {
-                org.xgradcam.io.ScratchFolders.delete(dir);
-            }
-        }
+        return createFromWeights(env, model, opts);
     }
 
     /** Initializers at least this large are handed to ONNX Runtime as tensors, not serialised with the graph. */
@@ -166,7 +133,9 @@ public final class OrtSessions {
      * A session whose large weights are handed to ONNX Runtime as tensors over the model's own
      * bytes (the mapped file, see {@link OnnxModel#load}), with only the graph serialised: no second
      * copy of a 500 MB model on the Java heap, no serialisation of it, no parse of it by ONNX
-     * Runtime, which copies each weight once into the session.
+     * Runtime, which copies each weight once into the session. Weights in external data files
+     * are handed over the same way, mapped where they lie ({@link ExternalData}): ONNX Runtime
+     * never opens a path the model names, and nothing is staged on disk.
      */
     private static OrtSession createFromWeights(OrtEnvironment env, OnnxModel model, OrtSession.SessionOptions opts)
             throws OrtException {
@@ -176,29 +145,47 @@ public final class OrtSessions {
         org.xgradcam.onnx.proto.OnnxProto.GraphProto graph = model.proto().getGraph();
         java.util.Map<String, ai.onnxruntime.OnnxTensorLike> weights = new java.util.LinkedHashMap<>();
         org.xgradcam.onnx.proto.OnnxProto.GraphProto.Builder stubs = null;
+        ExternalData.Mapper files = new ExternalData.Mapper();
         try {
             for (int i = 0; i < graph.getInitializerCount(); i++) {
                 TensorProto t = graph.getInitializer(i);
+                boolean external = ExternalData.isExternal(t);
                 ai.onnxruntime.OnnxJavaType type = javaType(t.getDataType());
-                if (!t.hasRawData() || t.getRawData().size() < HANDED_OVER_BYTES || type == null || weights.containsKey(t.getName())) {
+                java.nio.ByteBuffer data;
+                if (external) {
+                    data = files.map(ExternalData.locate(t, model.baseDir(), model.mapped() == null ? null
+                            : model.mapped().path(), model.source()));
+                } else if (t.hasRawData() && t.getRawData().size() >= HANDED_OVER_BYTES) {
+                    data = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                } else {
                     continue;
                 }
-                java.nio.ByteBuffer data = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                if (!data.isDirect() || !sizeMatches(data, TensorProtos.dims(t), type)) {
-                    continue; // built in memory, or malformed (ONNX Runtime names it): serialised as before
+                if (weights.containsKey(t.getName())) {
+                    continue;
                 }
-                weights.put(t.getName(), ai.onnxruntime.OnnxTensor.createTensor(env, data, TensorProtos.dims(t), type));
                 if (stubs == null) {
                     stubs = graph.toBuilder();
                 }
+                if (type == null || !data.isDirect() || !sizeMatches(data, TensorProtos.dims(t), type)) {
+                    if (external) {
+                        // a type ONNX Runtime takes no buffer of: its bytes go inline, as if stored so
+                        stubs.setInitializer(i, t.toBuilder().clearExternalData().clearDataLocation()
+                                .setRawData(com.google.protobuf.ByteString.copyFrom(data)));
+                    }
+                    continue; // built in memory, or malformed (ONNX Runtime names it): serialised as it is
+                }
+                weights.put(t.getName(), ai.onnxruntime.OnnxTensor.createTensor(env, data, TensorProtos.dims(t), type));
                 // a stub ONNX Runtime replaces with the tensor before it would look for the file
-                stubs.setInitializer(i, t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                stubs.setInitializer(i, t.toBuilder().clearRawData().clearExternalData()
+                        .setDataLocation(TensorProto.DataLocation.EXTERNAL)
                         .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("xgradcam-weight")));
             }
             if (stubs == null) {
                 return env.createSession(model.toBytes(), opts);
             }
-            opts.addExternalInitializers(weights);
+            if (!weights.isEmpty()) {
+                opts.addExternalInitializers(weights);
+            }
             return env.createSession(model.proto().toBuilder().setGraph(stubs).build().toByteArray(), opts);
         } finally {
             // ONNX Runtime has copied them into the session (or failed): ours can go
@@ -223,6 +210,7 @@ public final class OrtSessions {
         int width = switch (type) {
             case DOUBLE, INT64 -> 8;
             case FLOAT, INT32 -> 4;
+            case FLOAT16, BFLOAT16, INT16 -> 2;
             default -> 1;
         };
         return n <= Long.MAX_VALUE / width && n * width == data.remaining();
@@ -241,12 +229,89 @@ public final class OrtSessions {
             case INT32 -> ai.onnxruntime.OnnxJavaType.INT32;
             case INT8 -> ai.onnxruntime.OnnxJavaType.INT8;
             case UINT8 -> ai.onnxruntime.OnnxJavaType.UINT8;
+            case INT16 -> ai.onnxruntime.OnnxJavaType.INT16;
+            case FLOAT16 -> ai.onnxruntime.OnnxJavaType.FLOAT16;
+            case BFLOAT16 -> ai.onnxruntime.OnnxJavaType.BFLOAT16;
             default -> null;
         };
     }
 
+    /** A run in progress: the thread it runs on and its session. */
+    private record Run(Thread thread, OrtSession session) {}
+
     /** The runs in progress, each with the options that can stop it. */
-    private static final Set<OrtSession.RunOptions> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Map<OrtSession.RunOptions, Run> running = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Sessions being closed: no run may start on them. Guarded by {@link #running}'s monitor, with the waits. */
+    private static final Set<OrtSession> closing = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+    /**
+     * Closes a session safely: runs starting on it from now are refused, runs in progress on it
+     * are stopped (between two operators) and waited for, and only then is it released. Closing
+     * a session under a run in another thread crashed the JVM in ONNX Runtime (a server shut down
+     * while a request was still being explained).
+     */
+    public static void close(OrtSession session) throws OrtException {
+        boolean idle;
+        synchronized (running) {
+            closing.add(session);
+            for (var e : running.entrySet()) {
+                if (e.getValue().session() == session) {
+                    try {
+                        e.getKey().setTerminate(true);
+                    } catch (OrtException | RuntimeException ex) {
+                        // ended meanwhile
+                    }
+                }
+            }
+            long end = System.nanoTime() + STOP_WAIT_MS * 1_000_000;
+            while (running.values().stream().anyMatch(r -> r.session() == session) && System.nanoTime() < end) {
+                try {
+                    running.wait(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            idle = running.values().stream().noneMatch(r -> r.session() == session);
+        }
+        if (!idle) {
+            return; // a run that would not stop: the session is left open (and refuses runs) rather than freed under it
+        }
+        try {
+            session.close();
+        } finally {
+            synchronized (running) {
+                closing.remove(session);
+            }
+        }
+    }
+
+    /** A run refused or stopped because its thread was cancelled ({@link #cancel}). */
+    public static final class Cancelled extends XGradCamException {
+        Cancelled() {
+            super("the work was cancelled (it ran past its time, or its caller went away)");
+        }
+    }
+
+    /**
+     * Cancels a thread's model work: it is interrupted, its run in progress (if any) stops
+     * between two operators, and every later run on it fails at once with {@link Cancelled} until
+     * its interrupt is cleared. Methods with many runs (Score-CAM, smoothing, the metrics) stop
+     * at their next run. A server gives work that outlived its budget back this way.
+     */
+    public static void cancel(Thread worker) {
+        worker.interrupt(); // first: a run registered after this sees the interrupt, one before it is terminated
+        for (var e : running.entrySet()) {
+            if (e.getValue().thread() == worker) {
+                try {
+                    e.getKey().setTerminate(true);
+                } catch (OrtException | RuntimeException ex) {
+                    // closed meanwhile: that run has ended
+                }
+            }
+        }
+    }
     private static volatile boolean stopping;
     private static final AtomicBoolean stopHookRegistered = new AtomicBoolean();
 
@@ -265,13 +330,31 @@ public final class OrtSessions {
         OrtSession.RunOptions options = new OrtSession.RunOptions();
         enterNative();
         try {
-            running.add(options);
+            synchronized (running) {
+                if (closing.contains(session)) {
+                    throw new XGradCamException("the model is being closed: no new run on it");
+                }
+                running.put(options, new Run(Thread.currentThread(), session));
+            }
             if (stopping) {
                 throw new XGradCamException("the JVM is exiting: no new model run");
             }
-            return outputs == null ? session.run(feeds, options) : session.run(feeds, outputs, options);
+            if (Thread.currentThread().isInterrupted()) {
+                throw new Cancelled();
+            }
+            try {
+                return outputs == null ? session.run(feeds, options) : session.run(feeds, outputs, options);
+            } catch (OrtException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new Cancelled(); // stopped by cancel(): not the model's fault
+                }
+                throw e;
+            }
         } finally {
-            running.remove(options);
+            synchronized (running) {
+                running.remove(options);
+                running.notifyAll();
+            }
             options.close();
             exitNative();
         }
@@ -328,7 +411,7 @@ public final class OrtSessions {
 
     private static void stopRuns() {
         stopping = true;
-        for (OrtSession.RunOptions o : running) {
+        for (OrtSession.RunOptions o : running.keySet()) {
             try {
                 o.setTerminate(true);
             } catch (OrtException | RuntimeException e) {

@@ -78,7 +78,7 @@ public final class ForwardSession implements AutoCloseable {
     @Override
     public void close() {
         try {
-            session.close();
+            OrtSessions.close(session); // stops and waits for runs still in flight
         } catch (OrtException e) {
             throw new XGradCamException("cannot close session: " + e.getMessage(), e);
         }

@@ -82,7 +82,7 @@ public final class HessianSession implements AutoCloseable {
     @Override
     public void close() {
         try {
-            session.close();
+            OrtSessions.close(session); // stops and waits for runs still in flight
         } catch (OrtException e) {
             throw new XGradCamException("cannot close session: " + e.getMessage(), e);
         }
