@@ -465,6 +465,11 @@ class HostileInputsTest {
         g = classifier(13, 32, t);
         cases.add(model("no feature map (Flatten first)", flatOnly(), 1, "feature map"));
         cases.add(model("control flow on the way to the score", withIf(), 1, "If"));
+        cases.add(model("an If whose branch holds the head (reading the feature map by name)", headInsideIf(), 1,
+                "control flow", "If node 'the_if'"));
+        cases.add(model("a Loop of 10^12 trips on the path", loopOnThePath(1_000_000_000_000L), 1, "Loop node",
+                "1000000000000", "bounded"));
+        cases.add(model("a Loop of 3 trips before the head (explained at the map after it)", loopOnThePath(3), 0));
         t = new String[2];
         g = classifier(13, 32, t);
         String nanW = g.constant(new float[] {Float.NaN, 0, 0, 0}, 4);
@@ -566,6 +571,97 @@ class HostileInputsTest {
                 .setName("scores").setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1))))
                 .build();
         return new OnnxModel(base.proto().toBuilder().setGraph(graph).build(), null, "if");
+    }
+
+    private static org.xgradcam.onnx.proto.OnnxProto.AttributeProto graphAttribute(String name, GraphProto.Builder g) {
+        return org.xgradcam.onnx.proto.OnnxProto.AttributeProto.newBuilder().setName(name)
+                .setType(org.xgradcam.onnx.proto.OnnxProto.AttributeProto.AttributeType.GRAPH).setG(g).build();
+    }
+
+    private static ValueInfoProto floatValue(String name) {
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(1))).build();
+    }
+
+    /**
+     * The head (pooling, Flatten, Gemm) inside both branches of an If on a constant condition:
+     * the branches read the feature map by name, so the If's only listed input is the condition.
+     */
+    private static OnnxModel headInsideIf() {
+        String[] t = new String[2];
+        TestGraph g = classifier(13, 32, t);
+        OnnxModel base = g.build(t[1]);
+        GraphProto main = base.proto().getGraph();
+        String gemm = main.getNode(main.getNodeCount() - 1).getOutput(0);
+        GraphProto.Builder branch = GraphProto.newBuilder().setName("head");
+        // the nodes after the feature map, moved into the branch
+        List<org.xgradcam.onnx.proto.OnnxProto.NodeProto> nodes = new ArrayList<>(main.getNodeList());
+        int firstHead = 0;
+        while (!nodes.get(firstHead).getOpType().equals("GlobalAveragePool")) {
+            firstHead++;
+        }
+        for (int i = firstHead; i < nodes.size(); i++) {
+            branch.addNode(nodes.get(i));
+        }
+        branch.addOutput(floatValue(gemm));
+        GraphProto.Builder graph = main.toBuilder().clearNode().clearOutput();
+        for (int i = 0; i < firstHead; i++) {
+            graph.addNode(nodes.get(i));
+        }
+        graph.addInitializer(org.xgradcam.onnx.TensorProtos.ofLongs("always", new long[] {1}).toBuilder()
+                .setDataType(org.xgradcam.onnx.proto.OnnxProto.TensorProto.DataType.BOOL_VALUE)
+                .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[] {1})));
+        graph.addNode(org.xgradcam.onnx.proto.OnnxProto.NodeProto.newBuilder().setOpType("If").setName("the_if")
+                .addInput("always").addOutput("scores")
+                .addAttribute(graphAttribute("then_branch", branch.clone().setName("then")))
+                .addAttribute(graphAttribute("else_branch", branch.clone().setName("else"))));
+        graph.addOutput(floatValue("scores"));
+        return new OnnxModel(base.proto().toBuilder().setGraph(graph).build(), null, "if");
+    }
+
+    /** The feature map carried through a Loop of {@code trips} iterations (its body passes it on) before the head. */
+    private static OnnxModel loopOnThePath(long trips) {
+        TestGraph g = new TestGraph(13);
+        Random w = new Random(5);
+        String x = g.input("input", 1, 3, 32, 32);
+        String f = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.3f, 6, 3, 3, 3), g.random(w, 0.1f, 6)),
+                Attributes.ofInts("pads", 1, 1, 1, 1))));
+        String m = g.intsShaped(new long[] {trips});
+        OnnxModel base = g.build(f);
+        GraphProto.Builder body = GraphProto.newBuilder().setName("body")
+                .addInput(ValueInfoProto.newBuilder().setName("iter").setType(TypeProto.newBuilder().setTensorType(
+                        TypeProto.Tensor.newBuilder().setElemType(7).setShape(TensorShapeProto.getDefaultInstance()))))
+                .addInput(ValueInfoProto.newBuilder().setName("cond_in").setType(TypeProto.newBuilder().setTensorType(
+                        TypeProto.Tensor.newBuilder().setElemType(9).setShape(TensorShapeProto.getDefaultInstance()))))
+                .addInput(floatValue("v_in"))
+                .addNode(org.xgradcam.onnx.proto.OnnxProto.NodeProto.newBuilder().setOpType("Identity").addInput("cond_in")
+                        .addOutput("cond_out"))
+                .addNode(org.xgradcam.onnx.proto.OnnxProto.NodeProto.newBuilder().setOpType("Identity").addInput("v_in")
+                        .addOutput("v_out"))
+                .addOutput(ValueInfoProto.newBuilder().setName("cond_out").setType(TypeProto.newBuilder().setTensorType(
+                        TypeProto.Tensor.newBuilder().setElemType(9))))
+                .addOutput(floatValue("v_out"));
+        GraphProto.Builder graph = base.proto().getGraph().toBuilder().clearOutput();
+        graph.addInitializer(org.xgradcam.onnx.TensorProtos.ofLongs("go_on", new long[] {1}).toBuilder()
+                .setDataType(org.xgradcam.onnx.proto.OnnxProto.TensorProto.DataType.BOOL_VALUE)
+                .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[] {1})));
+        graph.addNode(org.xgradcam.onnx.proto.OnnxProto.NodeProto.newBuilder().setOpType("Loop").setName("the_loop")
+                .addInput(m).addInput("go_on").addInput(f).addOutput("looped").addAttribute(graphAttribute("body", body)));
+        Random hw = new Random(6);
+        float[] weights = new float[24];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = (float) hw.nextGaussian() * 0.5f;
+        }
+        String hwName = "head_weights";
+        graph.addInitializer(org.xgradcam.onnx.TensorProtos.ofFloats(hwName, weights, 4, 6));
+        graph.addNode(org.xgradcam.onnx.proto.OnnxProto.NodeProto.newBuilder().setOpType("GlobalAveragePool")
+                .addInput("looped").addOutput("pooled"));
+        graph.addNode(org.xgradcam.onnx.proto.OnnxProto.NodeProto.newBuilder().setOpType("Flatten").addInput("pooled")
+                .addOutput("flat"));
+        graph.addNode(org.xgradcam.onnx.proto.OnnxProto.NodeProto.newBuilder().setOpType("Gemm").addInput("flat")
+                .addInput(hwName).addOutput("scores").addAttribute(Attributes.ofInt("transB", 1)));
+        graph.addOutput(floatValue("scores"));
+        return new OnnxModel(base.proto().toBuilder().setGraph(graph).build(), null, "loop");
     }
 
     // ---------------------------------------------------------------- arguments

@@ -124,8 +124,7 @@ public final class GradientBuilder {
             Set<String> upstreamOfScore = differentiableAncestors(graph, score);
             for (String t : sources) {
                 if (!upstreamOfScore.contains(t)) {
-                    throw new XGradCamException("layer '" + t + "' does not influence the score '" + score
-                            + "'; pick a layer before it (see 'xgradcam layers')");
+                    throw new XGradCamException("layer '" + t + "' " + noInfluence(t, score));
                 }
             }
             List<NodeProto> path = new ArrayList<>();
@@ -212,6 +211,38 @@ public final class GradientBuilder {
                     }
                 }
             }
+        }
+
+        /**
+         * Why a layer is not upstream of the score through inputs that carry gradients: it is not
+         * upstream at all, or only through control flow (a subgraph reading it by name) or through
+         * inputs that carry none (indices, shapes).
+         */
+        private String noInfluence(String layer, String score) {
+            Set<String> between = new HashSet<>(graph.ancestors(score));
+            between.retainAll(graph.descendants(List.of(layer)));
+            if (between.isEmpty()) {
+                return "does not influence the score '" + score + "'; pick a layer before it";
+            }
+            for (NodeProto n : graph.nodes()) {
+                if (Set.of("If", "Loop", "Scan").contains(n.getOpType())
+                        && n.getOutputList().stream().anyMatch(between::contains)) {
+                    return "reaches the score '" + score + "' only through control flow (" + Graph.label(n) + "), which"
+                            + " xgradcam does not differentiate through; pick a layer after it, or export the model"
+                            + " without data-dependent branches or loops";
+                }
+            }
+            for (NodeProto n : graph.nodes()) {
+                for (int i = 0; i < n.getInputCount(); i++) {
+                    if (between.contains(n.getInput(i)) && !differentiableInput(n, i)
+                            && n.getOutputList().stream().anyMatch(between::contains)) {
+                        return "reaches the score '" + score + "' only through input " + i + " of " + Graph.label(n)
+                                + ", an index or shape input that carries no gradient; pick a layer after it";
+                    }
+                }
+            }
+            return "does not influence the score '" + score + "' through any input that carries a gradient; pick"
+                    + " a layer after it";
         }
 
         /** What cuts the gradient off: ops whose gradient is zero, or control flow the builder does not enter. */

@@ -51,23 +51,29 @@ public final class Graph {
                     producers.put(out, n);
                 }
             }
-            for (String in : n.getInputList()) {
-                if (!in.isEmpty()) {
-                    consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
-                }
+            List<String> deps = dependencies(n);
+            reads.put(n, deps);
+            for (String in : new LinkedHashSet<>(deps)) {
+                consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
             }
         }
         this.nodes = topologicalOrder(g.getNodeList());
     }
 
-    /** Kahn's algorithm; files are meant to be sorted already, but not all exporters comply. */
+    /** What each node reads: its inputs and, for control flow, the outer tensors its subgraphs use. */
+    private final Map<NodeProto, List<String>> reads = new java.util.IdentityHashMap<>();
+
+    /**
+     * Kahn's algorithm; files are meant to be sorted already, but not all exporters comply. A
+     * subgraph's use of an outer tensor orders its node after that tensor's producer.
+     */
     private List<NodeProto> topologicalOrder(List<NodeProto> all) {
-        Map<NodeProto, Integer> pending = new HashMap<>();
+        Map<NodeProto, Integer> pending = new java.util.IdentityHashMap<>();
         Deque<NodeProto> ready = new ArrayDeque<>();
         for (NodeProto n : all) {
             int deps = 0;
-            for (String in : n.getInputList()) {
-                if (!in.isEmpty() && producers.containsKey(in)) {
+            for (String in : new LinkedHashSet<>(reads.get(n))) {
+                if (producers.containsKey(in)) {
                     deps++;
                 }
             }
@@ -81,14 +87,13 @@ public final class Graph {
             NodeProto n = ready.poll();
             order.add(n);
             for (String out : n.getOutputList()) {
+                if (out.isEmpty()) {
+                    continue;
+                }
                 for (NodeProto c : consumers.getOrDefault(out, List.of())) {
-                    for (String in : c.getInputList()) {
-                        if (in.equals(out)) {
-                            int left = pending.merge(c, -1, Integer::sum);
-                            if (left == 0) {
-                                ready.add(c);
-                            }
-                        }
+                    int left = pending.merge(c, -1, Integer::sum);
+                    if (left == 0) {
+                        ready.add(c);
                     }
                 }
             }
@@ -121,6 +126,7 @@ public final class Graph {
         return Optional.ofNullable(producers.get(tensor));
     }
 
+    /** The nodes that read a tensor, as an input or (control flow) inside a subgraph. */
     public List<NodeProto> consumers(String tensor) {
         return consumers.getOrDefault(tensor, List.of());
     }
@@ -164,7 +170,7 @@ public final class Graph {
         }
         for (NodeProto n : nodes) {
             boolean hit = false;
-            for (String in : n.getInputList()) {
+            for (String in : reads.get(n)) {
                 if (seen.contains(in)) {
                     hit = true;
                     break;
@@ -193,7 +199,7 @@ public final class Graph {
             }
             NodeProto p = producers.get(t);
             if (p != null) {
-                todo.addAll(dependencies(p));
+                todo.addAll(reads.get(p));
             }
         }
         return seen;

@@ -332,8 +332,32 @@ public final class ModelShapes {
         return probe(graph, inputName, inputShape, extra, null, null);
     }
 
+    /**
+     * Graphs with more tensors than this are probed in segments ({@link SegmentedProbe}): ONNX
+     * Runtime's session creation costs time in the product of the node and output counts
+     * (100,000 nodes, each exposed: 24 s), and a run exposing every tensor keeps them all alive
+     * (4 GB there).
+     */
+    static final int LARGE_GRAPH_TENSORS = 2000;
+
     private static Map<String, TensorInfo> probe(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extra,
                                                  float[] values, Map<String, long[]> recorded) {
+        if (graph.nodes().size() > LARGE_GRAPH_TENSORS) {
+            Map<String, TensorInfo> out = SegmentedProbe.probe(graph, inputName, inputShape, extra, values, recorded,
+                    LARGE_GRAPH_TENSORS / 2);
+            if (out != null) {
+                return out;
+            }
+            if (recorded != null) {
+                recorded.clear();
+            }
+        }
+        return probeAtOnce(graph, inputName, inputShape, extra, values, recorded);
+    }
+
+    /** The probe exposing every tensor of the graph in one run. */
+    static Map<String, TensorInfo> probeAtOnce(Graph graph, String inputName, long[] inputShape, Map<String, long[]> extra,
+                                               float[] values, Map<String, long[]> recorded) {
         ModelProto original = graph.model().proto();
         Set<String> wanted = new LinkedHashSet<>();
         for (NodeProto n : graph.nodes()) {
@@ -373,21 +397,7 @@ public final class ModelShapes {
                 try (OrtSession.Result r = OrtSessions.run(session, feeds, null)) {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     if (e.getValue() instanceof OnnxTensor t) {
-                        ai.onnxruntime.TensorInfo ti = t.getInfo();
-                        out.put(e.getKey(), new TensorInfo(e.getKey(), onnxType(ti.type), ti.getShape()));
-                        if (recorded != null && ti.getNumElements() <= MAX_RECORDED_VALUES
-                                && (ti.type == ai.onnxruntime.OnnxJavaType.INT64 || ti.type == ai.onnxruntime.OnnxJavaType.INT32)) {
-                            long[] v = new long[(int) ti.getNumElements()];
-                            if (ti.type == ai.onnxruntime.OnnxJavaType.INT64) {
-                                t.getLongBuffer().get(v);
-                            } else {
-                                java.nio.IntBuffer ib = t.getIntBuffer();
-                                for (int i = 0; i < v.length; i++) {
-                                    v[i] = ib.get();
-                                }
-                            }
-                            recorded.put(e.getKey(), v);
-                        }
+                        record(e.getKey(), t, out, recorded);
                     }
                 }
                 } finally {
@@ -401,7 +411,26 @@ public final class ModelShapes {
         return out;
     }
 
-    private static int onnxType(ai.onnxruntime.OnnxJavaType t) {
+    /** A probed tensor's type and shape, and (when recording) the values of a small integer tensor. */
+    static void record(String name, OnnxTensor t, Map<String, TensorInfo> out, Map<String, long[]> recorded) {
+        ai.onnxruntime.TensorInfo ti = t.getInfo();
+        out.put(name, new TensorInfo(name, onnxType(ti.type), ti.getShape()));
+        if (recorded != null && ti.getNumElements() <= MAX_RECORDED_VALUES
+                && (ti.type == ai.onnxruntime.OnnxJavaType.INT64 || ti.type == ai.onnxruntime.OnnxJavaType.INT32)) {
+            long[] v = new long[(int) ti.getNumElements()];
+            if (ti.type == ai.onnxruntime.OnnxJavaType.INT64) {
+                t.getLongBuffer().get(v);
+            } else {
+                java.nio.IntBuffer ib = t.getIntBuffer();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = ib.get();
+                }
+            }
+            recorded.put(name, v);
+        }
+    }
+
+    static int onnxType(ai.onnxruntime.OnnxJavaType t) {
         return switch (t) {
             case FLOAT -> TensorInfo.FLOAT;
             case DOUBLE -> TensorProto.DataType.DOUBLE_VALUE;
