@@ -32,6 +32,15 @@ public class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-upload-mb", paramLabel = "MB", description = "Largest upload accepted (default 20).")
     int maxUploadMb = 20;
 
+    @Option(names = "--allow-host", paramLabel = "NAME", description = "Also answer requests addressed to this host name"
+            + " (repeatable; '*' for any): for a LAN name or a reverse proxy. By default only the bound address and"
+            + " localhost are answered, which keeps web pages from reaching the server through DNS rebinding.")
+    List<String> allowHosts = List.of();
+
+    @Option(names = "--allow-origin", paramLabel = "URL", description = "Let web pages from this origin"
+            + " (scheme://host[:port]) call the API (repeatable). By default only the viewer's own page may.")
+    List<String> allowOrigins = List.of();
+
     @Override
     public Integer call() throws Exception {
         org.xgradcam.validation.Check.range("--port", port, 0, 65535);
@@ -54,7 +63,8 @@ public class ServeCommand implements Callable<Integer> {
             }
         }
         try (ViewerServer server = ViewerServer.start(models, ViewerServer.Limits.defaults().withHost(host).withPort(port)
-                .withMaxUpload((long) maxUploadMb << 20))) {
+                .withMaxUpload((long) maxUploadMb << 20).withAllowed(java.util.Set.copyOf(allowHosts),
+                        java.util.Set.copyOf(allowOrigins)))) {
             System.out.println("xgradcam: serving " + String.join(", ", models.keySet()) + " at http://" + host + ":"
                     + server.port() + "/ (Ctrl-C stops)");
             CountDownLatch stop = new CountDownLatch(1);

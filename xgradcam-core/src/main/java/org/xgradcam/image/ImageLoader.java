@@ -41,6 +41,13 @@ public final class ImageLoader {
 
     private ImageLoader() {}
 
+    /** An image refused for its size, as its header gives it, before any pixel is decoded. */
+    public static final class TooLarge extends XGradCamException {
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+
     /** A decoded image and what the decoder warned about (empty for an intact file). */
     public record Decoded(RgbImage image, List<String> warnings) {
         public boolean damaged() {
@@ -64,6 +71,17 @@ public final class ImageLoader {
     }
 
     public static Decoded decode(byte[] bytes, String source, boolean acceptDamaged) {
+        return decode(bytes, source, acceptDamaged, MAX_PIXELS);
+    }
+
+    /**
+     * Decodes with a pixel limit of the caller's (a server's, lower than {@link #MAX_PIXELS}): an
+     * image whose header claims more is refused before any pixel is decoded, by that limit.
+     */
+    public static Decoded decode(byte[] bytes, String source, boolean acceptDamaged, long maxPixels) {
+        if (bytes.length == 0) {
+            throw new XGradCamException(source + " is empty (0 bytes): no image in it");
+        }
         BufferedImage img;
         List<String> warnings = new ArrayList<>(ImageIntegrity.problems(bytes));
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
@@ -81,9 +99,9 @@ public final class ImageLoader {
                 if (w <= 0 || h <= 0) {
                     throw new XGradCamException(source + " claims " + w + "x" + h + " pixels: its header is damaged");
                 }
-                if (w * h > MAX_PIXELS) {
-                    throw new XGradCamException(source + " claims " + w + "x" + h + " pixels, more than the "
-                            + MAX_PIXELS / 1_000_000 + " megapixels xgradcam decodes; downscale it first");
+                if (w * h > Math.min(maxPixels, MAX_PIXELS)) {
+                    throw new TooLarge(source + " claims " + w + "x" + h + " pixels, more than the "
+                            + megapixels(Math.min(maxPixels, MAX_PIXELS)) + " megapixels xgradcam decodes here; downscale it first");
                 }
                 Memory.require(w * h * BYTES_PER_PIXEL, "decoding " + w + "x" + h + " image " + source);
                 img = reader.read(0);
@@ -108,6 +126,10 @@ public final class ImageLoader {
         }
         int orientation = ExifOrientation.read(bytes);
         return new Decoded(RgbImage.of(orient(toRgb(img), orientation)), d.warnings());
+    }
+
+    private static String megapixels(long pixels) {
+        return pixels % 1_000_000 == 0 ? Long.toString(pixels / 1_000_000) : String.format(java.util.Locale.ROOT, "%.1f", pixels / 1e6);
     }
 
     /** A decoder warning that means pixels are missing or wrong (not a note about metadata). */

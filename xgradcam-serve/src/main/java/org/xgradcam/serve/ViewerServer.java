@@ -47,28 +47,56 @@ import org.xgradcam.tensor.Vectors;
  * every bad request is a 4xx with {"error": "..."}. Nothing is written to disk.
  */
 public final class ViewerServer implements AutoCloseable {
-    /** How the server is limited and where it listens. */
+    /**
+     * How the server is limited, where it listens and whom it answers: the host names it answers
+     * besides its own (RequestGuard; "*" for any), the origins whose pages may call it, the
+     * pool of workers and their queue (a full queue answers 503 at once), the time a request
+     * may take (its work is then stopped), the upload and pixel caps, and the connection bounds
+     * (per client, the time to send headers, the slowest upload rate accepted).
+     */
     public record Limits(String host, int port, long maxUploadBytes, long maxPixels, int workers, int queue,
-                         long timeoutMs) {
+                         long timeoutMs, java.util.Set<String> allowedHosts, java.util.Set<String> allowedOrigins,
+                         int connectionsPerClient, long headerTimeoutMs, long idleTimeoutMs, long minUploadBytesPerSecond) {
         public static Limits defaults() {
-            return new Limits("127.0.0.1", 8080, 20L << 20, 25_000_000L, Math.max(1, Runtime.getRuntime().availableProcessors()),
-                    256, 60_000);
+            int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+            return new Limits("127.0.0.1", 8080, 20L << 20, 25_000_000L, workers, 4 * workers, 60_000, java.util.Set.of(),
+                    java.util.Set.of(), 256, 5_000, 30_000, 32 << 10);
         }
 
         public Limits withPort(int p) {
-            return new Limits(host, p, maxUploadBytes, maxPixels, workers, queue, timeoutMs);
+            return new Limits(host, p, maxUploadBytes, maxPixels, workers, queue, timeoutMs, allowedHosts, allowedOrigins,
+                    connectionsPerClient, headerTimeoutMs, idleTimeoutMs, minUploadBytesPerSecond);
         }
 
         public Limits withHost(String h) {
-            return new Limits(h, port, maxUploadBytes, maxPixels, workers, queue, timeoutMs);
+            return new Limits(h, port, maxUploadBytes, maxPixels, workers, queue, timeoutMs, allowedHosts, allowedOrigins,
+                    connectionsPerClient, headerTimeoutMs, idleTimeoutMs, minUploadBytesPerSecond);
         }
 
-        public Limits withQueue(int workers, int queue) {
-            return new Limits(host, port, maxUploadBytes, maxPixels, workers, queue, timeoutMs);
+        public Limits withQueue(int w, int q) {
+            return new Limits(host, port, maxUploadBytes, maxPixels, w, q, timeoutMs, allowedHosts, allowedOrigins,
+                    connectionsPerClient, headerTimeoutMs, idleTimeoutMs, minUploadBytesPerSecond);
         }
 
         public Limits withMaxUpload(long bytes) {
-            return new Limits(host, port, bytes, maxPixels, workers, queue, timeoutMs);
+            return new Limits(host, port, bytes, maxPixels, workers, queue, timeoutMs, allowedHosts, allowedOrigins,
+                    connectionsPerClient, headerTimeoutMs, idleTimeoutMs, minUploadBytesPerSecond);
+        }
+
+        public Limits withTimeout(long ms) {
+            return new Limits(host, port, maxUploadBytes, maxPixels, workers, queue, ms, allowedHosts, allowedOrigins,
+                    connectionsPerClient, headerTimeoutMs, idleTimeoutMs, minUploadBytesPerSecond);
+        }
+
+        /** Names (Host headers) and origins answered besides the server's own: for a reverse proxy or a LAN name. */
+        public Limits withAllowed(java.util.Set<String> hosts, java.util.Set<String> origins) {
+            return new Limits(host, port, maxUploadBytes, maxPixels, workers, queue, timeoutMs, java.util.Set.copyOf(hosts),
+                    java.util.Set.copyOf(origins), connectionsPerClient, headerTimeoutMs, idleTimeoutMs, minUploadBytesPerSecond);
+        }
+
+        public Limits withConnections(int perClient, long headerMs, long idleMs, long minBytesPerSecond) {
+            return new Limits(host, port, maxUploadBytes, maxPixels, workers, queue, timeoutMs, allowedHosts, allowedOrigins,
+                    perClient, headerMs, idleMs, minBytesPerSecond);
         }
     }
 
@@ -83,6 +111,8 @@ public final class ViewerServer implements AutoCloseable {
     private final ThreadPoolExecutor pool;
     private final Javalin app;
 
+    private final java.util.concurrent.ScheduledExecutorService clock;
+
     private ViewerServer(Map<String, ModelSpec> models, Limits limits) {
         if (models.isEmpty()) {
             throw new XGradCamException("no model to serve");
@@ -90,14 +120,36 @@ public final class ViewerServer implements AutoCloseable {
         this.models = models;
         this.limits = limits;
         this.pool = new ThreadPoolExecutor(limits.workers(), limits.workers(), 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(limits.queue()));
+                new ArrayBlockingQueue<>(Math.max(1, limits.queue())));
+        this.clock = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "xgradcam-serve-clock");
+            t.setDaemon(true);
+            return t;
+        });
+        ConnectionGuard connections = new ConnectionGuard(limits.connectionsPerClient(), limits.headerTimeoutMs(), clock);
         this.app = Javalin.create(cfg -> {
             cfg.staticFiles.add("/org/xgradcam/serve/web", io.javalin.http.staticfiles.Location.CLASSPATH);
             cfg.http.maxRequestSize = limits.maxUploadBytes() + (1 << 20);
+            cfg.http.prefer405over404 = true;
             cfg.jetty.multipartConfig.maxFileSize(limits.maxUploadBytes(), io.javalin.config.SizeUnit.BYTES);
             cfg.jetty.multipartConfig.maxInMemoryFileSize((int) Math.min(Integer.MAX_VALUE, limits.maxUploadBytes() + 1), io.javalin.config.SizeUnit.BYTES); // uploads stay in memory: nothing written to disk
             cfg.jetty.multipartConfig.maxTotalRequestSize(limits.maxUploadBytes() + (1 << 20), io.javalin.config.SizeUnit.BYTES);
             cfg.startup.showJavalinBanner = false;
+            // before anything else: whom the server answers (Host, Origin), then how slowly an upload may come
+            cfg.jetty.modifyServer(server -> {
+                server.insertHandler(new org.eclipse.jetty.server.handler.MinimumDataRateHandler(null,
+                        limits.minUploadBytesPerSecond(), 0));
+                server.insertHandler(new RequestGuard(limits.host(), limits.allowedHosts(), limits.allowedOrigins()));
+            });
+            cfg.jetty.addConnector((server, http) -> {
+                org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(server,
+                        new org.eclipse.jetty.server.HttpConnectionFactory(http));
+                c.setHost(limits.host());
+                c.setPort(limits.port());
+                c.setIdleTimeout(limits.idleTimeoutMs());
+                c.addBean(connections);
+                return c;
+            });
             cfg.routes.get("/api/models", this::listModels);
             cfg.routes.get("/api/methods", this::listMethods);
             cfg.routes.get("/api/models/{id}/layers", this::listLayers);
@@ -105,14 +157,27 @@ public final class ViewerServer implements AutoCloseable {
             cfg.routes.get("/api/colormaps", this::colormaps);
             cfg.routes.get("/api/examples/{n}", this::example);
             cfg.routes.post("/api/explain", this::explain);
-            cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
+            cfg.routes.exception(ApiError.class, (e, ctx) -> {
+                if (e.status == 503) {
+                    ctx.header("Retry-After", "2");
+                }
+                error(ctx, e.status, e.getMessage());
+            });
             cfg.routes.exception(XGradCamException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
+                boolean slow = false;
+                for (Throwable c = e; c != null && c.getCause() != c; c = c.getCause()) {
+                    slow |= c instanceof java.util.concurrent.TimeoutException; // the minimum upload rate, not met
+                }
                 Throwable bad = e;
                 while (bad != null && !(bad instanceof org.eclipse.jetty.http.BadMessageException)) {
                     bad = bad.getCause();
                 }
-                if (bad != null && ctx.contentLength() > limits.maxUploadBytes()) {
+                if (slow) {
+                    ctx.header("Connection", "close");
+                    error(ctx, 408, "the upload arrived too slowly (under " + (limits.minUploadBytesPerSecond() >> 10)
+                            + " KB/s); send it again");
+                } else if (bad != null && ctx.req().getContentLengthLong() > limits.maxUploadBytes()) {
                     // the parser refused a file part over the cap
                     error(ctx, 413, "the upload is larger than the " + limits.maxUploadBytes() + " bytes allowed");
                 } else if (bad != null) {
@@ -121,22 +186,40 @@ public final class ViewerServer implements AutoCloseable {
                     error(ctx, 500, "internal error: " + e);
                 }
             });
+            // Javalin's own answers (no route, wrong method, too large) in the API's JSON form; ours stay as they are
             cfg.routes.error(404, ctx -> {
-                if (ctx.path().startsWith("/api/") && ctx.result() == null) {
-                    error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path());
+                if (!ours(ctx)) {
+                    error(ctx, 404, "no such " + (ctx.path().startsWith("/api/") ? "endpoint" : "page") + ": " + ctx.method()
+                            + " " + ctx.path());
                 }
             });
-            cfg.routes.error(413, ctx -> error(ctx, 413, "the upload is larger than " + (limits.maxUploadBytes() >> 20) + " MB"));
+            cfg.routes.error(405, ctx -> {
+                if (!ours(ctx)) {
+                    error(ctx, 405, ctx.method() + " is not allowed on " + ctx.path());
+                }
+            });
+            cfg.routes.error(413, ctx -> {
+                if (!ours(ctx)) {
+                    error(ctx, 413, "the upload is larger than " + (limits.maxUploadBytes() >> 20) + " MB");
+                }
+            });
         });
+    }
+
+    /** Whether an error answer is already one of ours (JSON), not Javalin's plain text. */
+    private static boolean ours(Context ctx) {
+        String type = ctx.res().getContentType();
+        return ctx.result() != null && type != null && type.startsWith("application/json");
     }
 
     /** Starts serving the models (id -> spec, first the default) and returns once it listens. */
     public static ViewerServer start(Map<String, ModelSpec> models, Limits limits) {
         ViewerServer s = new ViewerServer(new LinkedHashMap<>(models), limits);
         try {
-            s.app.start(limits.host(), limits.port());
+            s.app.start();
         } catch (RuntimeException e) {
             s.pool.shutdownNow();
+            s.clock.shutdownNow();
             throw new XGradCamException("cannot listen on " + limits.host() + ":" + limits.port() + ": "
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()) + " (is the port in use? try --port)");
         }
@@ -152,6 +235,7 @@ public final class ViewerServer implements AutoCloseable {
     public void close() {
         app.stop();
         pool.shutdownNow();
+        clock.shutdownNow();
         eq5Sessions.values().forEach(org.xgradcam.runtime.GradientSession::close);
         explainers.values().forEach(Explainer::close);
     }
@@ -168,6 +252,11 @@ public final class ViewerServer implements AutoCloseable {
 
     private static void error(Context ctx, int status, String message) {
         ctx.status(status).contentType("application/json").result(json(Map.of("error", message == null ? "error" : message)));
+    }
+
+    /** A string as a JSON literal. */
+    static String jsonString(String s) {
+        return json(s);
     }
 
     private static String json(Object o) {
@@ -272,15 +361,21 @@ public final class ViewerServer implements AutoCloseable {
 
     private void explain(Context ctx) throws Exception {
         // sized before the multipart parser reads it: a huge upload is refused unread
-        if (ctx.contentLength() > limits.maxUploadBytes() + (1 << 20)) {
-            if (ctx.contentLength() <= 8 * limits.maxUploadBytes()) {
-                // read (and drop) a moderately large body, so the client is done sending and sees the answer;
-                // a far larger one is answered at once and the connection closed
-                ctx.req().getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-            } else {
-                ctx.header("Connection", "close");
+        long length = ctx.req().getContentLengthLong();
+        if (length > limits.maxUploadBytes() + (1 << 20)) {
+            if (length <= 8 * limits.maxUploadBytes()) {
+                // read (and drop) a moderately large body, so the client is done sending and sees the answer,
+                // unless it stops sending for 5 s; a far larger one is answered at once and the connection closed
+                org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req())
+                        .getConnectionMetaData().getConnection().getEndPoint().setIdleTimeout(5_000);
+                try {
+                    ctx.req().getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (IOException stopped) {
+                    // it stopped sending: answered all the same
+                }
             }
-            throw new ApiError(413, "the upload is " + ctx.contentLength() + " bytes, more than the " + limits.maxUploadBytes()
+            ctx.header("Connection", "close");
+            throw new ApiError(413, "the upload is " + length + " bytes, more than the " + limits.maxUploadBytes()
                     + " allowed");
         }
         String modelId = ctx.formParam("model") != null ? ctx.formParam("model") : models.keySet().iterator().next();
@@ -331,19 +426,49 @@ public final class ViewerServer implements AutoCloseable {
         Colormap cmap = ctx.formParam("colormap") == null || ctx.formParam("colormap").isBlank() ? Colormap.JET
                 : Colormap.parse(ctx.formParam("colormap"));
         Integer t = target;
-        Future<Map<String, Object>> f;
+        send(ctx, runBounded(() -> explainImage(e, modelId, bytes, image.filename(), methods, t, layer, convention, raw,
+                metrics, cmap)));
+    }
+
+    /**
+     * Runs a request's work on the pool within the request's budget: a full queue is answered 503
+     * at once; work past its budget is stopped (its model runs terminated, later runs refused:
+     * {@link org.xgradcam.onnx.OrtSessions#cancel}) and answered 504, so it frees its worker.
+     */
+    private <T> T runBounded(java.util.concurrent.Callable<T> work) {
+        java.util.concurrent.atomic.AtomicReference<Thread> worker = new java.util.concurrent.atomic.AtomicReference<>();
+        Future<T> f;
         try {
-            f = pool.submit(() -> explainImage(e, modelId, bytes, image.filename(), methods, t, layer, convention, raw,
-                    metrics, cmap));
+            f = pool.submit(() -> {
+                worker.set(Thread.currentThread());
+                try {
+                    return work.call();
+                } finally {
+                    synchronized (worker) {
+                        worker.set(null);
+                        Thread.interrupted(); // a cancellation that came late stays with this request
+                    }
+                }
+            });
         } catch (RejectedExecutionException full) {
-            ctx.header("Retry-After", "2");
             throw new ApiError(503, "the server is busy (" + limits.queue() + " requests waiting); retry in a few seconds");
         }
         try {
-            send(ctx, f.get(limits.timeoutMs(), TimeUnit.MILLISECONDS));
+            return f.get(limits.timeoutMs(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException te) {
+            f.cancel(false); // not started yet: it never will
+            synchronized (worker) {
+                Thread w = worker.get();
+                if (w != null) {
+                    org.xgradcam.onnx.OrtSessions.cancel(w);
+                }
+            }
+            throw new ApiError(504, "the explanation took longer than " + limits.timeoutMs() / 1000 + " s and was stopped;"
+                    + " try fewer or cheaper methods");
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
             f.cancel(true);
-            throw new ApiError(504, "the explanation took longer than " + limits.timeoutMs() / 1000 + " s");
+            throw new ApiError(503, "the server is stopping");
         } catch (ExecutionException ee) {
             Throwable c = ee.getCause();
             if (c instanceof ApiError a) {
@@ -360,10 +485,13 @@ public final class ViewerServer implements AutoCloseable {
                                              Integer target, String layer, PostProcess convention, boolean raw, boolean metrics,
                                              Colormap cmap) {
         ModelSpec spec = models.get(modelId);
-        RgbImage decoded = ImageLoader.decode(bytes, name == null || name.isBlank() ? "the upload" : name);
-        if ((long) decoded.width() * decoded.height() > limits.maxPixels()) {
-            throw new ApiError(413, "the image has " + decoded.width() + "x" + decoded.height() + " pixels, more than the "
-                    + limits.maxPixels() / 1_000_000 + " million allowed");
+        RgbImage decoded;
+        try {
+            // the size in the image's header is checked against the server's cap before any pixel is decoded
+            decoded = ImageLoader.decode(bytes, name == null || name.isBlank() ? "the upload" : name, false,
+                    limits.maxPixels()).image();
+        } catch (ImageLoader.TooLarge x) {
+            throw new ApiError(413, x.getMessage());
         }
         Preprocessing p = spec.preprocessing();
         RgbImage fitted = p.fit(decoded);

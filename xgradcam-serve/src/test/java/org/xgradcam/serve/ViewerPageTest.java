@@ -39,7 +39,10 @@ class ViewerPageTest {
         Path driver = Path.of("/usr/bin/chromedriver");
         Assumptions.assumeTrue(chromium != null && Files.isExecutable(driver),
                 "no headless Chromium here (apt-get install chromium chromium-driver): skipping the browser test");
-        server = ViewerServer.start(Map.of("shapes", ModelSpec.demo()), ViewerServer.Limits.defaults().withPort(0));
+        Map<String, ModelSpec> models = new java.util.LinkedHashMap<>();
+        models.put("shapes", ModelSpec.demo());
+        models.put(HOSTILE_ID, hostile());
+        server = ViewerServer.start(models, ViewerServer.Limits.defaults().withPort(0));
         ChromeOptions o = new ChromeOptions().setBinary(chromium.toString())
                 .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,900");
         browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(), o);
@@ -53,6 +56,46 @@ class ViewerPageTest {
         if (server != null) {
             server.close();
         }
+    }
+
+    /** Script a page must never run: it marks the window if it does. */
+    static final String PAYLOAD = "<img src=x onerror=\"window.pwned=(window.pwned||0)+1\">";
+    static final String HOSTILE_ID = "<svg onload=\"window.pwned=1\">";
+
+    /**
+     * The demo model as an attacker would ship it: every class name and the default layer's
+     * tensor name hold HTML with script in it, and the model's id (a file name) too.
+     */
+    static ModelSpec hostile() {
+        ModelSpec demo = ModelSpec.demo();
+        var proto = demo.model().proto();
+        org.xgradcam.onnx.Graph graph = new org.xgradcam.onnx.Graph(demo.model());
+        org.xgradcam.onnx.ModelShapes shapes = org.xgradcam.onnx.ModelShapes.of(graph, null);
+        String layer = org.xgradcam.onnx.LayerCatalog.of(graph, shapes).requireDefault().tensor();
+        String renamed = PAYLOAD + " " + layer;
+        var g = proto.getGraph().toBuilder();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            var n = g.getNode(i).toBuilder();
+            for (int k = 0; k < n.getInputCount(); k++) {
+                if (n.getInput(k).equals(layer)) {
+                    n.setInput(k, renamed);
+                }
+            }
+            for (int k = 0; k < n.getOutputCount(); k++) {
+                if (n.getOutput(k).equals(layer)) {
+                    n.setOutput(k, renamed);
+                }
+            }
+            g.setNode(i, n);
+        }
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (String l : demo.labels().lines()) {
+            names.add(PAYLOAD + l);
+        }
+        var hostile = proto.toBuilder().setGraph(g).addMetadataProps(org.xgradcam.onnx.proto.OnnxProto.StringStringEntryProto
+                .newBuilder().setKey("names").setValue(String.join("\n", names))).build();
+        org.xgradcam.onnx.OnnxModel m = org.xgradcam.onnx.OnnxModel.fromBytes(hostile.toByteArray(), "a hostile model");
+        return new ModelSpec("hostile", m, demo.preprocessing(), org.xgradcam.models.Labels.fromMetadata(m.proto()).orElseThrow());
     }
 
     /** Screenshots land in target/ to be looked at. */
@@ -107,5 +150,34 @@ class ViewerPageTest {
         assertThat(browser.findElement(By.cssSelector("#curves svg")).getText()).contains("fraction of pixels").contains("AUC");
         wait.until(d -> d.findElement(By.id("eq5")).getText().contains("residual"));
         Files.write(shot("circle"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    @Test
+    void htmlInLabelsLayersAndModelIdsIsShownAsTextAndNeverRun() throws Exception {
+        browser.get("http://127.0.0.1:" + server.port() + "/");
+        JavascriptExecutor js = browser;
+        js.executeScript("window.violations = 0; document.addEventListener('securitypolicyviolation', () => window.violations++);");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class); // lists are rebuilt as answers come
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 2
+                && d.findElements(By.cssSelector("#examples img")).size() == 4);
+        // the hostile model, chosen by its hostile id
+        js.executeScript("const m = document.getElementById('model'); m.value = arguments[0]; m.dispatchEvent(new Event('change'));",
+                HOSTILE_ID);
+        wait.until(d -> d.findElements(By.cssSelector("#layer option")).stream().anyMatch(o -> o.getText().contains("<img")));
+        browser.findElements(By.cssSelector("#examples img")).get(0).click();
+        wait.until(d -> d.findElements(By.cssSelector("#top5 li")).size() == 5
+                && d.findElements(By.cssSelector("#grid canvas")).size() == 2);
+        Files.write(shot("hostile"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        // shown as text: the markup itself is visible, and no element was made from it
+        assertThat(browser.findElement(By.cssSelector("#top5 li")).getText()).startsWith(PAYLOAD);
+        assertThat(browser.findElement(By.cssSelector("#model")).getText()).contains(HOSTILE_ID);
+        assertThat(browser.findElement(By.id("status")).getText()).contains("<img");
+        assertThat(browser.findElements(By.cssSelector("#top5 img, #layer img, #status img, #model svg, #grid img"))).isEmpty();
+        // and never run, nor even stopped by the policy: it never reached the page as HTML
+        Thread.sleep(300);
+        assertThat(js.executeScript("return window.pwned === undefined")).isEqualTo(true);
+        assertThat(js.executeScript("return window.violations")).isEqualTo(0L);
     }
 }

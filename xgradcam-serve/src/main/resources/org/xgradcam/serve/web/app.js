@@ -2,6 +2,25 @@
 // grayscale PNG; the page colours it (JET), blends it over the image at the slider's opacity and
 // reads values under the pointer, without another request.
 const $ = (id) => document.getElementById(id);
+
+// Every string from the server (class names, layer names, errors) reaches the page as text:
+// elements are built here, never parsed from HTML.
+const SVG = 'http://www.w3.org/2000/svg';
+function h(tag, attrs, ...children) {
+  const e = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+function fill(parent, ...children) {   // replaces a container's content
+  parent.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+}
 let image = null;        // the Blob being explained
 let target = null;       // the class asked for (null: the top class)
 let last = null;         // the last answer
@@ -27,27 +46,28 @@ function status(text, isError) {
 
 async function loadModels() {
   const models = await getJson('/api/models');
-  $('model').innerHTML = models.map((m) => `<option value="${m.id}">${m.id}</option>`).join('');
+  fill($('model'), models.map((m) => h('option', { value: m.id }, m.id)));
   await loadLayers();
 }
 
 async function loadLayers() {
   const layers = await getJson(`/api/models/${encodeURIComponent($('model').value)}/layers`);
-  $('layer').innerHTML = layers.map((l) =>
-    `<option value="${l.tensor}" ${l.default ? 'selected' : ''}>${l.default ? '★ ' : ''}${l.tensor} [${l.shape.join('x')}]</option>`).join('');
+  fill($('layer'), layers.map((l) =>
+    h('option', { value: l.tensor, selected: l.default }, `${l.default ? '★ ' : ''}${l.tensor} [${l.shape.join('x')}]`)));
 }
 
 async function loadMethods() {
   const methods = await getJson('/api/methods');
-  $('methods').innerHTML += methods.map((m) =>
-    `<label title="${m.cost}"><input type="checkbox" value="${m.id}" ${['xgradcam', 'gradcam'].includes(m.id) ? 'checked' : ''}> ${m.name}</label>`).join('');
+  $('methods').append(...methods.map((m) =>
+    h('label', { title: m.cost }, h('input', { type: 'checkbox', value: m.id, checked: ['xgradcam', 'gradcam'].includes(m.id) }),
+      ' ' + m.name)));
   $('methods').addEventListener('change', () => image && explain());
 }
 
 async function loadExamples() {
   const examples = await getJson('/api/examples');
-  $('examples').innerHTML = examples.map((e, i) =>
-    `<img src="${e.url}" alt="example ${i}: ${e.shapes.join(' and ')}" title="${e.shapes.join(' and ')}" data-url="${e.url}">`).join('');
+  fill($('examples'), examples.map((e, i) =>
+    h('img', { src: e.url, alt: `example ${i}: ${e.shapes.join(' and ')}`, title: e.shapes.join(' and '), 'data-url': e.url })));
   $('examples').querySelectorAll('img').forEach((img) => img.addEventListener('click', async () => {
     choose(await (await fetch(img.dataset.url)).blob());
   }));
@@ -86,34 +106,35 @@ async function explain() {
 function showCurves(body) {
   const W = 240, H = 160, L = 34, B = 24;
   const plots = [];
+  const text = (attrs, t) => h('svg:text', attrs, t);
   for (const [id, m] of Object.entries(body.maps)) {
     if (!m.deletion) continue;
-    const line = (ys, colour) => {
-      const pts = ys.map((y, i) => `${L + (W - L - 6) * i / (ys.length - 1)},${H - B - (H - B - 6) * y}`).join(' ');
-      return `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${pts}"/>`;
-    };
-    const ticks = [0, 0.5, 1].map((t) =>
-      `<text x="${L - 4}" y="${H - B - (H - B - 6) * t + 3}" text-anchor="end">${t}</text>` +
-      `<text x="${L + (W - L - 6) * t}" y="${H - B + 12}" text-anchor="middle">${t}</text>`).join('');
-    plots.push(`<svg width="${W}" height="${H + 24}" data-method="${id}" role="img" aria-label="${m.name} deletion and insertion">
-      <line x1="${L}" y1="6" x2="${L}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${H - B}" x2="${W - 6}" y2="${H - B}" stroke="#333"/>
-      ${ticks}<text x="${(W + L) / 2}" y="${H - 2}" text-anchor="middle">fraction of pixels</text>
-      <text x="8" y="${(H - B) / 2}" transform="rotate(-90 8 ${(H - B) / 2})" text-anchor="middle">probability</text>
-      ${line(m.deletion.scores, '#1f77b4')}${line(m.insertion.scores, '#ff7f0e')}
-      <text x="${L + 4}" y="${H + 10}" fill="#1f77b4">deletion AUC ${m.deletion.auc.toFixed(3)}</text>
-      <text x="${L + 4}" y="${H + 22}" fill="#ff7f0e">insertion AUC ${m.insertion.auc.toFixed(3)}</text>
-      <text x="${W - 6}" y="14" text-anchor="end">${m.name}</text></svg>`);
+    const line = (ys, colour) => h('svg:polyline', { fill: 'none', stroke: colour, 'stroke-width': 1.5,
+      points: ys.map((y, i) => `${L + (W - L - 6) * i / (ys.length - 1)},${H - B - (H - B - 6) * y}`).join(' ') });
+    const ticks = [0, 0.5, 1].flatMap((t) => [
+      text({ x: L - 4, y: H - B - (H - B - 6) * t + 3, 'text-anchor': 'end' }, t),
+      text({ x: L + (W - L - 6) * t, y: H - B + 12, 'text-anchor': 'middle' }, t)]);
+    plots.push(h('svg:svg', { width: W, height: H + 24, 'data-method': id, role: 'img', 'aria-label': `${m.name} deletion and insertion` },
+      h('svg:line', { x1: L, y1: 6, x2: L, y2: H - B, stroke: '#333' }),
+      h('svg:line', { x1: L, y1: H - B, x2: W - 6, y2: H - B, stroke: '#333' }),
+      ticks,
+      text({ x: (W + L) / 2, y: H - 2, 'text-anchor': 'middle' }, 'fraction of pixels'),
+      text({ x: 8, y: (H - B) / 2, transform: `rotate(-90 8 ${(H - B) / 2})`, 'text-anchor': 'middle' }, 'probability'),
+      line(m.deletion.scores, '#1f77b4'), line(m.insertion.scores, '#ff7f0e'),
+      text({ x: L + 4, y: H + 10, fill: '#1f77b4' }, `deletion AUC ${m.deletion.auc.toFixed(3)}`),
+      text({ x: L + 4, y: H + 22, fill: '#ff7f0e' }, `insertion AUC ${m.insertion.auc.toFixed(3)}`),
+      text({ x: W - 6, y: 14, 'text-anchor': 'end' }, m.name)));
   }
-  $('curves').innerHTML = plots.join('');
+  fill($('curves'), plots);
 }
 
 function showEq5(body) {
   const e = body.eq5;
-  if (!e) { $('eq5').innerHTML = ''; return; }
-  if (e.note) { $('eq5').innerHTML = `<tr><td>Eq. (5): ${e.note}</td></tr>`; return; }
-  $('eq5').innerHTML = `<caption>Eq. (5) at ${e.layer}</caption>` +
+  if (!e) { fill($('eq5')); return; }
+  if (e.note) { fill($('eq5'), h('tr', {}, h('td', {}, `Eq. (5): ${e.note}`))); return; }
+  fill($('eq5'), h('caption', {}, `Eq. (5) at ${e.layer}`),
     [['class score', e.score], ['sum(A dS/dA)', e.feature_term], ['bias term', e.bias_term], ['residual', e.residual]]
-      .map(([k, v]) => `<tr><td>${k}</td><td>${Number(v).toPrecision(7)}</td></tr>`).join('');
+      .map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, Number(v).toPrecision(7)))));
 }
 
 // a float32 .npy of a low-resolution map (nested rows), for download
@@ -133,11 +154,11 @@ function npy(rows) {
 }
 
 function showTop5(body) {
-  $('top5').innerHTML = body.top5.map((t) =>
-    `<li data-index="${t.index}" class="${t.index === body.class ? 'chosen' : ''}">${t.name}: ${(100 * t.probability).toFixed(1)}%</li>`).join('');
-  $('top5').querySelectorAll('li').forEach((li) => li.addEventListener('click', () => {
-    target = Number(li.dataset.index);
-    explain();
+  fill($('top5'), body.top5.map((t) => {
+    const li = h('li', { 'data-index': t.index, class: t.index === body.class ? 'chosen' : null },
+      `${t.name}: ${(100 * t.probability).toFixed(1)}%`);
+    li.addEventListener('click', () => { target = t.index; explain(); });
+    return li;
   }));
 }
 
@@ -147,14 +168,12 @@ function loadImage(src) {
 
 async function showMaps(body) {
   const base = await loadImage('data:image/png;base64,' + body.image);
-  $('grid').innerHTML = '';
+  fill($('grid'));
   const links = [];
   for (const [id, m] of Object.entries(body.maps)) {
-    const cell = document.createElement('div');
-    cell.className = 'cell';
-    cell.innerHTML = `<h3>${m.name}</h3><canvas width="${body.width}" height="${body.height}" data-method="${id}"></canvas><div class="value"></div>`;
-    $('grid').appendChild(cell);
-    const canvas = cell.querySelector('canvas');
+    const canvas = h('canvas', { width: body.width, height: body.height, 'data-method': id });
+    const value = h('div', { class: 'value' });
+    $('grid').appendChild(h('div', { class: 'cell' }, h('h3', {}, m.name), canvas, value));
     if (m.gray) {
       const gray = await loadImage('data:image/png;base64,' + m.gray);
       const tmp = document.createElement('canvas');
@@ -167,17 +186,18 @@ async function showMaps(body) {
         const r = canvas.getBoundingClientRect();
         const x = Math.floor((ev.clientX - r.left) * body.width / r.width);
         const y = Math.floor((ev.clientY - r.top) * body.height / r.height);
-        cell.querySelector('.value').textContent = `(${x}, ${y}): ${(canvas.values[4 * (y * body.width + x)] / 255).toFixed(3)}`;
+        value.textContent = `(${x}, ${y}): ${(canvas.values[4 * (y * body.width + x)] / 255).toFixed(3)}`;
       });
     } else {
       canvas.getContext('2d').drawImage(await loadImage('data:image/png;base64,' + m.png), 0, 0);
     }
-    links.push(`<a download="${id}.png" href="data:image/png;base64,${m.png}">${id}.png</a>`);
-    if (m.lowres) links.push(`<a download="${id}_cam.npy" href="${npy(m.lowres)}">${id}_cam.npy</a>`);
+    links.push(h('a', { download: `${id}.png`, href: `data:image/png;base64,${m.png}` }, `${id}.png`));
+    if (m.lowres) links.push(h('a', { download: `${id}_cam.npy`, href: npy(m.lowres) }, `${id}_cam.npy`));
   }
   const summary = JSON.stringify({ ...body, image: undefined, maps: Object.keys(body.maps) }, null, 1);
-  links.push(`<a download="summary.json" href="data:application/json,${encodeURIComponent(summary)}">summary.json</a>`);
-  $('downloads').innerHTML = 'download: ' + links.join(' ');
+  links.push(h('a', { download: 'summary.json', href: URL.createObjectURL(new Blob([summary], { type: 'application/json' })) },
+    'summary.json'));
+  fill($('downloads'), 'download: ', links.flatMap((a) => [a, ' ']));
 }
 
 function draw(canvas) {          // the image, then the coloured map at the slider's opacity
