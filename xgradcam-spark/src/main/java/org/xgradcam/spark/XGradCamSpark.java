@@ -100,11 +100,61 @@ public final class XGradCamSpark {
             DataTypes.createStructField("error", DataTypes.StringType, true)});
     }
 
-    /** Image files under a folder (recursively), as Spark's binaryFile source reads them. */
+    /** The image file names the job takes (the command line's, as Spark's glob filter). */
+    static final String IMAGE_GLOB = "*.{png,PNG,jpg,JPG,jpeg,JPEG,bmp,BMP,gif,GIF,webp,WEBP,tif,tiff,TIF,TIFF}";
+
+    private static final java.util.regex.Pattern IMAGE_NAME =
+            java.util.regex.Pattern.compile(".*\\.(png|jpg|jpeg|bmp|gif|webp|tif|tiff)", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * The image files under a folder (recursively). A local folder is listed here, every entry
+     * with an image name a row (path, length, modificationTime), and each executor reads its
+     * files itself, so that an empty file, a link that leads nowhere, an unreadable or vanished
+     * file is a row with its error like any other failure (Spark's binaryFile source leaves
+     * such files out, or fails the whole job on them). A URI (hdfs://, s3a://, ...) is read by
+     * Spark's binaryFile source, with the files' bytes in {@code content}.
+     */
     public static Dataset<Row> readImages(SparkSession spark, String folder) {
-        return spark.read().format("binaryFile").option("recursiveFileLookup", "true")
-                .option("pathGlobFilter", "*.{png,PNG,jpg,JPG,jpeg,JPEG,bmp,BMP,gif,GIF,webp,WEBP,tif,tiff,TIF,TIFF}")
-                .load(folder);
+        if (folder.contains("://")) {
+            return spark.read().format("binaryFile").option("recursiveFileLookup", "true")
+                    .option("pathGlobFilter", IMAGE_GLOB).load(folder);
+        }
+        List<Row> rows = new ArrayList<>();
+        Path root = Path.of(folder).toAbsolutePath().normalize();
+        try {
+            Files.walkFileTree(root, java.util.Set.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+                    new java.nio.file.SimpleFileVisitor<>() {
+                        @Override
+                        public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes a) {
+                            if (IMAGE_NAME.matcher(p.getFileName().toString()).matches()) {
+                                rows.add(RowFactory.create("file:" + p, a.isRegularFile() ? a.size() : null,
+                                        new java.sql.Timestamp(a.lastModifiedTime().toMillis())));
+                            }
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
+
+                        @Override
+                        public java.nio.file.FileVisitResult visitFileFailed(Path p, java.io.IOException e) {
+                            // a link loop, an unreadable file or folder: listed all the same, its row says what
+                            // is wrong (a folder walked twice through links is no entry of its own)
+                            boolean image = IMAGE_NAME.matcher(p.getFileName().toString()).matches();
+                            if (p.equals(root) || (!image && e instanceof java.nio.file.FileSystemLoopException)) {
+                                return java.nio.file.FileVisitResult.CONTINUE;
+                            }
+                            if (image || e instanceof java.nio.file.AccessDeniedException) {
+                                rows.add(RowFactory.create("file:" + p, null, null));
+                            }
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
+                    });
+        } catch (java.io.IOException e) {
+            throw new XGradCamException("cannot list --images " + folder + ": " + e.getMessage());
+        }
+        StructType listing = new StructType(new StructField[] {
+            DataTypes.createStructField("path", DataTypes.StringType, false),
+            DataTypes.createStructField("length", DataTypes.LongType, true),
+            DataTypes.createStructField("modificationTime", DataTypes.TimestampType, true)});
+        return spark.createDataFrame(rows, listing);
     }
 
     /**
@@ -120,13 +170,15 @@ public final class XGradCamSpark {
         return o;
     }
 
-    /** One result row per image row (columns path and content; length and modificationTime kept if present). */
+    /**
+     * One result row per image row: column {@code path}, and {@code content} (the bytes) or, where
+     * there is none, a local file at {@code path} that the executor reads; length and
+     * modificationTime are kept if present.
+     */
     public static Dataset<Row> explain(Dataset<Row> images, Options o) {
-        for (String c : List.of("path", "content")) {
-            if (!List.of(images.columns()).contains(c)) {
-                throw new XGradCamException("the images Dataset has no '" + c + "' column (it has "
-                        + String.join(", ", images.columns()) + "); read images with XGradCamSpark.readImages");
-            }
+        if (!List.of(images.columns()).contains("path")) {
+            throw new XGradCamException("the images Dataset has no 'path' column (it has "
+                    + String.join(", ", images.columns()) + "); read images with XGradCamSpark.readImages");
         }
         return images.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> new Explaining(rows, o), Encoders.row(schema()));
     }
@@ -153,7 +205,8 @@ public final class XGradCamSpark {
             Long length = has(in, "length") ? in.getAs("length") : null;
             java.sql.Timestamp time = has(in, "modificationTime") ? in.getAs("modificationTime") : null;
             try {
-                return explainOne(path, length, time, in.getAs("content"), options);
+                byte[] content = has(in, "content") ? in.getAs("content") : read(path);
+                return explainOne(path, length, time, content, options);
             } catch (XGradCamException | IllegalArgumentException e) {
                 return RowFactory.create(path, length, time, null, null, null, null, null, null, null, null,
                         e.getMessage() == null ? e.toString() : e.getMessage());
@@ -161,6 +214,20 @@ public final class XGradCamSpark {
                 return RowFactory.create(path, length, time, null, null, null, null, null, null, null, null,
                         "internal error: " + e);
             }
+        }
+
+        /** A listed local file's bytes, with the command line's checks (regular, readable, not empty, bounded). */
+        private static byte[] read(String path) {
+            Path p = Path.of(path.startsWith("file:") ? path.substring(5) : path);
+            if (Files.isDirectory(p)) {
+                throw new XGradCamException("folder " + p + " could not be read (" + (Files.isReadable(p) ? "an error"
+                        : "permission denied") + "): the images in it are not explained");
+            }
+            byte[] b = org.xgradcam.validation.InputFiles.read(p, "image", ImageLoader.MAX_FILE_BYTES);
+            if (b.length == 0) {
+                throw new XGradCamException("image " + p + " is empty (0 bytes)");
+            }
+            return b;
         }
 
         private static boolean has(Row r, String field) {

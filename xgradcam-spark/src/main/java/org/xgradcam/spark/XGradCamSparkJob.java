@@ -78,6 +78,66 @@ public final class XGradCamSparkJob implements Callable<Integer> {
             throw new XGradCamException("--images " + images + " is not a folder");
         }
         XGradCamSpark.Options o = new XGradCamSpark.Options(model, methods, layer, targetIndex, topK, !noPictures);
+        // a model that cannot be read fails the job here, once, not as an error in every row
+        org.xgradcam.models.ModelSpec.resolve(model, new org.xgradcam.models.ModelCache());
+        if (output.contains("://")) {
+            return explainInto(o); // a distributed store: one job per output is the caller's to ensure
+        }
+        Path out = Path.of(output);
+        boolean created = !Files.exists(out);
+        try {
+            Files.createDirectories(out);
+        } catch (java.io.IOException e) {
+            throw new XGradCamException("cannot create --output " + output + ": " + org.xgradcam.validation.IoErrors.describe(e));
+        }
+        Path lockFile = out.resolve(LOCK);
+        boolean done = false;
+        boolean locked = false;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(lockFile,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException held) {
+                lock = null; // held by another job of this JVM
+            }
+            if (lock == null) {
+                throw new XGradCamException("another xgradcam-spark job is writing into " + output + "; wait for it to"
+                        + " finish (a rerun then adds only what it left) or give another --output");
+            }
+            locked = true;
+            try {
+                int status = explainInto(o);
+                done = true;
+                return status;
+            } finally {
+                lock.release();
+            }
+        } catch (java.io.IOException e) {
+            throw new XGradCamException("cannot lock --output " + output + ": " + org.xgradcam.validation.IoErrors.describe(e));
+        } finally {
+            // what this run made and nothing else: its lock, and the folder if it made it and wrote nothing
+            try {
+                if (locked) {
+                    Files.deleteIfExists(lockFile); // only ours: another job's lock file stays where it is
+                }
+                if (created && !done) {
+                    try (var left = Files.list(out)) {
+                        if (left.findAny().isEmpty()) {
+                            Files.delete(out);
+                        }
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // left as it is
+            }
+        }
+    }
+
+    /** The lock a job holds on its output folder (Spark's readers skip names starting with a dot). */
+    static final String LOCK = ".xgradcam-spark.lock";
+
+    private int explainInto(XGradCamSpark.Options o) {
         SparkSession.Builder b = SparkSession.builder().appName("xgradcam");
         if (master != null) {
             b.master(master);

@@ -133,4 +133,74 @@ class XGradCamSparkTest {
         assertThat(tmp.resolve("x")).doesNotExist();
         assertThat(tmp.resolve("z")).doesNotExist();
     }
+
+    @Test
+    void everyListedFileIsARowEvenTheOnesThatCannotBeRead() throws Exception {
+        Path odd = tmp.resolve("odd");
+        Files.createDirectories(odd);
+        Files.copy(Path.of("..", "examples", "star-and-circle.png"), odd.resolve("good.png"));
+        Files.write(odd.resolve("empty.png"), new byte[0]);
+        Files.createSymbolicLink(odd.resolve("loop.jpg"), odd.resolve("loop.jpg"));
+        Files.createSymbolicLink(odd.resolve("gone.png"), odd.resolve("nothing-here.png"));
+        Path unreadable = odd.resolve("locked.png");
+        Files.copy(Path.of("..", "examples", "star-and-cross.png"), unreadable);
+        boolean canLock = unreadable.toFile().setReadable(false, false) && !Files.isReadable(unreadable); // not as root
+        Files.writeString(odd.resolve("notes.txt"), "not an image name: not listed");
+        try {
+            List<Row> rows = XGradCamSpark.explain(XGradCamSpark.readImages(spark, odd.toString()),
+                    XGradCamSpark.Options.of(MODEL.toString(), "xgradcam")).collectAsList();
+            Map<String, String> errors = new java.util.HashMap<>();
+            for (Row r : rows) {
+                String path = r.getAs("path");
+                errors.put(path.substring(path.lastIndexOf('/') + 1), r.getAs("error"));
+            }
+            assertThat(errors.keySet()).containsExactlyInAnyOrder("good.png", "empty.png", "loop.jpg", "gone.png", "locked.png");
+            assertThat(errors.get("good.png")).isNull();
+            assertThat(errors.get("empty.png")).contains("empty");
+            assertThat(errors.get("loop.jpg")).contains("symbolic link");
+            assertThat(errors.get("gone.png")).contains("symbolic link");
+            if (canLock) {
+                assertThat(errors.get("locked.png")).contains("permission denied");
+            }
+            // the job counts them as failed
+            Path out = tmp.resolve("odd-out");
+            assertThat(XGradCamSparkJob.run("--master", "local[1]", "--images", odd.toString(), "--model", MODEL.toString(),
+                    "--output", out.toString(), "--format", "json", "--no-pictures")).isZero();
+            assertThat(spark.read().json(out.toString()).count()).isEqualTo(5);
+            assertThat(spark.read().json(out.toString()).filter("error is not null").count()).isEqualTo(canLock ? 4 : 3);
+        } finally {
+            unreadable.toFile().setReadable(true, false);
+        }
+    }
+
+    @Test
+    void aSecondJobIntoTheSameOutputIsRefusedAndAFailedOneLeavesNothing() throws Exception {
+        Path out = tmp.resolve("locked-out");
+        Files.createDirectories(out);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out.resolve(XGradCamSparkJob.LOCK),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = ch.lock()) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream before = System.err;
+            System.setErr(new java.io.PrintStream(err, true));
+            int status;
+            try {
+                status = XGradCamSparkJob.run("--master", "local[1]", "--images", images.toString(), "--model", MODEL.toString(),
+                        "--output", out.toString());
+            } finally {
+                System.setErr(before);
+            }
+            assertThat(status).isEqualTo(1);
+            assertThat(err.toString()).contains("another xgradcam-spark job is writing into");
+            assertThat(out.resolve(XGradCamSparkJob.LOCK)).as("the other job's lock stays").exists();
+        }
+        try (var s = Files.list(out)) {
+            assertThat(s.filter(p -> p.getFileName().toString().startsWith("part-")).toList()).isEmpty();
+        }
+        // a job that fails on its model leaves no output folder it made
+        Path fresh = tmp.resolve("never-written");
+        assertThat(XGradCamSparkJob.run("--master", "local[1]", "--images", images.toString(), "--model",
+                tmp.resolve("no-such-model.onnx").toString(), "--output", fresh.toString())).isEqualTo(1);
+        assertThat(fresh).doesNotExist();
+    }
 }
