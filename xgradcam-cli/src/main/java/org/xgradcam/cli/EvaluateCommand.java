@@ -125,7 +125,24 @@ public class EvaluateCommand implements Callable<Integer> {
     private int evaluate(List<CamMethod> camMethods, Set<String> chosen, List<InputImages.Item> files) {
         ModelSpec spec = common.resolveModel();
         GroundTruth truth = boxes == null ? GroundTruth.none() : GroundTruth.load(boxes, spec.labels());
-        if (truth.isEmpty()) {
+        if (boxes != null) {
+            // boxes were given to be used: boxes that match nothing are a mistake to name, not an empty report
+            if (truth.isEmpty()) {
+                throw new XGradCamException("--boxes " + boxes + " holds no boxes (" + (Files.isDirectory(boxes)
+                        ? "no Pascal VOC file in it has an <object>" : "it is empty, or only a header") + "); give lines"
+                        + " file,class,x0,y0,x1,y1 (or VOC XML files), or leave out --boxes");
+            }
+            long matched = files.stream().filter(f -> !truth.of(f.path()).isEmpty()).count();
+            if (matched == 0) {
+                throw new XGradCamException("none of the " + truth.boxCount() + " boxes in " + boxes + " names an image of "
+                        + images + " (the boxes name '" + truth.anyName() + "', ...); the first column (or the VOC file's"
+                        + " name) must be the image's file name");
+            }
+            if (matched < files.size()) {
+                System.err.println("xgradcam: note: " + (files.size() - matched) + " of " + files.size() + " images have no"
+                        + " boxes in " + boxes + "; the localisation metrics leave them out");
+            }
+        } else {
             chosen.removeAll(List.of("pointing", "energy", "localisation"));
         }
         Preprocessing pre = preprocessing.apply(spec.preprocessing());
@@ -266,6 +283,11 @@ public class EvaluateCommand implements Callable<Integer> {
         progress.done();
         if (run.done() == 0) {
             throw new XGradCamException("none of the " + files.size() + " images could be evaluated; nothing written");
+        }
+        if (rows.isEmpty()) {
+            throw new XGradCamException("no metric could be computed on the " + run.done() + " images (" + String.join(", ",
+                    chosen) + (boxes != null ? ": the localisation metrics need a box of the explained class" : "")
+                    + "); nothing written");
         }
         writeCsv(rows);
         Map<String, Object> summary = summary(spec, usedLayer, run.done(), values);

@@ -41,6 +41,8 @@ final class FolderRun {
                 throw e;
             }
             report(item, progress, e.getMessage());
+        } catch (java.nio.file.InvalidPathException e) {
+            report(item, progress, org.xgradcam.validation.PathNames.unusable(e.getInput()));
         } catch (OutOfMemoryError e) {
             report(item, progress, "out of memory (the heap limit is " + (Runtime.getRuntime().maxMemory() >> 20)
                     + " MB; give Java more with java -Xmx8g -jar ...)");

@@ -115,10 +115,13 @@ final class GroundTruth {
         List<String> lines = text(file).lines().toList();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).trim();
-            if (line.isEmpty() || (i == 0 && line.startsWith("file"))) {
+            if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
             String[] f = line.split(",", -1);
+            if (i == 0 && isHeader(f)) {
+                continue; // "file,class,x0,y0,x1,y1", "image,label,xmin,...": names, not numbers
+            }
             if (f.length != 6) {
                 throw new XGradCamException(file + " line " + (i + 1) + ": expected file,class,x0,y0,x1,y1 (6 fields), got "
                         + f.length);
@@ -128,6 +131,32 @@ final class GroundTruth {
             out.computeIfAbsent(f[0].trim(), k -> new ArrayList<>()).add(b);
         }
         return new GroundTruth(out);
+    }
+
+    /** A first line whose coordinate fields are not numbers: column names. */
+    private static boolean isHeader(String[] f) {
+        if (f.length != 6) {
+            return false;
+        }
+        for (int i = 2; i < 6; i++) {
+            try {
+                Double.parseDouble(f[i].strip());
+                return false;
+            } catch (NumberFormatException e) {
+                // a name
+            }
+        }
+        return true;
+    }
+
+    /** How many boxes there are, over how many image names. */
+    int boxCount() {
+        return boxes.values().stream().mapToInt(List::size).sum();
+    }
+
+    /** One image name the boxes give, for a message. */
+    String anyName() {
+        return boxes.keySet().stream().sorted().findFirst().orElse("");
     }
 
     private static final Pattern OBJECT = Pattern.compile("<object>(.*?)</object>", Pattern.DOTALL);

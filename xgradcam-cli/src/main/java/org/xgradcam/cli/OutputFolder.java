@@ -12,7 +12,9 @@ import org.xgradcam.io.AtomicFiles;
 /**
  * The output folder of a command: checked writable before any work (a clear error instead of a
  * failure after minutes of computing) but created only when the first file is written, so a
- * run that fails or is killed before that leaves no empty folder behind. The files of one
+ * run that fails or is killed before that leaves no empty folder behind. A failed run removes
+ * only what it created itself: a path that was there before, even a link leading nowhere, is
+ * never removed. The files of one
  * image are written as a group: if one of them cannot be written, those already written are
  * removed again, so no image ends up with half its outputs.
  */
@@ -26,10 +28,14 @@ final class OutputFolder {
         }
         Path abs = dir.toAbsolutePath().normalize();
         Path existing = abs;
-        while (existing != null && !Files.exists(existing)) {
+        while (existing != null && !present(existing)) {
             existing = existing.getParent();
         }
         String way = "; choose another with --output-dir";
+        if (existing != null && Files.isSymbolicLink(existing) && !Files.exists(existing)) {
+            throw new XGradCamException("cannot write to output directory " + dir + ": " + existing + " is a symbolic link"
+                    + " that leads nowhere (a loop or a missing target)" + way);
+        }
         if (existing == null) {
             throw new XGradCamException("cannot write to output directory " + dir + ": no part of its path exists" + way);
         }
@@ -50,6 +56,14 @@ final class OutputFolder {
         }
     }
 
+    /**
+     * Whether something is at the path, a link included even where it leads nowhere: such a path
+     * is the user's, never taken for one this run creates (and removes again after a failure).
+     */
+    static boolean present(Path p) {
+        return Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    }
+
     /** Files for one image, written together into one folder. */
     static final class Group {
         private final List<Path> written = new ArrayList<>();
@@ -59,7 +73,7 @@ final class OutputFolder {
         Group(Path dir) {
             this.dir = dir.toAbsolutePath().normalize();
             Path top = null;
-            for (Path p = this.dir; p != null && !Files.exists(p); p = p.getParent()) {
+            for (Path p = this.dir; p != null && !present(p); p = p.getParent()) {
                 top = p;
             }
             this.firstCreated = top;

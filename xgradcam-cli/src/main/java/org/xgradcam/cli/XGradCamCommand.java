@@ -193,6 +193,14 @@ public class XGradCamCommand implements Callable<Integer> {
      */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new XGradCamCommand());
+        // a name the locale cannot encode is refused with the way out (every Path option of every command)
+        cl.registerConverter(Path.class, s -> {
+            try {
+                return Path.of(s);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new CommandLine.TypeConversionException(org.xgradcam.validation.PathNames.unusable(s));
+            }
+        });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> report(cmd.getErr(), e));
         cl.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println("xgradcam: error: " + oneLine(e.getMessage()) + " (see --help)");
@@ -209,6 +217,10 @@ public class XGradCamCommand implements Callable<Integer> {
         if (t instanceof XGradCamException || t instanceof CommandLine.ParameterException) {
             err.println("xgradcam: error: " + oneLine(t.getMessage()));
             return t instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_ERROR;
+        }
+        if (t instanceof java.nio.file.InvalidPathException ip) {
+            err.println("xgradcam: error: " + oneLine(org.xgradcam.validation.PathNames.unusable(ip.getInput())));
+            return EXIT_ERROR;
         }
         if (t instanceof OutOfMemoryError) {
             err.println("xgradcam: error: out of memory (the Java heap limit is " + (Runtime.getRuntime().maxMemory() >> 20)

@@ -145,6 +145,37 @@ class EnvironmentFaultsTest {
     }
 
     @Test
+    void aFileSizeLimitAtTheFirstStartIsOneLineWithoutOnnxRuntimesStackTrace() throws Exception {
+        Path img = image("first.png", 96);
+        Path fresh = tmp.resolve("fresh-cache"); // nothing unpacked yet: ONNX Runtime's libraries hit the limit
+        String cmd = "ulimit -f 1000; export XGRADCAM_CACHE='" + fresh + "'; exec " + String.join(" ", with(java(),
+                "--image-path", img.toString(), "--output-dir", tmp.resolve("first-out").toString()).stream()
+                .map(a -> "'" + a + "'").toList());
+        Run r = run(List.of("bash", "-c", cmd));
+        assertThat(r.exit()).as(r.err()).isEqualTo(1);
+        assertOneLine(r, "ONNX Runtime could not start", "file-size limit");
+        assertThat(r.err()).doesNotContain("WARNING").doesNotContain("IOException");
+    }
+
+    @Test
+    void aFileNameTheLocaleCannotHoldIsRefusedWithTheWayOut() throws Exception {
+        Path img = image("plain.png", 96);
+        // the name's bytes made by the shell (UTF-8 for "ü"), the run under the C locale
+        String name = "$'\\xc3\\xbcber.png'";
+        String java = String.join(" ", java().stream().map(a -> "'" + a + "'").toList());
+        String cmd = "cd '" + tmp + "' && cp '" + img + "' " + name + " && mkdir -p umlaut && cp '" + img + "' umlaut/" + name
+                + " && export LANG=C LC_ALL=C && " + java + " --image-path " + name + " --output-dir one; echo \"exit=$?\" >&2; "
+                + java + " --image-path umlaut --output-dir folder; echo \"exit=$?\" >&2";
+        Run r = run(List.of("bash", "-c", cmd));
+        List<String> lines = r.err().strip().lines().toList();
+        assertThat(lines.get(0)).as(r.err()).startsWith("xgradcam: error:").contains("cannot be used").contains("LANG=C.UTF-8")
+                .doesNotContain("internal error");
+        assertThat(lines.get(1)).isEqualTo("exit=2"); // a command-line value it cannot take
+        assertThat(r.err()).doesNotContain("InvalidPathException").doesNotContain("\tat ").contains("exit=5");
+        assertThat(lines.stream().filter(l -> l.contains("umlaut/")).findFirst().orElseThrow()).contains("LANG=C.UTF-8");
+    }
+
+    @Test
     void aFullDiskIsNamedAndLeavesNoPartialFiles() throws Exception {
         Path mount = Files.createDirectories(tmp.resolve("small"));
         Process m = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount.toString())

@@ -66,6 +66,8 @@ class HostileInputsTest {
 
     @AfterAll
     static void tearDown() throws Exception {
+        assertThat(Files.isSymbolicLink(root.resolve("special").resolve("loop-out")))
+                .as("a failed run removes nothing it did not create: the user's link stays").isTrue();
         try (Stream<Path> w = Files.walk(root)) {
             List<Path> partial = w.filter(p -> p.getFileName().toString().endsWith(".part")).toList();
             assertThat(partial).as("partial files left anywhere by the corpus").isEmpty();
@@ -189,7 +191,7 @@ class HostileInputsTest {
         for (String[] m : magic) {
             cases.add(refusedImage("only the " + m[0] + " signature", file("magic." + m[0], m[1].getBytes(StandardCharsets.ISO_8859_1))));
         }
-        cases.add(refusedImage("empty file", file("empty.jpg", new byte[0])));
+        cases.add(refusedImage("empty file", file("empty.jpg", new byte[0]), "empty"));
         cases.add(refusedImage("text named .jpg", file("notes.jpg", "just some text\n".getBytes(StandardCharsets.UTF_8)), "not an image"));
         cases.add(refusedImage("html named .png", file("page.png", "<!DOCTYPE html><html></html>".getBytes(StandardCharsets.UTF_8))));
         cases.add(refusedImage("zip named .jpg", file("archive.jpg", new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0, 0, 0})));
@@ -277,6 +279,10 @@ class HostileInputsTest {
         cases.add(refusedImage("a symbolic link loop", loop, "symbolic link"));
         cases.add(explain("a symbolic link loop as model", 1, List.of("loop.jpg", "symbolic link"), "--image-path",
                 good.toString(), "--model", loop.toString()));
+        Path loopOut = dir.resolve("loop-out");
+        Files.createSymbolicLink(loopOut, loopOut);
+        cases.add(new Case("--output-dir a symbolic link loop (kept: the run did not make it)", List.of("--image-path",
+                good.toString(), "--output-dir", loopOut.toString()), 1, List.of("loop-out", "symbolic link"), null));
         Path link = dir.resolve("link.png");
         Files.createSymbolicLink(link, good);
         cases.add(acceptedImage("a symbolic link to a good image", link));
@@ -380,6 +386,8 @@ class HostileInputsTest {
         cases.add(tensor("rank 1", npy("<f4", "(27648,)", floats(n, 0.5f), null), 1));
         cases.add(tensor("batch of 2", npy("<f4", "(2, 3, 96, 96)", floats(2 * n, 0.5f), null), 1));
         cases.add(tensor("data shorter than its shape", npy("<f4", shape, floats(100, 0.5f), null), 1, "truncated"));
+        cases.add(tensor("a plausible size whose shape claims 1.2 billion values", npy("<f4", "(1, 3, 20000, 20000)",
+                floats(n, 0.5f), null), 1, "truncated", "[1, 3, 20000, 20000]"));
         cases.add(tensor("values of 1e30 (finite: explained)", npy("<f4", shape, floats(n, 1e30f), null), 0));
         return cases;
     }
@@ -775,7 +783,26 @@ class HostileInputsTest {
         cases.add(boxes("valid with a byte-order mark", "\uFEFF" + head + "a.png,0,10,10,50,50\n", 0));
         cases.add(boxes("valid without header, CRLF", "a.png,0,10,10,50,50\r\nb.png,1,0,0,20,20\r\n", 0));
         cases.add(boxes("valid decimals", head + "a.png,0,10.5,10,50.25,50\n", 0));
-        cases.add(boxes("empty file", "", 0));
+        // boxes that give nothing to measure: named, never an empty report
+        cases.add(boxes("empty file", "", 1, "holds no boxes", "empty"));
+        cases.add(boxes("only a header", head, 1, "holds no boxes"));
+        cases.add(boxes("another header spelling only", "image,label,xmin,ymin,xmax,ymax\n", 1, "holds no boxes"));
+        cases.add(boxes("another header, then boxes", "image,label,xmin,ymin,xmax,ymax\na.png,0,10,10,50,50\n", 0));
+        cases.add(boxes("boxes for no image of the folder", head + "nothere.png,0,10,10,50,50\n", 1, "names an image",
+                "nothere.png"));
+        cases.add(boxes("boxes for one of two images (a note, then measured)", head + "b.png,1,0,0,20,20\n", 0));
+        Path emptyVoc = Files.createDirectories(root.resolve("voc" + (counter++)));
+        Files.writeString(emptyVoc.resolve("a.xml"), "<annotation><filename>a.png</filename></annotation>");
+        Path emptyVocOut = freshOutput();
+        cases.add(new Case("boxes: VOC files without objects", List.of("evaluate", "--images", scenes.toString(), "--boxes",
+                emptyVoc.toString(), "--metrics", "pointing", "--methods", "gradcam", "--output-dir", emptyVocOut.toString(),
+                "--quiet"), 1, List.of("holds no boxes", "<object>"), emptyVocOut));
+        Path garbledVoc = Files.createDirectories(root.resolve("voc" + (counter++)));
+        Files.writeString(garbledVoc.resolve("a.xml"), "this is not XML at all");
+        Path garbledVocOut = freshOutput();
+        cases.add(new Case("boxes: a malformed VOC file", List.of("evaluate", "--images", scenes.toString(), "--boxes",
+                garbledVoc.toString(), "--metrics", "pointing", "--methods", "gradcam", "--output-dir", garbledVocOut.toString(),
+                "--quiet"), 1, List.of("holds no boxes"), garbledVocOut));
         String[][] bad = {{"non-numeric", "a.png,0,ten,10,50,50"}, {"NaN", "a.png,0,NaN,10,50,50"},
             {"Infinity", "a.png,0,10,10,Infinity,50"}, {"1e300", "a.png,0,10,10,1e300,50"}, {"x0 > x1", "a.png,0,60,10,50,50"},
             {"y0 > y1", "a.png,0,10,60,50,50"}, {"zero width", "a.png,0,10,10,10,50"}, {"five fields", "a.png,0,10,10,50"},

@@ -38,7 +38,7 @@ public final class Npy {
             throw new XGradCamException(".npy file " + file + " is larger than 4 GiB; is it the right file?");
         }
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, file.toString());
+            return read(in, file.toString(), size);
         } catch (IOException e) {
             throw new XGradCamException("cannot read " + file + ": " + IoErrors.describe(e), e);
         }
@@ -50,6 +50,11 @@ public final class Npy {
      * that the data is as long as the header promises.
      */
     public static FloatTensor read(InputStream in, String source) throws IOException {
+        return read(in, source, -1);
+    }
+
+    /** As {@link #read(InputStream, String)}, for a stream of {@code size} bytes (-1: unknown). */
+    static FloatTensor read(InputStream in, String source, long size) throws IOException {
         byte[] preamble = in.readNBytes(12);
         for (int i = 0; i < MAGIC.length; i++) {
             if (preamble.length < 10 || preamble[i] != MAGIC[i]) {
@@ -125,6 +130,12 @@ public final class Npy {
                     + ", more values than xgradcam holds in one array (2^31)");
         }
         long bytes = n * itemSize;
+        long dataStart = offset + headerLen;
+        if (size >= 0 && size - dataStart < bytes) {
+            // the file is shorter than its shape says: truncated, whatever memory its shape would need
+            throw new XGradCamException(source + " is truncated: its header promises " + bytes + " bytes of data (shape "
+                    + java.util.Arrays.toString(shape) + "), it has " + Math.max(0, size - dataStart));
+        }
         Memory.require(bytes + 4 * n, "reading " + source + " (shape " + java.util.Arrays.toString(shape) + ")");
         byte[] raw = new byte[(int) bytes];
         int pre = Math.min(afterHeader.length, raw.length);

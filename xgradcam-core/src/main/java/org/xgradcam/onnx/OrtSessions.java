@@ -73,9 +73,11 @@ public final class OrtSessions {
             env = OrtEnvironment.getEnvironment();
         } catch (OrtException | LinkageError | RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new XGradCamException("ONNX Runtime could not start (" + cause.getClass().getSimpleName() + ": "
-                    + firstLine(cause.getMessage()) + "); check that the temporary folder (java.io.tmpdir) and the cache"
-                    + " folder (~/.cache/xgradcam or $XGRADCAM_CACHE) are writable and not full", e);
+            String problem = org.xgradcam.runtime.NativeLibraries.problem();
+            throw new XGradCamException("ONNX Runtime could not start (" + (problem != null ? problem
+                    : cause.getClass().getSimpleName() + ": " + firstLine(cause.getMessage())) + "); check that the temporary"
+                    + " folder (java.io.tmpdir) and the cache folder (~/.cache/xgradcam or $XGRADCAM_CACHE) are writable, not"
+                    + " full, and not held by a file-size limit (ulimit -f)", e);
         }
         if (cleanupRegistered.compareAndSet(false, true)) {
             Path dir = nativeFolder();

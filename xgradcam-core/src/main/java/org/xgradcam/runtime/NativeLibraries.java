@@ -26,6 +26,45 @@ public final class NativeLibraries {
 
     private NativeLibraries() {}
 
+    /** ONNX Runtime's Java logger, held so that its settings stay (loggers are weakly referenced). */
+    private static final java.util.logging.Logger ORT_LOG = java.util.logging.Logger.getLogger("ai.onnxruntime");
+    private static volatile String problem;
+
+    /**
+     * ONNX Runtime's Java binding logs its own failures (a library it could not unpack, say) with
+     * a stack trace on stderr. They are kept instead, one line, for the message that says why
+     * ONNX Runtime could not start ({@link #problem()}).
+     */
+    private static void quietOrtLogger() {
+        ORT_LOG.setUseParentHandlers(false);
+        ORT_LOG.addHandler(new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    Throwable t = r.getThrown();
+                    String cause = t instanceof IOException io ? org.xgradcam.validation.IoErrors.describe(io)
+                            : t != null ? String.valueOf(t.getMessage()) : "";
+                    String msg = r.getMessage() == null ? "" : r.getParameters() == null || r.getParameters().length == 0
+                            ? r.getMessage() : java.text.MessageFormat.format(r.getMessage(), r.getParameters());
+                    problem = msg + (cause.isEmpty() ? "" : ": " + cause);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+    }
+
+    /** What ONNX Runtime's binding last reported going wrong while it started, or null. */
+    public static String problem() {
+        return problem;
+    }
+
     /** The cache folder shared with downloaded models: $XGRADCAM_CACHE, else ~/.cache/xgradcam. */
     public static Path cacheDir() {
         String env = System.getenv("XGRADCAM_CACHE");
@@ -45,6 +84,7 @@ public final class NativeLibraries {
             return;
         }
         prepared = true;
+        quietOrtLogger();
         if (System.getProperty(PROPERTY) == null) {
             Path dir = unpack();
             if (dir != null) {
