@@ -47,7 +47,7 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
 
     public static ModelSpec resolve(String nameOrFile, ModelCache cache) {
         if (nameOrFile == null || nameOrFile.isBlank()) {
-            throw new XGradCamException("no model given; give a catalogue name (see 'xgradcam models') or an .onnx file");
+            throw new XGradCamException("no model given", XGradCamException.Advice.MODELS);
         }
         if (nameOrFile.equalsIgnoreCase(DEMO)) {
             return demo();
@@ -66,19 +66,18 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
             file = Path.of(nameOrFile);
         } catch (java.nio.file.InvalidPathException e) {
             throw new XGradCamException("model '" + nameOrFile + "' is neither a known name nor a valid path ("
-                    + e.getReason() + "); see 'xgradcam models'");
+                    + e.getReason() + ")", XGradCamException.Advice.MODELS);
         }
         if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
             if (nameOrFile.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") || nameOrFile.contains("/")
                     || nameOrFile.contains(java.io.File.separator)) {
-                throw new XGradCamException("model file not found: " + nameOrFile
-                        + " (give the path of an .onnx file, or a model name from 'xgradcam models')");
+                throw new XGradCamException("model file not found: " + nameOrFile, XGradCamException.Advice.MODELS);
             }
             StringBuilder names = new StringBuilder();
             names.append(DEMO).append(", ").append(DEMO_DETECTOR);
             Catalogue.entries().forEach(e -> names.append(", ").append(e.name()));
-            throw new XGradCamException("unknown model '" + nameOrFile + "': neither a file nor a known name (" + names
-                    + "; see 'xgradcam models')");
+            throw new XGradCamException("unknown model '" + nameOrFile + "': neither a file nor a known name (" + names + ")",
+                    XGradCamException.Advice.MODELS);
         }
         return ofFile(file);
     }
@@ -140,6 +139,11 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
             b.append(i == 0 ? "" : ", ").append(d[i] < 0 ? "?" : String.valueOf(d[i]));
         }
         return b.append(']').toString();
+    }
+
+    /** The same model with another preprocessing. */
+    public ModelSpec withPreprocessing(org.xgradcam.image.Preprocessing p) {
+        return new ModelSpec(name, model, p, labels);
     }
 
     /**

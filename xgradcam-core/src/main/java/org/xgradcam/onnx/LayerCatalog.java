@@ -268,7 +268,7 @@ public final class LayerCatalog {
             }
             throw new XGradCamException(graph.model().source() + " has no 4-D feature map with a spatial size above 1 on"
                     + " the way to its score; xgradcam explains image models with convolutional feature maps (name a"
-                    + " layer with --layer if the model has one; list them with 'xgradcam layers')");
+                    + " layer if the model has one)", XGradCamException.Advice.LAYERS);
         }
         return defaultLayer;
     }
@@ -503,24 +503,39 @@ public final class LayerCatalog {
         return seen.contains(score) || tensor.equals(score);
     }
 
+    /**
+     * The layer a name denotes: the tensor of that name; only where no tensor has the name, the
+     * one layer a node of that name writes. In the ONNX Model Zoo's SqueezeNet the Conv node
+     * "conv25" writes "conv25_preact" and the ReLU after it writes tensor "conv25": "conv25" is
+     * the ReLU's output. A node name that several layers share is refused with them.
+     */
     public Optional<Layer> find(String tensorOrNode) {
         for (Layer l : layers) {
-            if (l.tensor().equals(tensorOrNode) || (!l.node().isEmpty() && l.node().equals(tensorOrNode))) {
+            if (l.tensor().equals(tensorOrNode)) {
                 return Optional.of(l);
             }
         }
-        return Optional.empty();
+        if (shapes.find(tensorOrNode).isPresent()) {
+            return Optional.empty(); // a tensor, but not a feature map: never a node of the same name instead
+        }
+        List<Layer> byNode = layers.stream().filter(l -> !l.node().isEmpty() && l.node().equals(tensorOrNode)).toList();
+        if (byNode.size() > 1) {
+            throw new XGradCamException("layer name '" + tensorOrNode + "' is ambiguous: node '" + tensorOrNode + "' writes "
+                    + byNode.size() + " feature maps (" + String.join(", ", byNode.stream().map(Layer::tensor).toList())
+                    + "); name one of those tensors");
+        }
+        return byNode.stream().findFirst();
     }
 
     /**
-     * A layer by tensor name, node name, or the name of the torch module that produced it
-     * ("layer4", "features.30": the last feature map under the exporter's scope "/layer4/"), or
-     * an error that lists the closest candidates. A 1x1 map is refused: it has no spatial extent
-     * to explain.
+     * A layer by tensor name, node name (where no tensor has the name), or the name of the torch
+     * module that produced it ("layer4", "features.30": the last feature map under the
+     * exporter's scope "/layer4/"), in that order; or an error that lists the closest candidates.
+     * A 1x1 map is refused: it has no spatial extent to explain.
      */
     public Layer resolve(String tensorOrNode) {
         if (tensorOrNode == null || tensorOrNode.isBlank()) {
-            throw new XGradCamException("the layer name is empty; list usable layers with 'xgradcam layers'");
+            throw new XGradCamException("the layer name is empty", XGradCamException.Advice.LAYERS);
         }
         Optional<Layer> l = find(tensorOrNode).or(() -> moduleOutput(tensorOrNode));
         if (l.isPresent()) {
@@ -529,18 +544,18 @@ public final class LayerCatalog {
                 throw new XGradCamException("layer '" + tensorOrNode + "' is " + found.shape()[2] + "x" + found.shape()[3]
                         + " (shape " + java.util.Arrays.toString(found.shape()) + "): a map needs a spatial size above 1."
                         + " Choose a layer before the global pooling" + defaultLayer().map(d -> ", e.g. the default "
-                        + d.tensor()).orElse("") + " (list them with 'xgradcam layers')");
+                        + d.tensor()).orElse(""), XGradCamException.Advice.LAYERS);
             }
             return found;
         }
         if (shapes.find(tensorOrNode).isPresent()) {
             TensorInfo info = shapes.get(tensorOrNode);
             if (!graph.ancestors(score).contains(tensorOrNode)) {
-                throw new XGradCamException("layer '" + tensorOrNode + "' does not influence the score; list usable"
-                        + " layers with 'xgradcam layers'");
+                throw new XGradCamException("layer '" + tensorOrNode + "' does not influence the score",
+                        XGradCamException.Advice.LAYERS);
             }
             throw new XGradCamException("layer '" + tensorOrNode + "' is not a 4-D float feature map (shape "
-                    + java.util.Arrays.toString(info.shape()) + "); list usable layers with 'xgradcam layers'");
+                    + java.util.Arrays.toString(info.shape()) + ")", XGradCamException.Advice.LAYERS);
         }
         List<Layer> close = new ArrayList<>(layers);
         close.sort(Comparator.comparingInt(x -> distance(x.tensor(), tensorOrNode)));
@@ -549,7 +564,7 @@ public final class LayerCatalog {
             hint.append(i == 0 ? "" : ", ").append(close.get(i).tensor());
         }
         throw new XGradCamException("unknown layer '" + tensorOrNode + "' in " + graph.model().source()
-                + (hint.length() > 0 ? "; closest: " + hint : "") + " (list them all with 'xgradcam layers')");
+                + (hint.length() > 0 ? "; closest: " + hint : ""), XGradCamException.Advice.LAYERS);
     }
 
     /**
