@@ -116,8 +116,8 @@ public final class GradientBuilder {
             }
             for (String t : request.targets()) {
                 if (!requireTensor(t, "layer").isFloat()) {
-                    throw new XGradCamException("layer '" + t + "' is not a float32 tensor; pick a feature map"
-                            + " (see 'xgradcam layers')");
+                    throw new XGradCamException("layer '" + t + "' is not a float32 tensor; pick a feature map",
+                            XGradCamException.Advice.LAYERS);
                 }
             }
             markReachable(sources);
@@ -190,7 +190,7 @@ public final class GradientBuilder {
 
         private TensorInfo requireTensor(String name, String role) {
             return shapes.find(name).orElseThrow(() -> new XGradCamException("unknown " + role + " '" + name
-                    + "': no tensor of that name in " + graph.model().source() + " (list them with 'xgradcam layers')"));
+                    + "': no tensor of that name in " + graph.model().source(), XGradCamException.Advice.LAYERS));
         }
 
         private void markReachable(Set<String> sources) {
@@ -374,7 +374,7 @@ public final class GradientBuilder {
         /** Gives a tensor's gradient a stable output name: grad:<tensor>. */
         private String publish(String tensor) {
             String g = total(tensor).orElseThrow(() -> new XGradCamException("no gradient reaches '" + tensor + "' from the"
-                    + " score: " + whyNoGradient() + "; choose another layer (see 'xgradcam layers')"));
+                    + " score: " + whyNoGradient() + "; choose another layer", XGradCamException.Advice.LAYERS));
             String name = request.gradientName(tensor);
             if (!g.equals(name)) {
                 emit.emit("Identity", List.of(g), List.of(name));

@@ -54,4 +54,33 @@ public final class Boxes {
         }
         return RgbImage.of(img);
     }
+
+    /** The image with one box outlined (2 px, white): the picture behind a detection's maps. */
+    public static RgbImage outline(RgbImage img, float bx0, float by0, float bx1, float by1) {
+        byte[] px = img.rgb().clone();
+        int w = img.width();
+        int h = img.height();
+        int x0 = Math.max(0, Math.min(w - 1, Math.round(bx0)));
+        int x1 = Math.max(0, Math.min(w - 1, Math.round(bx1)));
+        int y0 = Math.max(0, Math.min(h - 1, Math.round(by0)));
+        int y1 = Math.max(0, Math.min(h - 1, Math.round(by1)));
+        for (int t = 0; t < 2; t++) {
+            for (int x = x0; x <= x1; x++) {
+                white(px, w, x, Math.min(h - 1, y0 + t));
+                white(px, w, x, Math.max(0, y1 - t));
+            }
+            for (int y = y0; y <= y1; y++) {
+                white(px, w, Math.min(w - 1, x0 + t), y);
+                white(px, w, Math.max(0, x1 - t), y);
+            }
+        }
+        return new RgbImage(w, h, px);
+    }
+
+    private static void white(byte[] px, int w, int x, int y) {
+        int i = 3 * (y * w + x);
+        px[i] = (byte) 255;
+        px[i + 1] = (byte) 255;
+        px[i + 2] = (byte) 255;
+    }
 }

@@ -121,8 +121,8 @@ public final class ImageLoader {
         Decoded d = new Decoded(null, warnings.stream().distinct().toList());
         if (d.damaged() && !acceptDamaged) {
             throw new XGradCamException(source + " is damaged or truncated (" + summary(d.warnings())
-                    + "): the decoder filled what is missing with grey. Re-encode or replace it, or pass --allow-damaged"
-                    + " to explain it anyway");
+                    + "): the decoder filled what is missing with grey. Re-encode or replace it",
+                    XGradCamException.Advice.DAMAGED_IMAGE);
         }
         int orientation = ExifOrientation.read(bytes);
         return new Decoded(RgbImage.of(orient(toRgb(img), orientation)), d.warnings());

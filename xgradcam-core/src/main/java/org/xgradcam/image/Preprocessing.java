@@ -156,4 +156,56 @@ public record Preprocessing(int width, int height, ResizeMode resize, int shorte
         }
         return new FloatTensor(nhwc ? new long[] {1, height, width, 3} : new long[] {1, 3, height, width}, out);
     }
+
+    /**
+     * The picture a preprocessed tensor [1, 3, H, W] (or [1, H, W, 3]) came from, as near as the
+     * arithmetic allows: the normalisation, scale, channel order and layout undone.
+     */
+    public RgbImage undo(FloatTensor x) {
+        long[] s = x.shape();
+        boolean ok = s.length == 4 && s[0] == 1 && (nhwc ? s[3] == 3 : s[1] == 3);
+        if (!ok) {
+            throw new org.xgradcam.XGradCamException("a preprocessed image is a float32 array of shape "
+                    + (nhwc ? "[1, H, W, 3]" : "[1, 3, H, W]") + ", not " + java.util.Arrays.toString(s));
+        }
+        int h = (int) (nhwc ? s[1] : s[2]);
+        int w = (int) (nhwc ? s[2] : s[3]);
+        int plane = h * w;
+        byte[] rgb = new byte[plane * 3];
+        for (int c = 0; c < 3; c++) {
+            int dst = bgr ? 2 - c : c;
+            for (int i = 0; i < plane; i++) {
+                float v = x.data()[nhwc ? 3 * i + c : c * plane + i] * std[c] + mean[c];
+                float byteValue = switch (scale) {
+                    case UNIT -> v * 255;
+                    case BYTE -> v;
+                    case SYMMETRIC -> (v + 1) * 127.5f;
+                };
+                rgb[3 * i + dst] = (byte) Math.max(0, Math.min(255, Math.round(byteValue)));
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
+
+    /** The preprocessing in the results' words (recorded with every result). */
+    public java.util.Map<String, Object> describe() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("width", width);
+        m.put("height", height);
+        m.put("resize", resize == ResizeMode.DIRECT ? "direct" : "crop");
+        if (resize == ResizeMode.CENTER_CROP) {
+            m.put("shorter_side", shorterSide);
+        }
+        m.put("interpolation", interpolation.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("scale", switch (scale) {
+            case UNIT -> "0-1";
+            case BYTE -> "0-255";
+            case SYMMETRIC -> "-1-1";
+        });
+        m.put("mean", java.util.List.of(mean[0], mean[1], mean[2]));
+        m.put("std", java.util.List.of(std[0], std[1], std[2]));
+        m.put("channels", bgr ? "bgr" : "rgb");
+        m.put("layout", nhwc ? "nhwc" : "nchw");
+        return m;
+    }
 }

@@ -115,6 +115,12 @@ public record Labels(List<String> lines) {
                 .mapToObj(i -> i + " " + name(i)).toList();
     }
 
+    /** The class's WordNet id ("n02087394") where its line starts with one, else null. */
+    public String wordNetId(int i) {
+        String l = line(i);
+        return l.matches("n\\d{8} .*") ? l.substring(0, 9) : null;
+    }
+
     /** The name without a leading WordNet id ("Rhodesian ridgeback"). */
     public String name(int i) {
         String l = line(i);

@@ -91,8 +91,8 @@ public final class ModelCache {
         String sha = sha256(target);
         if (!sha.equalsIgnoreCase(e.sha256())) {
             throw new XGradCamException("the cached model " + target + " is not the catalogue's " + e.name() + ": sha256 "
-                    + sha + ", expected " + e.sha256() + " (" + e.bytes() + " bytes). Delete it and run again to download it,"
-                    + " or pass it as --model FILE to use it as it is");
+                    + sha + ", expected " + e.sha256() + " (" + e.bytes() + " bytes). Delete it and run again to download it",
+                    XGradCamException.Advice.MODEL_FILE);
         }
         stamp(e, target);
     }
@@ -134,7 +134,7 @@ public final class ModelCache {
         } catch (IOException ex) {
             throw new XGradCamException("cannot download " + e.name() + " from " + url + " (" + ex.getMessage() + ")."
                     + " Offline? Fetch it by hand and put it at " + target + ", e.g. curl -L -o '" + target + "' '" + url
-                    + "' (" + e.bytes() + " bytes, sha256 " + e.sha256() + "), or pass --model FILE", ex);
+                    + "' (" + e.bytes() + " bytes, sha256 " + e.sha256() + ")", XGradCamException.Advice.MODEL_FILE, ex);
         }
         String sha = sha256(part);
         if (!sha.equalsIgnoreCase(e.sha256())) {

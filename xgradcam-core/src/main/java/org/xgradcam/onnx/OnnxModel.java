@@ -68,8 +68,7 @@ public final class OnnxModel {
 
     public static OnnxModel load(Path file) {
         if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
-            throw new XGradCamException("model file not found: " + file
-                    + " (give the path of an .onnx file, or a model name from 'xgradcam models')");
+            throw new XGradCamException("model file not found: " + file, XGradCamException.Advice.MODELS);
         }
         long size = InputFiles.requireRegularFile(file, "model");
         if (size > MAX_FILE_BYTES) {

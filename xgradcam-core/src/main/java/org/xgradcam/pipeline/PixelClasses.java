@@ -1,4 +1,4 @@
-package org.xgradcam.cli;
+package org.xgradcam.pipeline;
 
 import java.util.stream.IntStream;
 import org.xgradcam.cam.Target;
@@ -8,23 +8,23 @@ import org.xgradcam.cam.Target;
  * segmentation example, a class is explained over the pixels it wins (its argmax mask), and with
  * no class given, the class that wins the most pixels is explained.
  */
-final class PixelClasses {
+public final class PixelClasses {
     private final int classes;
     private final int h;
     private final int w;
 
-    PixelClasses(long[] scoreShape) {
+    public PixelClasses(long[] scoreShape) {
         this.classes = (int) scoreShape[1];
         this.h = (int) scoreShape[2];
         this.w = (int) scoreShape[3];
     }
 
-    int classes() {
+    public int classes() {
         return classes;
     }
 
     /** The winning class of every pixel of one image's scores [K * H * W]. */
-    int[] winners(float[] scores) {
+    public int[] winners(float[] scores) {
         int plane = h * w;
         int[] win = new int[plane];
         for (int p = 0; p < plane; p++) {
@@ -40,7 +40,7 @@ final class PixelClasses {
     }
 
     /** Each class's share of the pixels, from their winners. */
-    double[] shares(int[] winners) {
+    public double[] shares(int[] winners) {
         double[] share = new double[classes];
         for (int c : winners) {
             share[c] += 1.0 / winners.length;
@@ -48,7 +48,7 @@ final class PixelClasses {
         return share;
     }
 
-    int[] ranked(double[] share, int k) {
+    public int[] ranked(double[] share, int k) {
         return IntStream.range(0, classes).boxed().sorted((a, b) -> Double.compare(share[b], share[a]))
                 .limit(k).mapToInt(Integer::intValue).toArray();
     }
@@ -57,7 +57,7 @@ final class PixelClasses {
      * The pixels that class cls wins as the mask. A class that wins no pixel is explained over the
      * whole image rather than over an empty mask.
      */
-    Target target(int[] winners, int cls) {
+    public Target target(int[] winners, int cls) {
         float[] mask = new float[winners.length];
         boolean any = false;
         for (int p = 0; p < winners.length; p++) {

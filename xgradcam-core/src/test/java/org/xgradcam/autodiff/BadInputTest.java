@@ -93,7 +93,7 @@ class BadInputTest {
         Engines e = Engines.load(Fixtures.resource("torchvision/resnet/model.onnx"));
         assertThatThrownBy(() -> e.augment("layer9"))
                 .isInstanceOf(XGradCamException.class).hasMessageContaining("unknown layer 'layer9'")
-                .hasMessageContaining("xgradcam layers");
+                .hasMessageContaining("LayerCatalog.layers()");
     }
 
     @Test

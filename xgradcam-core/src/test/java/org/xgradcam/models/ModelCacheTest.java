@@ -95,7 +95,7 @@ class ModelCacheTest {
         wrong[1000] ^= 1;
         Files.write(tmp.resolve("test.onnx"), wrong);
         assertThatThrownBy(() -> c.fetch(entry(sha()))).isInstanceOf(XGradCamException.class)
-                .hasMessageContaining("not the catalogue's").hasMessageContaining(sha()).hasMessageContaining("--model FILE");
+                .hasMessageContaining("not the catalogue's").hasMessageContaining(sha()).hasMessageContaining("ModelSpec.ofFile");
         assertThat(tmp.resolve("test.onnx")).as("a user's file is not deleted").exists();
         Files.write(tmp.resolve("test.onnx"), payload);
         assertThat(c.fetch(entry(sha()))).isEqualTo(tmp.resolve("test.onnx"));
@@ -133,7 +133,7 @@ class ModelCacheTest {
         Catalogue.Entry e = entry("ab".repeat(32));
         // a port nobody listens on: connection refused, as offline
         assertThatThrownBy(() -> c.fetch(e, "http://127.0.0.1:1/model.onnx")).isInstanceOf(XGradCamException.class)
-                .hasMessageContaining("Offline?").hasMessageContaining("--model FILE");
+                .hasMessageContaining("Offline?").hasMessageContaining("ModelSpec.ofFile");
     }
 
     @Test

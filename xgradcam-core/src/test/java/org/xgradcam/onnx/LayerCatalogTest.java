@@ -55,7 +55,8 @@ class LayerCatalogTest {
                 .isInstanceOf(XGradCamException.class)
                 .hasMessageContaining("unknown layer '/features/features.10/MaxPool_output'")
                 .hasMessageContaining("closest: /features/features.10/MaxPool_output_0")
-                .hasMessageContaining("xgradcam layers");
+                .hasMessageContaining("LayerCatalog.layers()") // the library's words; each front end has its own
+                .satisfies(x -> assertThat(((org.xgradcam.XGradCamException) x).advice()).isEqualTo(org.xgradcam.XGradCamException.Advice.LAYERS));
     }
 
     @ParameterizedTest
