@@ -16,19 +16,22 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.cam.CamMethod;
 import org.xgradcam.cam.CamResult;
 import org.xgradcam.cam.Explainer;
+import org.xgradcam.pipeline.ModelKind;
+import org.xgradcam.pipeline.Pipeline;
+import org.xgradcam.pipeline.Prepared;
+import org.xgradcam.pipeline.Request;
+import org.xgradcam.pipeline.Result;
+import org.xgradcam.validation.InputFiles;
 import org.xgradcam.cam.Explanation;
 import org.xgradcam.cam.Methods;
-import org.xgradcam.cam.PostProcess;
 import org.xgradcam.cam.Target;
 import org.xgradcam.image.Colormap;
 import org.xgradcam.image.ImageLoader;
-import org.xgradcam.image.Overlay;
 import org.xgradcam.image.Preprocessing;
 import org.xgradcam.image.RgbImage;
 import org.xgradcam.io.AtomicFiles;
@@ -155,15 +158,15 @@ public class EvaluateCommand implements Callable<Integer> {
         Progress progress = new Progress(System.err, !common.quiet);
         FolderRun run = new FolderRun(System.err);
         String usedLayer;
-        try (Explainer e = Explainer.open(spec, Explainer.Options.defaults().withInputShape(shape)
-                .withRuntime(common.runtime()))) {
-            long[] score = e.shapes().shape(e.layers().score());
-            if (score.length != 2) {
+        try (Pipeline p = Pipeline.open(spec, pre, Explainer.Options.defaults().withRuntime(common.runtime()))) {
+            if (p.kind() != ModelKind.CLASSIFIER) {
                 // the metrics ask how a class's probability moves as pixels go: a classifier's question
-                throw new XGradCamException("evaluate measures classifiers ([N, classes] scores); " + spec.name() + " scores "
-                        + (score.length == 4 ? "classes per pixel (a segmentation model)" : "detections") + ": explain it with"
-                        + " 'xgradcam --model " + spec.name() + " --image-path IMAGE'" + (score.length == 4 ? "" : " (--box N for one)"));
+                throw new XGradCamException("evaluate scores classifiers (class scores [N, classes]); " + spec.name() + " is a "
+                        + p.kind().id() + (p.kind().detects() ? " (it scores detections)" : " (it scores classes per pixel)")
+                        + ": explain it with 'xgradcam --model " + spec.name() + " --image-path IMAGE'"
+                        + (p.kind().detects() ? " (--box N for one detection)" : " (--target-index for a class)"));
             }
+            Explainer e = p.explainer();
             usedLayer = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
             Faithfulness f = new Faithfulness(e);
             Explainer randomised = chosen.contains("sanity") ? Explainer.open(SanityCheck.randomiseHead(spec.model(),
@@ -178,13 +181,17 @@ public class EvaluateCommand implements Callable<Integer> {
                     Map<String, Map<String, List<Double>>> myValues = new LinkedHashMap<>();
                     Map<String, List<double[]>> myDeletion = new LinkedHashMap<>();
                     Map<String, List<double[]>> myInsertion = new LinkedHashMap<>();
-                    RgbImage original = ImageLoader.load(file);
-                    RgbImage fitted = pre.fit(original);
-                    FloatTensor x = pre.toTensor(fitted);
-                    List<Box> gt = scaleBoxes(truth.of(file), original, pre);
-                    Target target = gt.isEmpty() ? Target.topClass() : Target.classes(gt.get(0).classIndex());
-                    Explainer.Request req = new Explainer.Request(camMethods, target, List.of(usedLayer), PostProcess.SEED, seed);
-                    Explanation ex = e.explain(x, req).get(0);
+                    Prepared in = p.prepare(InputFiles.read(file, "image", ImageLoader.MAX_FILE_BYTES), file.toString(), false,
+                            ImageLoader.MAX_PIXELS);
+                    RgbImage fitted = in.backdrop();
+                    FloatTensor x = in.x();
+                    List<Box> gt = scaleBoxes(truth.of(file), in.original(), pre);
+                    Request request = Request.defaults().withMethods(camMethods).withLayers(List.of(usedLayer))
+                            .withTarget(gt.isEmpty() ? null : Integer.toString(gt.get(0).classIndex())).withNoise(seed, false, false)
+                            .withPictures(thumbnails.size() < 8, Colormap.JET, false, false);
+                    Result result = p.explain(in, p.plan(request));
+                    Explanation ex = result.first().explanation();
+                    Explainer.Request req = p.plan(request).engine();
                     int cls = ex.classIndex();
                     List<Box> classBoxes = gt.stream().filter(b -> b.classIndex() == cls).toList();
                     float[] seedRow = new float[ex.logits().length];
@@ -254,12 +261,12 @@ public class EvaluateCommand implements Callable<Integer> {
                         for (var kv : v.entrySet()) {
                             myRows.add(new String[] {file.getFileName().toString(), m.id(), spec.labels().name(cls), kv.getKey(),
                                     String.format(Locale.ROOT, "%.6g", kv.getValue())});
-                            myValues.computeIfAbsent(m.name(), k -> new LinkedHashMap<>())
+                            myValues.computeIfAbsent(m.id(), k -> new LinkedHashMap<>())
                                     .computeIfAbsent(kv.getKey(), k -> new ArrayList<>()).add(kv.getValue());
                         }
                         if (thumbnails.size() < 8) {
                             thumbRow.append("<td><img src=\"data:image/png;base64,")
-                                    .append(png(Overlay.additive(fitted, map, Colormap.JET))).append("\"></td>");
+                                    .append(png(result.first().pictures().get(m.id()).overlay())).append("\"></td>");
                         }
                     }
                     rows.addAll(myRows);
@@ -345,6 +352,9 @@ public class EvaluateCommand implements Callable<Integer> {
         root.put("model", spec.name());
         root.put("layer", layer);
         root.put("images", n);
+        Map<String, String> names = new LinkedHashMap<>();
+        values.keySet().forEach(id -> names.put(id, org.xgradcam.cam.Methods.byName(id).name()));
+        root.put("methods", names); // ids are the keys, as in results.csv; names for display
         Map<String, Object> methods = new LinkedHashMap<>();
         values.forEach((m, metrics) -> {
             Map<String, Object> mm = new LinkedHashMap<>();
@@ -422,7 +432,7 @@ public class EvaluateCommand implements Callable<Integer> {
         values.values().forEach(m -> metricNames.addAll(m.keySet()));
         sb.append("<table><tr><th>metric</th>");
         for (String m : values.keySet()) {
-            sb.append("<th>").append(html(m)).append("</th>");
+            sb.append("<th>").append(html(org.xgradcam.cam.Methods.byName(m).name())).append("</th>");
         }
         sb.append("<th>better</th></tr>");
         for (String metric : metricNames) {

@@ -40,7 +40,7 @@ final class FolderRun {
             if (IoErrors.isEnvironmental(e)) {
                 throw e;
             }
-            report(item, progress, e.getMessage());
+            report(item, progress, Words.of(e));
         } catch (java.nio.file.InvalidPathException e) {
             report(item, progress, org.xgradcam.validation.PathNames.unusable(e.getInput()));
         } catch (OutOfMemoryError e) {

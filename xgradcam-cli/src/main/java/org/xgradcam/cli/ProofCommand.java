@@ -61,7 +61,7 @@ public class ProofCommand implements Callable<Integer> {
                     GradientRequest.of(List.of(l), e.layers().score()).withBiasGradients());
             try (GradientSession s = new GradientSession(aug, common.runtime())) {
                 int k = e.numClasses();
-                Integer targetIndex = targetClass == null ? null : ClassChoice.resolve(targetClass, spec.labels(), k, "classes");
+                Integer targetIndex = targetClass == null ? null : org.xgradcam.pipeline.ClassChoice.resolve(targetClass, spec.labels(), k, "classes");
                 GradientResult first = s.run(x, GradientSession.Seed.topClass());
                 int cls = targetIndex != null ? targetIndex : Vectors.argmax(first.score().data());
                 GradientResult r = targetIndex == null ? first : s.run(x, GradientSession.Seed.classes(new int[] {cls}, k));

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", description = "Serve the interactive viewer and the JSON API (http://127.0.0.1:8080 by default; see docs/serve.md).")
 public class ServeCommand implements Callable<Integer> {
     @Option(names = {"--model", "--models"}, split = ",", paramLabel = "NAME|FILE", description = "Models to serve besides the"
-            + " embedded demo (shapes, always served): catalogue names or .onnx files (repeatable).")
+            + " embedded demos (shapes and shapes-detector, always served): catalogue names or .onnx files (repeatable).")
     List<String> modelNames = List.of();
 
     @Option(names = "--models-dir", paramLabel = "DIR", description = "Also serve every .onnx file in this folder (by file name).")
@@ -47,6 +47,7 @@ public class ServeCommand implements Callable<Integer> {
         org.xgradcam.validation.Check.range("--max-upload-mb", maxUploadMb, 1, 1024);
         Map<String, ModelSpec> models = new LinkedHashMap<>();
         models.put(ModelSpec.DEMO, ModelSpec.demo());
+        models.put(ModelSpec.DEMO_DETECTOR, ModelSpec.demoDetector());
         org.xgradcam.models.ModelCache cache = new org.xgradcam.models.ModelCache();
         for (String m : modelNames) {
             ModelSpec spec = ModelSpec.resolve(m, cache);

@@ -16,11 +16,12 @@ import org.xgradcam.XGradCamException;
 import org.xgradcam.cam.CamMethod;
 import org.xgradcam.cam.CamResult;
 import org.xgradcam.cam.Explainer;
-import org.xgradcam.detection.SelectingDetector;
+import org.xgradcam.pipeline.Pipeline;
+import org.xgradcam.pipeline.Request;
+import org.xgradcam.pipeline.Result;
 import org.xgradcam.cam.Explanation;
 import org.xgradcam.cam.Methods;
 import org.xgradcam.cam.PostProcess;
-import org.xgradcam.cam.Target;
 import org.xgradcam.image.Colormap;
 import org.xgradcam.image.ImageLoader;
 import org.xgradcam.image.Overlay;
@@ -30,7 +31,6 @@ import org.xgradcam.image.RgbImage;
 import org.xgradcam.io.Npy;
 import org.xgradcam.runtime.Sessions;
 import org.xgradcam.tensor.FloatTensor;
-import org.xgradcam.tensor.Vectors;
 import org.xgradcam.validation.Check;
 import org.xgradcam.validation.InputFiles;
 import picocli.CommandLine;
@@ -62,9 +62,6 @@ public class XGradCamCommand implements Callable<Integer> {
             description = "Class to explain, by index or by name (\"Rhodesian ridgeback\", \"n02087394\"); default: the top class.")
     String targetClass;
 
-    /** --target-index resolved against the model's labels, once the model is loaded. */
-    private Integer targetIndex;
-
     @Option(names = "--top-k", paramLabel = "K", description = "Explain the K best classes, each in a folder RANK-CLASS, from one"
             + " forward pass (the graph after the layer runs batched over the classes).")
     Integer topK;
@@ -78,19 +75,16 @@ public class XGradCamCommand implements Callable<Integer> {
             + " holds the attributes).")
     String headLayout;
 
-    private org.xgradcam.detection.DenseHead.Layout headLayout(long[] shape) {
-        long[] head = shape.clone();
-        head[0] = 1;
-        return headLayout == null ? org.xgradcam.detection.DenseHead.detect(head)
-                : org.xgradcam.detection.DenseHead.parse(headLayout, head);
-    }
-
     @Option(names = "--renormalize", description = "Detections: also write each map renormalised inside its box"
             + " (<method>_in_box.jpg, as pytorch-grad-cam's renormalize_cam_in_bounding_boxes).")
     boolean renormalize;
 
     @Option(names = "--box", paramLabel = "N", description = "Detectors: explain only the N-th detection (0-based, in score order).")
     Integer box;
+
+    @Option(names = "--max-detections", paramLabel = "N", description = "Detectors: keep (and explain) at most the N best"
+            + " detections above the threshold; how many more there were is said (default: " + Request.DEFAULT_MAX_DETECTIONS + ").")
+    int maxDetections = Request.DEFAULT_MAX_DETECTIONS;
 
     @Mixin
     CommonOptions common = new CommonOptions();
@@ -215,7 +209,7 @@ public class XGradCamCommand implements Callable<Integer> {
 
     private static int report(PrintWriter err, Throwable t) {
         if (t instanceof XGradCamException || t instanceof CommandLine.ParameterException) {
-            err.println("xgradcam: error: " + oneLine(t.getMessage()));
+            err.println("xgradcam: error: " + oneLine(t instanceof XGradCamException x ? Words.of(x) : t.getMessage()));
             return t instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_ERROR;
         }
         if (t instanceof java.nio.file.InvalidPathException ip) {
@@ -301,58 +295,27 @@ public class XGradCamCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         ModelSpec spec = common.resolveModel();
         Preprocessing pre = preprocessing.apply(spec.preprocessing());
-        long[] shape = pre.nhwc() ? new long[] {1, pre.height(), pre.width(), 3} : new long[] {1, 3, pre.height(), pre.width()};
         boolean batch = inputs != null && inputs.isBatch();
         int total = inputs == null ? 1 : inputs.items().size();
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
         FolderRun run = new FolderRun(System.err);
-        Explainer.Options options = Explainer.Options.defaults().withInputShape(shape)
-                .withRuntime(common.runtime()).withBatchSize(batchSize != null ? batchSize : PERTURBATION_BATCH).withTokenLayout(tokens.layout());
-        try (Explainer explainer = Explainer.open(spec, options);
-             SelectingDetector detector = SelectingDetector.accepts(spec) ? new SelectingDetector(spec, options) : null) {
-            if (!explainer.layers().scoreNote().isEmpty() && !json) {
-                System.err.println("xgradcam: note: " + explainer.layers().scoreNote());
-            }
-            List<String> resolved = resolveLayers(explainer);
+        Explainer.Options options = Explainer.Options.defaults().withRuntime(common.runtime())
+                .withBatchSize(batchSize != null ? batchSize : PERTURBATION_BATCH).withTokenLayout(tokens.layout());
+        try (Pipeline pipeline = Pipeline.open(spec, pre, options)) {
+            pipeline.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
+            Request request = new Request(camMethods, layers, targetClass, topK, scoreThreshold, maxDetections, box, headLayout,
+                    convention, seed, eigenSmooth, augSmooth, !noPictures, cmap, overlay.equals("blend"), renormalize);
+            Pipeline.Plan plan = pipeline.plan(request); // layers and target checked before any image is read
+            plan.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
             double loadMs = (System.nanoTime() - t0) / 1e6;
-            // a segmentation model scores every pixel [N, K, H, W]: its target is a class's pixels
-            long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
-            if (scoreShape.length == 3 || detector != null) {
-                // a raw dense detection head: its layout is checked now, its detections per image
-                if (detector == null) {
-                    headLayout(scoreShape);
-                } else {
-                    detector.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
-                }
-                if (topK != null || targetClass != null) {
-                    throw new XGradCamException(spec.name() + " ends in a raw detection head: choose detections with"
-                            + " --score-threshold and --box, not --top-k or --target-index");
-                }
-            }
-            if (scoreShape.length != 3 && detector == null && (box != null || renormalize)) {
-                throw new XGradCamException((box != null ? "--box" : "--renormalize") + " is for detectors (models ending in"
-                        + " boxes, or a raw detection head); " + spec.name() + " scores classes: use --target-index or --top-k");
-            }
-            PixelClasses perPixel = scoreShape.length == 4 ? new PixelClasses(scoreShape) : null;
-            int classes = perPixel != null ? perPixel.classes() : explainer.numClasses();
-            if (topK != null && (perPixel != null || topK > classes)) {
-                throw new XGradCamException(perPixel != null ? "--top-k is for classifiers; this model scores classes per pixel"
-                        : "--top-k " + topK + " is more than the " + classes + " classes the model scores");
-            }
-            targetIndex = targetClass == null ? null
-                    : ClassChoice.resolve(targetClass, spec.labels(), classes, perPixel != null ? "classes per pixel" : "classes");
-            Explainer.Request request = new Explainer.Request(camMethods,
-                    targetIndex == null ? Target.topClass() : Target.classes(targetIndex), resolved, convention, seed,
-                    eigenSmooth, augSmooth);
             Map<String, Object> shared = new LinkedHashMap<>();
             shared.put("model", spec.name());
             shared.put("postprocess", convention.id());
-            shared.put("preprocessing", PreprocessingOptions.describe(pre));
+            shared.put("preprocessing", pre.describe());
             shared.put("load_ms", loadMs);
             JsonLines lines = new JsonLines(json, shared);
             run.onFailure(lines::failed);
-            Context c = new Context(explainer, spec, pre, request, perPixel, scoreShape, cmap, camMethods, batch, lines,
-                    fingerprint(spec, pre, resolved, convention, camMethods), detector);
+            Context c = new Context(pipeline, plan, batch, lines, fingerprint(spec, pre, plan));
             if (inputs == null) {
                 explainOne(c, new InputImages.Item(inputTensor, inputTensor.getFileName().toString()));
             } else if (!batch) {
@@ -365,28 +328,12 @@ public class XGradCamCommand implements Callable<Integer> {
         return run.finish("explained");
     }
 
-    /** The layers asked for (checked before any image is read), or the default. */
-    private List<String> resolveLayers(Explainer explainer) {
-        if (layers.isEmpty()) {
-            return List.of(explainer.layers().requireDefault().tensor());
-        }
-        List<String> out = new ArrayList<>();
-        for (String l : layers) {
-            var layer = explainer.layers().resolve(l);
-            if (!l.equals(layer.tensor()) && !l.equals(layer.node())) {
-                System.err.println("xgradcam: note: --layer " + l + " is the output of module " + l + ": " + layer.tensor());
-            }
-            if (!out.contains(layer.tensor())) {
-                out.add(layer.tensor());
-            }
-        }
-        return out;
-    }
-
     /** What every image of a run shares. */
-    private record Context(Explainer explainer, ModelSpec spec, Preprocessing pre, Explainer.Request request,
-                           PixelClasses perPixel, long[] scoreShape, Colormap cmap, List<CamMethod> camMethods,
-                           boolean batch, JsonLines summaries, String fingerprint, SelectingDetector detector) {}
+    private record Context(Pipeline pipeline, Pipeline.Plan plan, boolean batch, JsonLines summaries, String fingerprint) {
+        ModelSpec spec() {
+            return pipeline.spec();
+        }
+    }
 
     /**
      * --json: one line per image, printed as soon as the image is done (so a long folder run can be
@@ -398,26 +345,29 @@ public class XGradCamCommand implements Callable<Integer> {
             if (!on) {
                 return;
             }
-            Map<String, Object> head = new LinkedHashMap<>(shared);
-            if (summary instanceof Json.Raw) {
-                head.put("resumed", true); // kept from the run that explained it
+            if (summary instanceof Json.Raw raw) {
+                // kept from the run that explained it: its own line, marked
+                Map<String, Object> head = new LinkedHashMap<>(shared);
+                head.put("resumed", true);
+                String h = Json.line(head);
+                String own = Json.line(raw).substring(1);
+                System.out.println(h.substring(0, h.length() - 1) + (own.equals("}") ? "" : ",") + own);
+                return;
             }
-            print(Json.line(head), Json.line(summary));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> own = (Map<String, Object>) summary;
+            Map<String, Object> line = new LinkedHashMap<>(shared);
+            line.putAll(own); // the image's own values where both say something
+            System.out.println(Json.line(line));
         }
 
         void failed(String image, String error) {
             if (on) {
-                Map<String, Object> m = new LinkedHashMap<>();
+                Map<String, Object> m = new LinkedHashMap<>(shared);
                 m.put("image", image);
                 m.put("error", error);
-                print(Json.line(shared), Json.line(m));
+                System.out.println(Json.line(m));
             }
-        }
-
-        private static void print(String head, String own) {
-            // two objects joined: {shared..., own...}
-            String body = own.substring(1);
-            System.out.println(head.substring(0, head.length() - 1) + (body.equals("}") ? "" : ",") + body);
         }
     }
 
@@ -425,16 +375,17 @@ public class XGradCamCommand implements Callable<Integer> {
     static final String DONE = ".xgradcam-done";
 
     /** Everything that decides an image's outputs besides the image itself. */
-    private String fingerprint(ModelSpec spec, Preprocessing pre, List<String> resolved, PostProcess convention,
-                               List<CamMethod> camMethods) {
-        StringBuilder b = new StringBuilder("xgradcam 1\n");
+    private String fingerprint(ModelSpec spec, Preprocessing pre, Pipeline.Plan plan) {
+        StringBuilder b = new StringBuilder("xgradcam 2\n");
         b.append("model ").append(spec.name()).append(' ').append(spec.model().source()).append(' ')
                 .append(spec.model().proto().getSerializedSize()).append('\n');
-        camMethods.forEach(m -> b.append("method ").append(m.id()).append(' ').append(m.cost()).append('\n'));
-        b.append("layers ").append(resolved).append("\npost ").append(convention.id()).append("\npre ")
-                .append(PreprocessingOptions.describe(pre)).append("\ntarget ").append(targetIndex).append("\ncolormap ")
-                .append(colormap).append(' ').append(overlay).append("\nfigure ").append(!noFigure).append(" pictures ").append(!noPictures).append(" raw ").append(saveRaw)
-                .append(" top ").append(topK).append(" boxes ").append(scoreThreshold).append(' ').append(box).append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
+        plan.request().methods().forEach(m -> b.append("method ").append(m.id()).append(' ').append(m.cost()).append('\n'));
+        b.append("layers ").append(plan.layers()).append("\npost ").append(plan.request().convention().id()).append("\npre ")
+                .append(pre.describe()).append("\ntarget ").append(plan.targetIndex()).append("\ncolormap ")
+                .append(colormap).append(' ').append(overlay).append("\nfigure ").append(!noFigure).append(" pictures ")
+                .append(!noPictures).append(" raw ").append(saveRaw).append(" top ").append(topK).append(" boxes ")
+                .append(scoreThreshold).append(' ').append(maxDetections).append(' ').append(box).append(' ').append(renormalize)
+                .append("\nseed ").append(seed).append(' ').append(samples).append(' ').append(noiseStd).append(" smooth ")
                 .append(eigenSmooth).append(' ').append(augSmooth).append(" damaged ").append(allowDamaged).append('\n');
         return b.toString();
     }
@@ -508,14 +459,14 @@ public class XGradCamCommand implements Callable<Integer> {
                         failures.add(e);
                     }
                 }
-                List<Computed> computed = computeAll(c, chunk, ready, failures);
+                List<Result> computed = computeAll(c, chunk, ready, failures);
                 // the previous batch's writes end before this one's start: one batch behind at most
                 awaitWrites(written, writes, run, progress);
                 // each image's pictures, or its failure, in input order on the writing thread
                 for (int i = 0; i < chunk.size(); i++) {
                     InputImages.Item item = chunk.get(i);
                     Prepared p = ready.get(i);
-                    Computed k = computed.get(i);
+                    Result k = computed.get(i);
                     Throwable failure = failures.get(i);
                     writes.add(writer.submit(() -> {
                         if (failure instanceof Exception e) {
@@ -550,24 +501,20 @@ public class XGradCamCommand implements Callable<Integer> {
     }
 
     /**
-     * Images per model run: --batch-size for a classifier explained for its top or a given
-     * class; one for everything that needs each image's own run (top-k, per-pixel targets,
-     * detections, models that take one image).
+     * Images per model run: --batch-size where the pipeline can put several through one run (a
+     * classifier explained for its top or a given class); one for everything else.
      */
     private int imagesPerRun(Context c) {
-        boolean batchable = batchSize != null && topK == null && c.perPixel() == null && c.scoreShape().length == 2
-                && c.detector() == null && !c.explainer().oneImagePerRun();
-        return batchable ? batchSize : 1;
+        return batchSize != null && c.pipeline().batchable(c.plan()) ? batchSize : 1;
     }
 
     /**
-     * The model's results for a batch of prepared images, in order (null where an image was done
-     * before or failed; a failure is recorded in {@code failures}): one run for all that need it
-     * when there are several; if that run fails, each image on its own, so that a failure is the
-     * image's.
+     * The results for a batch of prepared images, in order (null where an image was done before
+     * or failed; a failure is recorded in {@code failures}): one run for all that need it when
+     * there are several; if that run fails, each image on its own, so that a failure is the image's.
      */
-    private List<Computed> computeAll(Context c, List<InputImages.Item> chunk, List<Prepared> ready, List<Throwable> failures) {
-        List<Computed> out = new ArrayList<>(java.util.Collections.nCopies(chunk.size(), (Computed) null));
+    private List<Result> computeAll(Context c, List<InputImages.Item> chunk, List<Prepared> ready, List<Throwable> failures) {
+        List<Result> out = new ArrayList<>(java.util.Collections.nCopies(chunk.size(), (Result) null));
         List<Integer> todo = new ArrayList<>();
         for (int i = 0; i < chunk.size(); i++) {
             if (ready.get(i) != null && ready.get(i).before() == null) {
@@ -576,11 +523,9 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         if (todo.size() > 1) {
             try {
-                FloatTensor batch = FloatTensor.stack(todo.stream().map(i -> ready.get(i).x().row(0)).toList());
-                List<Explanation> es = c.explainer().explain(batch, c.request());
+                List<Result> rs = c.pipeline().explainBatch(todo.stream().map(i -> ready.get(i).image()).toList(), c.plan());
                 for (int j = 0; j < todo.size(); j++) {
-                    Prepared p = ready.get(todo.get(j));
-                    out.set(todo.get(j), new Computed(List.of(es.get(j)), null, (System.nanoTime() - p.start()) / 1e6));
+                    out.set(todo.get(j), rs.get(j));
                 }
                 return out;
             } catch (XGradCamException | OutOfMemoryError e) {
@@ -592,7 +537,7 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         for (int i : todo) {
             try {
-                out.set(i, compute(c, chunk.get(i), ready.get(i)));
+                out.set(i, compute(c, ready.get(i)));
             } catch (Exception | OutOfMemoryError e) {
                 failures.set(i, e);
             }
@@ -617,161 +562,40 @@ public class XGradCamCommand implements Callable<Integer> {
     }
 
     /**
-     * An image ready for the model: the tensor, the picture behind the overlays, the decoder's
-     * warnings; or, in a resumed folder run, what a previous run recorded for it (then nothing runs).
+     * An image ready for the model (the pipeline's), with its resume key; or, in a resumed folder
+     * run, what a previous run recorded for it (then nothing runs).
      */
-    private record Prepared(FloatTensor x, RgbImage backdrop, List<String> warnings, long start, String key, String[] before) {}
-
-    /** What the model gave for one image. */
-    private record Computed(List<Explanation> es, double[] pixelShares, double ms, List<org.xgradcam.detection.Detection> detections) {
-        Computed(List<Explanation> es, double[] pixelShares, double ms) {
-            this(es, pixelShares, ms, null);
-        }
-
-        Explanation e() {
-            return es.get(0);
-        }
-    }
+    private record Prepared(org.xgradcam.pipeline.Prepared image, String key, String[] before) {}
 
     private void explainOne(Context c, InputImages.Item item) {
         Prepared p = prepare(c, item);
-        finish(c, item, p, compute(c, item, p));
+        finish(c, item, p, compute(c, p));
     }
 
     private Prepared prepare(Context c, InputImages.Item item) {
-        long start = System.nanoTime();
-        String key = null;
+        String label = item.path().toString();
+        if (inputTensor != null) {
+            return new Prepared(c.pipeline().prepare(Npy.read(inputTensor), "--input-tensor " + inputTensor), null, null);
+        }
         // the file read once: its bytes are both the resume key and the picture
-        byte[] bytes = inputTensor == null ? org.xgradcam.validation.InputFiles.read(item.path(), "image", ImageLoader.MAX_FILE_BYTES)
-                : null;
-        if (c.batch() && inputTensor == null) {
+        byte[] bytes = org.xgradcam.validation.InputFiles.read(item.path(), "image", ImageLoader.MAX_FILE_BYTES);
+        String key = null;
+        if (c.batch()) {
             key = doneKey(bytes, c.fingerprint());
             String[] before = overwrite ? null : finishedBefore(c, item, key);
             if (before != null) {
-                return new Prepared(null, null, List.of(), start, key, before);
+                return new Prepared(null, key, before);
             }
         }
+        return new Prepared(c.pipeline().prepare(bytes, label, allowDamaged, ImageLoader.MAX_PIXELS), key, null);
+    }
+
+    private Result compute(Context c, Prepared p) {
+        return p.before() != null ? null : c.pipeline().explain(p.image(), c.plan());
+    }
+
+    private void finish(Context c, InputImages.Item item, Prepared p, Result r) {
         String label = item.path().toString();
-        FloatTensor x;
-        RgbImage backdrop;
-        List<String> warnings = List.of();
-        if (inputTensor != null) {
-            x = Npy.read(inputTensor);
-            long[] want = c.explainer().inputShape();
-            if (x.rank() == want.length - 1 && want[0] == 1) {
-                // one image without its batch axis ([3, H, W], as torchvision's detectors take it)
-                long[] batched = new long[want.length];
-                batched[0] = 1;
-                System.arraycopy(x.shape(), 0, batched, 1, x.rank());
-                x = new FloatTensor(batched, x.data());
-            }
-            if (!java.util.Arrays.equals(x.shape(), want)) {
-                throw new XGradCamException("--input-tensor " + inputTensor + " has shape " + java.util.Arrays.toString(x.shape())
-                        + ", but the model takes " + java.util.Arrays.toString(want) + " (float32, one image)");
-            }
-            backdrop = denormalise(x, c.pre());
-        } else {
-            ImageLoader.Decoded d = ImageLoader.decode(bytes, item.path().toString(), allowDamaged);
-            warnings = d.warnings();
-            if (d.damaged()) {
-                System.err.println("xgradcam: warning: " + label + " is damaged (" + ImageLoader.summary(warnings)
-                        + "); explained anyway, as --allow-damaged asks");
-            }
-            backdrop = c.pre().fit(d.image());
-            x = c.pre().toTensor(backdrop);
-        }
-        return new Prepared(x, backdrop, warnings, start, key, null);
-    }
-
-    private Computed compute(Context c, InputImages.Item item, Prepared p) {
-        if (p.before() != null) {
-            return null; // done by a previous run
-        }
-        String label = item.path().toString();
-        FloatTensor x = p.x();
-        Explainer.Request req = c.request();
-        double[] pixelShares = null;
-        if (c.perPixel() != null) {
-            // the mask needs the scores first: one forward before the explaining run
-            int[] winners = c.perPixel().winners(c.explainer().logits(x).data());
-            pixelShares = c.perPixel().shares(winners);
-            int cls = targetIndex != null ? targetIndex : c.perPixel().ranked(pixelShares, 1)[0];
-            if (pixelShares[cls] == 0) {
-                System.err.println("xgradcam: note: class " + cls + " wins no pixel of " + label
-                        + "; its scores are explained over the whole image");
-            }
-            req = req.withTarget(c.perPixel().target(winners, cls));
-        }
-        if (c.scoreShape().length == 3) {
-            return detections(c, item, p, x, req);
-        }
-        if (c.detector() != null) {
-            return selectedDetections(c, item, p, x, req);
-        }
-        List<Explanation> es = topK != null ? c.explainer().explainTopK(x, topK, req) : List.of(c.explainer().explain(x, req).get(0));
-        return new Computed(es, pixelShares, (System.nanoTime() - p.start()) / 1e6);
-    }
-
-    /** A raw head's detections above the threshold (after NMS), each explained by its class score at its anchor. */
-    private Computed detections(Context c, InputImages.Item item, Prepared p, FloatTensor x, Explainer.Request req) {
-        long[] head = c.scoreShape().clone();
-        head[0] = 1;
-        var layout = headLayout(head);
-        FloatTensor raw = c.explainer().logits(x);
-        List<org.xgradcam.detection.Detection> all = org.xgradcam.detection.DenseHead.decode(raw, layout, scoreThreshold, 0.45);
-        if (all.isEmpty()) {
-            throw new XGradCamException(item.path() + ": no detection scores above --score-threshold " + scoreThreshold
-                    + "; lower it (and check the preprocessing: YOLO exports take [0, 1] values, --mean 0,0,0 --std 1,1,1)");
-        }
-        List<org.xgradcam.detection.Detection> chosen = chosenBoxes(item, all);
-        List<Explanation> es = new ArrayList<>();
-        for (var d : chosen) {
-            es.add(c.explainer().explain(x, req.withTarget(org.xgradcam.detection.DenseHead.target(d, layout, head))).get(0));
-        }
-        return new Computed(es, null, (System.nanoTime() - p.start()) / 1e6, all);
-    }
-
-    /** The detections to explain: all of them, or the one --box names (checked against how many there are). */
-    private List<org.xgradcam.detection.Detection> chosenBoxes(InputImages.Item item, List<org.xgradcam.detection.Detection> all) {
-        if (box == null) {
-            return all;
-        }
-        if (box < 0 || box >= all.size()) {
-            throw new XGradCamException(item.path() + ": --box " + box + " is out of range: " + all.size()
-                    + " detection(s) score above " + scoreThreshold + " (0.." + (all.size() - 1) + ")");
-        }
-        return List.of(all.get(box));
-    }
-
-    /**
-     * A detector that selects its boxes: its own detections scoring above the threshold (in its
-     * order, by decreasing score), each explained by its score, with the backward built for this
-     * image's detections.
-     */
-    private Computed selectedDetections(Context c, InputImages.Item item, Prepared p, FloatTensor x, Explainer.Request req) {
-        List<org.xgradcam.detection.Detection> found = c.detector().detect(x);
-        List<org.xgradcam.detection.Detection> all = found.stream().filter(d -> d.score() > scoreThreshold).toList();
-        if (all.isEmpty()) {
-            throw new XGradCamException(item.path() + ": no detection scores above --score-threshold " + scoreThreshold
-                    + " (the model gave " + found.size() + (found.isEmpty() ? "" : ", the best scoring "
-                    + String.format(Locale.ROOT, "%.3f", found.get(0).score())) + "); lower --score-threshold");
-        }
-        List<org.xgradcam.detection.Detection> chosen = chosenBoxes(item, all);
-        List<Explanation> es = new ArrayList<>();
-        try (Explainer perImage = c.detector().explainerFor(x, found)) {
-            for (var d : chosen) {
-                es.add(perImage.explain(x, req.withTarget(SelectingDetector.target(d, found.size()))).get(0));
-            }
-        }
-        return new Computed(es, null, (System.nanoTime() - p.start()) / 1e6, all);
-    }
-
-    private void finish(Context c, InputImages.Item item, Prepared p, Computed k) {
-        String label = item.path().toString();
-        if (k != null && k.detections() != null) {
-            finishDetections(c, item, p, k);
-            return;
-        }
         if (p.before() != null) {
             if (!json) {
                 System.out.println(label + ": " + p.before()[0] + " (done before, skipped)");
@@ -779,162 +603,86 @@ public class XGradCamCommand implements Callable<Integer> {
             c.summaries().add(new Json.Raw(p.before()[1]));
             return;
         }
-        Explanation e = k.e();
-        double ms = k.ms();
-        double[] pixelShares = k.pixelShares();
-        List<String> warnings = p.warnings();
+        if (r.kind().detects() && r.explained().isEmpty()) {
+            // nothing to explain in this image: its warning says why, and how to find some
+            throw new XGradCamException(label + ": " + (r.warnings().isEmpty() ? "no detection to explain"
+                    : r.warnings().get(r.warnings().size() - 1)));
+        }
+        r.warnings().forEach(w -> System.err.println("xgradcam: warning: " + w));
         Path dir = c.batch() ? outputDir.resolve(item.outputName()) : outputDir;
-        List<Object> ranked = new ArrayList<>();
+        Map<String, Object> summary = r.toJson();
+        summary.put("image", label);
         List<Map<String, Object>> layerInfo = null;
-        for (int r = 0; r < k.es().size(); r++) {
-            Explanation er = k.es().get(r);
-            // with --top-k every class in a folder of its own: RANK-CLASS
-            Path at = topK != null ? dir.resolve((r + 1) + "-" + er.classIndex()) : dir;
-            List<Map<String, Object>> info = writeOutputs(at, er, p.backdrop(), c.spec(), c.cmap(), c.scoreShape(), c.camMethods());
+        List<Path> written = new ArrayList<>();
+        for (Result.Explained e : r.explained()) {
+            Path at = e.rank() != null && topK != null ? dir.resolve(e.rank() + "-" + folderName(e.name()))
+                    : e.detection() != null ? dir.resolve("box-" + e.detection()) : dir;
+            List<Map<String, Object>> info = writeOutputs(at, e, r, c);
             layerInfo = layerInfo == null ? info : layerInfo;
-            if (topK != null) {
-                Map<String, Object> one = new LinkedHashMap<>();
-                one.put("rank", r + 1);
-                one.put("class_index", er.classIndex());
-                one.put("class", c.spec().labels().line(er.classIndex()));
-                one.put("score", er.score());
-                one.put("outputs", at.toString());
-                ranked.add(one);
-            }
+            written.add(at);
         }
-        if (!json) {
-            System.out.println((c.batch() ? label + ": " : "") + "class of interest: " + c.spec().labels().line(e.classIndex()));
-            for (int r = 1; r < k.es().size(); r++) {
-                System.out.println((c.batch() ? label + ": " : "") + "top " + (r + 1) + ": "
-                        + c.spec().labels().line(k.es().get(r).classIndex()));
-            }
-        }
-        Map<String, Object> summary = summary(label, e, c.spec(), ms, dir, c.perPixel(), pixelShares);
-        summary.put("layers", layerInfo);
-        if (topK != null) {
-            summary.put("top_k", ranked);
-        }
-        if (!warnings.isEmpty()) {
-            summary.put("warnings", warnings);
-        }
-        c.summaries().add(summary);
-        if (p.key() != null) {
-            // last, and atomically: a folder holding it holds every output of this image
-            org.xgradcam.io.AtomicFiles.write(dir.resolve(DONE), (p.key() + "\n" + "class of interest: "
-                    + c.spec().labels().line(e.classIndex()) + "\n" + Json.write(summary))
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
-    }
-
-    private void finishDetections(Context c, InputImages.Item item, Prepared p, Computed k) {
-        String label = item.path().toString();
-        Path dir = c.batch() ? outputDir.resolve(item.outputName()) : outputDir;
-        List<Object> dets = new ArrayList<>();
-        for (int i = 0; i < k.detections().size(); i++) {
-            var d = k.detections().get(i);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("label", d.label());
-            m.put("name", c.spec().labels().name(d.label()));
-            m.put("score", (double) d.score());
-            m.put("box", List.of((double) d.x0(), (double) d.y0(), (double) d.x1(), (double) d.y1()));
-            if (c.detector() == null) {
-                m.put("anchor", d.anchor()); // the head's row; a selecting detector's own order is the list's
-            }
-            dets.add(m);
-        }
-        for (int j = 0; j < k.es().size(); j++) {
-            var d = box != null ? k.detections().get(box) : k.detections().get(j);
-            int index = box != null ? box : j;
-            Path at = dir.resolve("box-" + index);
-            RgbImage framed = drawBox(p.backdrop(), d);
-            writeOutputs(at, k.es().get(j), framed, c.spec(), c.cmap(), c.scoreShape(), c.camMethods(), d);
-            ((Map<String, Object>) dets.get(index)).put("outputs", at.toString());
-        }
-        if (!noPictures) {
-            // every detection listed, at a glance: boxes in their class's colour, labelled with rank, name and score
-            List<org.xgradcam.image.Boxes.Box> drawn = new ArrayList<>();
-            List<Integer> classes = new ArrayList<>();
-            for (int i = 0; i < k.detections().size(); i++) {
-                var d = k.detections().get(i);
-                drawn.add(new org.xgradcam.image.Boxes.Box(d.x0(), d.y0(), d.x1(), d.y1(),
-                        String.format(Locale.ROOT, "%d %s %.2f", i, c.spec().labels().name(d.label()), d.score())));
-                classes.add(d.label());
-            }
-            RgbImage all = org.xgradcam.image.Boxes.draw(p.backdrop(), drawn, classes);
+        if (r.overview() != null && !noPictures) {
+            // every detection listed, at a glance: boxes in their class's colour, labelled with number, name and score
             OutputFolder.Group group = new OutputFolder.Group(dir);
             try {
-                group.write(dir.resolve("detections.jpg"), f -> Pictures.save(all, f));
+                group.write(dir.resolve("detections.jpg"), f -> Pictures.save(r.overview(), f));
             } catch (RuntimeException ex) {
                 group.rollback();
                 throw ex;
             }
         }
-        if (!json) {
-            for (int i = 0; i < k.detections().size(); i++) {
-                var d = k.detections().get(i);
-                System.out.printf(Locale.ROOT, "%sdetection %d: %s %.3f [%.1f, %.1f, %.1f, %.1f]%n", c.batch() ? label + ": " : "", i,
-                        c.spec().labels().name(d.label()), d.score(), d.x0(), d.y0(), d.x1(), d.y1());
-            }
-        }
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("image", label);
-        summary.put("layer", c.request().layers().get(0));
-        summary.put("detections", dets);
+        summary.put("layers", layerInfo);
         summary.put("outputs", dir.toString());
-        summary.put("explain_ms", k.ms());
+        outputsOf(summary, "top_k", written, r);
+        if (r.kind().detects()) {
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> dets = (List<Map<String, Object>>) summary.get("detections");
+            for (int j = 0; j < r.explained().size(); j++) {
+                dets.get(r.explained().get(j).detection()).put("outputs", written.get(j).toString());
+            }
+        }
+        if (!json) {
+            String prefix = c.batch() ? label + ": " : "";
+            if (r.kind().detects()) {
+                for (Result.Found f : r.detections()) {
+                    var d = f.detection();
+                    System.out.printf(Locale.ROOT, "%sdetection %d: %s %.3f [%.1f, %.1f, %.1f, %.1f]%n", prefix, f.index(),
+                            f.name(), d.score(), d.x0(), d.y0(), d.x1(), d.y1());
+                }
+            } else {
+                System.out.println(prefix + "class of interest: " + c.spec().labels().line(r.first().classIndex()));
+                for (int k = 1; k < r.explained().size(); k++) {
+                    System.out.println(prefix + "top " + (k + 1) + ": " + c.spec().labels().line(r.explained().get(k).classIndex()));
+                }
+            }
+        }
         c.summaries().add(summary);
+        if (p.key() != null) {
+            // last, and atomically: a folder holding it holds every output of this image
+            String line = r.kind().detects() ? r.detections().size() + " detection(s)"
+                    : "class of interest: " + c.spec().labels().line(r.first().classIndex());
+            org.xgradcam.io.AtomicFiles.write(dir.resolve(DONE), (p.key() + "\n" + line + "\n" + Json.write(summary))
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
     }
 
-    /** The image with the detection's box drawn (2 px, white), for its pictures. */
-    private static RgbImage drawBox(RgbImage img, org.xgradcam.detection.Detection d) {
-        byte[] px = img.rgb().clone();
-        int w = img.width();
-        int h = img.height();
-        int x0 = Math.max(0, Math.min(w - 1, Math.round(d.x0())));
-        int x1 = Math.max(0, Math.min(w - 1, Math.round(d.x1())));
-        int y0 = Math.max(0, Math.min(h - 1, Math.round(d.y0())));
-        int y1 = Math.max(0, Math.min(h - 1, Math.round(d.y1())));
-        for (int t = 0; t < 2; t++) {
-            for (int x = x0; x <= x1; x++) {
-                paint(px, w, x, Math.min(h - 1, y0 + t));
-                paint(px, w, x, Math.max(0, y1 - t));
-            }
-            for (int y = y0; y <= y1; y++) {
-                paint(px, w, Math.min(w - 1, x0 + t), y);
-                paint(px, w, Math.max(0, x1 - t), y);
+    /** Each ranked class's folder in the summary's top_k entries. */
+    @SuppressWarnings("unchecked")
+    private static void outputsOf(Map<String, Object> summary, String key, List<Path> written, Result r) {
+        if (summary.get(key) instanceof List<?> entries) {
+            for (int i = 0; i < entries.size() && i < written.size(); i++) {
+                ((Map<String, Object>) entries.get(i)).put("outputs", written.get(i).toString());
             }
         }
-        return new RgbImage(w, h, px);
     }
 
-    private static void paint(byte[] px, int w, int x, int y) {
-        int i = 3 * (y * w + x);
-        px[i] = (byte) 255;
-        px[i + 1] = (byte) 255;
-        px[i + 2] = (byte) 255;
-    }
-
-    /** The picture behind overlays when the input is a tensor: the preprocessing undone. */
-    private static RgbImage denormalise(FloatTensor x, Preprocessing p) {
-        if (x.rank() != 4 || x.dim(0) != 1 || x.dim(1) != 3) {
-            throw new XGradCamException("--input-tensor needs a float32 array of shape [1, 3, H, W], got "
-                    + java.util.Arrays.toString(x.shape()));
+    /** A class name as a folder name: "2-Egyptian_cat" (letters, digits, dots and dashes kept). */
+    static String folderName(String name) {
+        String safe = name.replaceAll("[^\\p{L}\\p{N}._-]+", "_").replaceAll("^[_.]+|_+$", "");
+        if (safe.length() > 60) {
+            safe = safe.substring(0, 60);
         }
-        int h = x.dim(2);
-        int w = x.dim(3);
-        byte[] rgb = new byte[h * w * 3];
-        for (int c = 0; c < 3; c++) {
-            for (int i = 0; i < h * w; i++) {
-                float v = x.data()[c * h * w + i] * p.std()[c] + p.mean()[c];
-                float byteValue = switch (p.scale()) {
-                    case UNIT -> v * 255;
-                    case BYTE -> v;
-                    case SYMMETRIC -> (v + 1) * 127.5f;
-                };
-                rgb[3 * i + c] = (byte) Math.max(0, Math.min(255, Math.round(byteValue)));
-            }
-        }
-        return new RgbImage(w, h, rgb);
+        return safe.isEmpty() ? "class" : safe;
     }
 
     /** cam.jpg and X_cam.jpg as the original names them; other methods by id. */
@@ -948,24 +696,17 @@ public class XGradCamCommand implements Callable<Integer> {
     }
 
     /**
-     * Renders everything first, then writes file by file (each atomically) as one group: if a
-     * file cannot be written, the image's files written so far are removed again. Returns what
-     * the JSON says of each layer.
+     * Writes one explained thing's files as one group (each atomically): its pictures (rendered
+     * by the pipeline), the comparison figure, and with --save-raw its arrays; if a file cannot
+     * be written, the ones written so far are removed again. Returns what the JSON says of each layer.
      */
-    private List<Map<String, Object>> writeOutputs(Path dir, Explanation e, RgbImage backdrop, ModelSpec spec, Colormap cmap,
-                                                   long[] scoreShape, List<CamMethod> camMethods) {
-        return writeOutputs(dir, e, backdrop, spec, cmap, scoreShape, camMethods, null);
-    }
-
-    /** As above; with a detection's box, --renormalize adds each map renormalised inside that box. */
-    private List<Map<String, Object>> writeOutputs(Path dir, Explanation e, RgbImage backdrop, ModelSpec spec, Colormap cmap,
-                                                   long[] scoreShape, List<CamMethod> camMethods,
-                                                   org.xgradcam.detection.Detection inBox) {
+    private List<Map<String, Object>> writeOutputs(Path dir, Result.Explained ex, Result r, Context c) {
+        Explanation e = ex.explanation();
         Map<Path, RgbImage> pictures = new LinkedHashMap<>();
         Map<Path, FloatTensor> arrays = new LinkedHashMap<>();
         List<Pictures.Panel> panels = new ArrayList<>();
-        String cls = spec.labels().name(e.classIndex());
-        panels.add(new Pictures.Panel(backdrop, "image", cls));
+        String cls = ex.name();
+        panels.add(new Pictures.Panel(ex.backdrop(), "image", cls));
         boolean several = e.layers().size() > 1;
         List<Map<String, Object>> layerInfo = new ArrayList<>();
         for (int i = 0; i < e.layers().size(); i++) {
@@ -990,30 +731,20 @@ public class XGradCamCommand implements Callable<Integer> {
             }
             layerInfo.add(info);
         }
-        for (CamMethod m : camMethods) {
-            CamResult r = e.result(m.id());
-            if (!noPictures) {
-                RgbImage pic;
-                if (r.pixels() != null) {
-                    pic = Overlay.gradientPicture(r.pixels().data(), backdrop.width(), backdrop.height());
-                } else {
-                    pic = overlay.equals("add") ? Overlay.additive(backdrop, r.map().data(), cmap)
-                            : Overlay.blend(backdrop, r.map().data(), cmap, 0.5f);
-                }
-                pictures.put(dir.resolve(pictureName(m)), pic);
-                panels.add(new Pictures.Panel(pic, m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, e.score())));
-                if (renormalize && inBox != null && r.map() != null && r.pixels() == null) {
-                    float[] inside = org.xgradcam.detection.BoxMaps.renormalizedIn(r.map().data(), backdrop.width(),
-                            backdrop.height(), List.of(inBox));
-                    RgbImage boxed = overlay.equals("add") ? Overlay.additive(backdrop, inside, cmap)
-                            : Overlay.blend(backdrop, inside, cmap, 0.5f);
-                    pictures.put(dir.resolve(m.id() + "_in_box.jpg"), boxed);
-                    panels.add(new Pictures.Panel(boxed, m.name() + " in box", "renormalised inside the box"));
+        for (CamMethod m : r.methods()) {
+            CamResult cr = e.result(m.id());
+            Result.Pictures pic = ex.pictures().get(m.id());
+            if (pic != null) {
+                pictures.put(dir.resolve(pictureName(m)), pic.overlay());
+                panels.add(new Pictures.Panel(pic.overlay(), m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, ex.score())));
+                if (pic.inBox() != null) {
+                    pictures.put(dir.resolve(m.id() + "_in_box.jpg"), pic.inBox());
+                    panels.add(new Pictures.Panel(pic.inBox(), m.name() + " in box", "renormalised inside the box"));
                 }
             }
             if (saveRaw) {
-                for (int i = 0; i < r.layers().size(); i++) {
-                    CamResult.LayerResult lr = r.layers().get(i);
+                for (int i = 0; i < cr.layers().size(); i++) {
+                    CamResult.LayerResult lr = cr.layers().get(i);
                     List<Path> places = new ArrayList<>();
                     if (i == 0) {
                         places.add(dir);
@@ -1031,22 +762,22 @@ public class XGradCamCommand implements Callable<Integer> {
                         arrays.put(at.resolve(m.id() + "_cam_lowres_signed.npy"), lr.raw());
                     }
                 }
-                if (r.map() != null) {
-                    arrays.put(dir.resolve(m.id() + "_cam.npy"), r.map());
+                if (cr.map() != null) {
+                    arrays.put(dir.resolve(m.id() + "_cam.npy"), cr.map());
                 }
-                if (r.pixels() != null) {
-                    arrays.put(dir.resolve(m.id() + "_pixels.npy"), r.pixels());
+                if (cr.pixels() != null) {
+                    arrays.put(dir.resolve(m.id() + "_pixels.npy"), cr.pixels());
                 }
             }
         }
         if (saveRaw) {
             // the score of one image: [1, classes], or [1, K, H, W] for a segmentation model
-            long[] shape = scoreShape.clone();
-            shape[0] = 1;
-            if (scoreShape.length == 1) {
-                shape[0] = e.logits().length; // a selecting detector's scores [D]: as many as this image's detections
+            long[] scoreShape = r.kind() == org.xgradcam.pipeline.ModelKind.SELECTING_DETECTOR ? new long[] {e.logits().length}
+                    : c.pipeline().explainer().shapes().shape(c.pipeline().explainer().layers().score()).clone();
+            if (scoreShape.length > 1) {
+                scoreShape[0] = 1;
             }
-            arrays.put(dir.resolve("logits.npy"), new FloatTensor(shape, e.logits()));
+            arrays.put(dir.resolve("logits.npy"), new FloatTensor(scoreShape, e.logits()));
         }
         if (!noFigure && !noPictures) {
             pictures.put(dir.resolve("compare.png"), Pictures.figure(panels));
@@ -1055,9 +786,9 @@ public class XGradCamCommand implements Callable<Integer> {
         try {
             pictures.forEach((p, img) -> group.write(p, f -> Pictures.save(img, f)));
             arrays.forEach((p, t) -> group.write(p, f -> Npy.write(f, t)));
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException ex2) {
             group.rollback();
-            throw ex;
+            throw ex2;
         }
         return layerInfo;
     }
@@ -1071,38 +802,4 @@ public class XGradCamCommand implements Callable<Integer> {
         return (index + 1) + (safe.isEmpty() ? "" : "-" + safe);
     }
 
-    private Map<String, Object> summary(String image, Explanation e, ModelSpec spec, double ms, Path dir,
-                                        PixelClasses perPixel, double[] pixelShares) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("image", image);
-        m.put("layer", e.layer());
-        m.put("class_index", e.classIndex());
-        m.put("class", spec.labels().line(e.classIndex()));
-        m.put("score", e.score());
-        List<Object> top = new ArrayList<>();
-        if (perPixel != null) {
-            // per-pixel scores: the classes that win the most pixels, with their share
-            for (int c : perPixel.ranked(pixelShares, 5)) {
-                Map<String, Object> t = new LinkedHashMap<>();
-                t.put("index", c);
-                t.put("class", spec.labels().line(c));
-                t.put("pixel_share", pixelShares[c]);
-                top.add(t);
-            }
-        } else {
-            double[] probabilities = Vectors.softmax(e.logits());
-            for (int c : e.topK(5)) {
-                Map<String, Object> t = new LinkedHashMap<>();
-                t.put("index", c);
-                t.put("class", spec.labels().line(c));
-                t.put("logit", e.logits()[c]);
-                t.put("probability", probabilities[c]);
-                top.add(t);
-            }
-        }
-        m.put("top5", top);
-        m.put("outputs", dir.toString());
-        m.put("explain_ms", ms);
-        return m;
-    }
 }

@@ -76,7 +76,7 @@ class DemoDetectorTest {
         CliRunner.Result r = CliRunner.run("--model", "shapes-detector", "--image-path",
                 Path.of("..", "examples", "star-and-circle.png").toString(), "--json", "--output-dir", out.toString());
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).contains("\"name\": \"star\"").contains("\"name\": \"circle\"");
+        assertThat(r.out()).contains("\"class\": \"star\"").contains("\"class\": \"circle\"");
         assertThat(out.resolve("box-0").resolve("X_cam.jpg")).exists();
         assertThat(out.resolve("box-1").resolve("X_cam.jpg")).exists();
         assertThat(out.resolve("detections.jpg")).exists();

@@ -51,7 +51,7 @@ class DetectionCommandTest {
             n++;
         }
         assertThat(n).isPositive();
-        assertThat(r.out()).contains("\"detections\"").contains("\"box\"").contains("\"label\"");
+        assertThat(r.out()).contains("\"detections\"").contains("\"box\"").contains("\"class_index\"");
         for (int i = 0; i < n; i++) {
             assertThat(out.resolve("box-" + i).resolve("X_cam.jpg")).exists();
         }

@@ -713,7 +713,7 @@ class HostileInputsTest {
         cases.add(explain("--image-path with --input-tensor", 1, List.of("either"), "--image-path", img, "--input-tensor",
                 img));
         for (String k : new String[] {"0", "-1", "7", "1001"}) {
-            cases.add(explain("--top-k " + k, 1, List.of("--top-k"), "--image-path", img, "--top-k", k));
+            cases.add(explain("--top-k " + k, 1, List.of("top-k"), "--image-path", img, "--top-k", k));
         }
         cases.add(explain("--top-k with --target-index", 1, List.of("either"), "--image-path", img, "--top-k", "2",
                 "--target-index", "1"));

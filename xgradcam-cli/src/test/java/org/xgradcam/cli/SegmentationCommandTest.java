@@ -22,16 +22,7 @@ class SegmentationCommandTest {
 
     /** Conv stride 2, ReLU, 1x1 class scores, bilinear upsampling back to 96x96: FCN in miniature. */
     private Path model() throws Exception {
-        TestGraph g = new TestGraph(13);
-        Random w = new Random(5);
-        String x = g.input("input", 1, 3, 96, 96);
-        String f = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.3f, 8, 3, 3, 3), g.random(w, 0.1f, 8)),
-                Attributes.ofInts("pads", 1, 1, 1, 1), Attributes.ofInts("strides", 2, 2))));
-        String scores = g.node("Conv", List.of(f, g.random(w, 0.5f, 3, 8, 1, 1), g.random(w, 0.5f, 3)));
-        String up = g.node("Resize", List.of(scores, "", "", g.ints(1, 3, 96, 96)), Attributes.ofString("mode", "linear"));
-        Path p = tmp.resolve("seg.onnx");
-        Files.write(p, g.build(up).toBytes());
-        return p;
+        return org.xgradcam.testing.KindsOfModels.segmenter(tmp);
     }
 
     private static double number(String json, String key) {

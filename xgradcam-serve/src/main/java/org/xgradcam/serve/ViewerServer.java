@@ -28,16 +28,15 @@ import org.xgradcam.cam.Explainer;
 import org.xgradcam.cam.Explanation;
 import org.xgradcam.cam.Methods;
 import org.xgradcam.cam.PostProcess;
-import org.xgradcam.cam.Target;
 import org.xgradcam.image.Colormap;
 import org.xgradcam.image.ImageLoader;
-import org.xgradcam.image.Overlay;
-import org.xgradcam.image.Preprocessing;
 import org.xgradcam.image.RgbImage;
 import org.xgradcam.models.ModelSpec;
 import org.xgradcam.onnx.LayerCatalog;
+import org.xgradcam.pipeline.Pipeline;
+import org.xgradcam.pipeline.Request;
+import org.xgradcam.pipeline.Result;
 import org.xgradcam.tensor.FloatTensor;
-import org.xgradcam.tensor.Vectors;
 
 /**
  * The viewer and its JSON API: one page (static files, no build step) and {@code /api/...}.
@@ -100,13 +99,22 @@ public final class ViewerServer implements AutoCloseable {
         }
     }
 
+    /** The way out of an error in an API client's words: the requests that give it. */
+    static final java.util.function.Function<XGradCamException.Advice, String> API_WORDS = a -> switch (a) {
+        case LAYERS -> "GET /api/models/{id}/layers lists the model's layers; send one as 'layer'";
+        case MODELS -> "GET /api/models lists the models served";
+        case LABELS -> "send the class index as 'target'";
+        case DAMAGED_IMAGE -> "the viewer explains intact images only";
+        case MODEL_FILE -> "serve the model from its file (xgradcam serve --model FILE)";
+    };
+
     /** The example scenes one click away: the repository's examples/ (see its README), packed with the server. */
     static final List<String> EXAMPLES = List.of("star-and-circle", "star-and-cross", "triangle-and-cross", "circle-and-square");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Map<String, ModelSpec> models;
-    private final Map<String, Explainer> explainers = new ConcurrentHashMap<>();
+    private final Map<String, Pipeline> pipelines = new ConcurrentHashMap<>();
     private final Limits limits;
     private final ThreadPoolExecutor pool;
     private final Javalin app;
@@ -163,7 +171,7 @@ public final class ViewerServer implements AutoCloseable {
                 }
                 error(ctx, e.status, e.getMessage());
             });
-            cfg.routes.exception(XGradCamException.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+            cfg.routes.exception(XGradCamException.class, (e, ctx) -> error(ctx, 400, e.message(API_WORDS)));
             cfg.routes.exception(Exception.class, (e, ctx) -> {
                 boolean slow = false;
                 for (Throwable c = e; c != null && c.getCause() != c; c = c.getCause()) {
@@ -237,7 +245,7 @@ public final class ViewerServer implements AutoCloseable {
         pool.shutdownNow();
         clock.shutdownNow();
         eq5Sessions.values().forEach(org.xgradcam.runtime.GradientSession::close);
-        explainers.values().forEach(Explainer::close);
+        pipelines.values().forEach(Pipeline::close);
     }
 
     /** A request's fault, answered with its status. */
@@ -271,13 +279,13 @@ public final class ViewerServer implements AutoCloseable {
         ctx.contentType("application/json").result(json(o));
     }
 
-    private Explainer explainer(String id) {
+    /** The model's pipeline, opened on first use and shared by every request thread. */
+    private Pipeline pipeline(String id) {
         ModelSpec spec = models.get(id);
         if (spec == null) {
             throw new ApiError(404, "unknown model '" + id + "'; the models served are " + String.join(", ", models.keySet()));
         }
-        // the input shape follows the model's preprocessing
-        return explainers.computeIfAbsent(id, k -> Explainer.open(spec, Explainer.Options.defaults()));
+        return pipelines.computeIfAbsent(id, k -> Pipeline.open(spec));
     }
 
     private void listModels(Context ctx) {
@@ -288,7 +296,8 @@ public final class ViewerServer implements AutoCloseable {
             m.put("id", e.getKey());
             m.put("name", e.getValue().name());
             m.put("input", List.of(e.getValue().preprocessing().height(), e.getValue().preprocessing().width()));
-            m.put("classes", e.getValue().labels().lines());
+            m.put("classes", e.getValue().labels().lines().stream().map(l -> l.matches("n\\d{8} .*") ? l.substring(10) : l)
+                    .toList());
             m.put("default", first);
             first = false;
             out.add(m);
@@ -306,10 +315,11 @@ public final class ViewerServer implements AutoCloseable {
     }
 
     private void listLayers(Context ctx) {
-        Explainer e = explainer(ctx.pathParam("id"));
-        String dflt = e.layers().defaultLayer().map(LayerCatalog.Layer::tensor).orElse(null);
+        Pipeline p = pipeline(ctx.pathParam("id"));
+        LayerCatalog catalog = p.explainer().layers();
+        String dflt = catalog.defaultLayer().map(LayerCatalog.Layer::tensor).orElse(null);
         List<Map<String, Object>> out = new ArrayList<>();
-        for (LayerCatalog.Layer l : e.layers().layers()) {
+        for (LayerCatalog.Layer l : catalog.layers()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("tensor", l.tensor());
             m.put("op", l.opType());
@@ -317,7 +327,10 @@ public final class ViewerServer implements AutoCloseable {
             m.put("default", l.tensor().equals(dflt));
             out.add(m);
         }
-        send(ctx, out);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("kind", p.kind().id());
+        answer.put("layers", out);
+        send(ctx, answer);
     }
 
     /** The colour maps' tables (OpenCV's, as the pictures use them): the page colours maps with them. */
@@ -379,7 +392,7 @@ public final class ViewerServer implements AutoCloseable {
                     + " allowed");
         }
         String modelId = ctx.formParam("model") != null ? ctx.formParam("model") : models.keySet().iterator().next();
-        Explainer e = explainer(modelId);
+        Pipeline p = pipeline(modelId);
         UploadedFile image = ctx.uploadedFile("image");
         if (image == null) {
             throw new ApiError(400, "no image: send a multipart field 'image' (a PNG, JPEG, ... file)");
@@ -391,43 +404,48 @@ public final class ViewerServer implements AutoCloseable {
         try (InputStream in = image.content()) {
             bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxUploadBytes() + 1));
         }
-        List<String> methodIds = ctx.formParams("method").isEmpty() ? List.of("xgradcam", "gradcam") : ctx.formParams("method");
-        List<CamMethod> methods = new ArrayList<>();
-        for (String m : methodIds) {
-            for (String one : m.split(",")) {
-                if (!one.isBlank()) {
-                    methods.add(Methods.byName(one.strip()));
-                }
-            }
-        }
+        List<CamMethod> methods = Request.methods(ctx.formParams("method").isEmpty() ? Request.DEFAULT_METHODS
+                : ctx.formParams("method"));
         if (methods.size() > 8) {
             throw new ApiError(400, "at most 8 methods per request (" + methods.size() + " asked)");
         }
-        Integer target = null;
-        if (ctx.formParam("target") != null && !ctx.formParam("target").isBlank()) {
+        String box = blankToNull(ctx.formParam("box"));
+        boolean allBoxes = "all".equalsIgnoreCase(box);
+        Integer boxIndex = null;
+        if (box != null && !allBoxes) {
             try {
-                target = Integer.parseInt(ctx.formParam("target").strip());
+                boxIndex = Integer.parseInt(box.strip());
             } catch (NumberFormatException ex) {
-                throw new ApiError(400, "target '" + ctx.formParam("target") + "' is not a class index");
-            }
-            int classes = e.numClasses();
-            if (target < 0 || target >= classes) {
-                throw new ApiError(400, "target " + target + " is out of range: the model has " + classes + " classes (0.."
-                        + (classes - 1) + ")");
+                throw new ApiError(400, "box '" + box + "' is neither a detection's number nor 'all'");
             }
         }
-        String layer = ctx.formParam("layer");
-        if (layer != null && !layer.isBlank()) {
-            e.layers().resolve(layer); // an unknown layer is a 400 before any work is queued
+        if (p.kind().detects() && box == null) {
+            boxIndex = 0; // the best detection, unless another (or all) is asked for
         }
-        PostProcess convention = ctx.formParam("convention") == null ? PostProcess.SEED : PostProcess.parse(ctx.formParam("convention"));
+        double threshold = 0.25;
+        if (blankToNull(ctx.formParam("score_threshold")) != null) {
+            try {
+                threshold = Double.parseDouble(ctx.formParam("score_threshold").strip());
+            } catch (NumberFormatException ex) {
+                throw new ApiError(400, "score_threshold '" + ctx.formParam("score_threshold") + "' is not a number (0 to 1)");
+            }
+        }
+        String layer = blankToNull(ctx.formParam("layer"));
+        Request request = Request.defaults().withMethods(methods).withLayers(layer == null ? List.of() : List.of(layer))
+                .withTarget(p.kind().detects() ? null : blankToNull(ctx.formParam("target")))
+                .withDetections(threshold, Request.DEFAULT_MAX_DETECTIONS, boxIndex, null)
+                .withConvention(ctx.formParam("convention") == null ? PostProcess.SEED : PostProcess.parse(ctx.formParam("convention")))
+                .withPictures(true, blankToNull(ctx.formParam("colormap")) == null ? Colormap.JET
+                        : Colormap.parse(ctx.formParam("colormap")), false, false);
+        Pipeline.Plan plan = p.plan(request); // an unknown layer or class is a 400 before any work is queued
         boolean raw = "true".equalsIgnoreCase(ctx.formParam("raw"));
         boolean metrics = "true".equalsIgnoreCase(ctx.formParam("metrics"));
-        Colormap cmap = ctx.formParam("colormap") == null || ctx.formParam("colormap").isBlank() ? Colormap.JET
-                : Colormap.parse(ctx.formParam("colormap"));
-        Integer t = target;
-        send(ctx, runBounded(() -> explainImage(e, modelId, bytes, image.filename(), methods, t, layer, convention, raw,
-                metrics, cmap)));
+        String name = image.filename() == null || image.filename().isBlank() ? "the upload" : image.filename();
+        send(ctx, runBounded(() -> explainImage(p, modelId, bytes, name, plan, raw, metrics)));
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     /**
@@ -475,78 +493,84 @@ public final class ViewerServer implements AutoCloseable {
                 throw a;
             }
             if (c instanceof XGradCamException x) {
-                throw new ApiError(400, x.getMessage());
+                throw new ApiError(400, x.message(API_WORDS));
             }
             throw new ApiError(500, "internal error: " + c);
         }
     }
 
-    private Map<String, Object> explainImage(Explainer e, String modelId, byte[] bytes, String name, List<CamMethod> methods,
-                                             Integer target, String layer, PostProcess convention, boolean raw, boolean metrics,
-                                             Colormap cmap) {
-        ModelSpec spec = models.get(modelId);
-        RgbImage decoded;
+    /**
+     * The pipeline's result document, as JSON, with what the page draws: the model's input and
+     * (for detections) all boxes as PNG, and per explained thing its maps per method (the overlay
+     * and the map as grayscale PNG, the low-resolution map on request, the deletion and insertion
+     * curves on request for a classifier).
+     */
+    private Map<String, Object> explainImage(Pipeline p, String modelId, byte[] bytes, String name, Pipeline.Plan plan,
+                                             boolean raw, boolean metrics) {
+        org.xgradcam.pipeline.Prepared in;
         try {
             // the size in the image's header is checked against the server's cap before any pixel is decoded
-            decoded = ImageLoader.decode(bytes, name == null || name.isBlank() ? "the upload" : name, false,
-                    limits.maxPixels()).image();
+            in = p.prepare(bytes, name, false, limits.maxPixels());
         } catch (ImageLoader.TooLarge x) {
             throw new ApiError(413, x.getMessage());
         }
-        Preprocessing p = spec.preprocessing();
-        RgbImage fitted = p.fit(decoded);
-        FloatTensor x = p.toTensor(fitted);
-        Explainer.Request req = Explainer.Request.of(methods.toArray(new CamMethod[0]))
-                .withTarget(target == null ? Target.topClass() : Target.classes(target)).withConvention(convention);
-        if (layer != null && !layer.isBlank()) {
-            req = req.withLayers(List.of(layer));
+        Result r = p.explain(in, plan);
+        Map<String, Object> out = r.toJson();
+        out.put("width", in.backdrop().width());
+        out.put("height", in.backdrop().height());
+        out.put("picture", base64(png(in.backdrop())));
+        if (r.overview() != null) {
+            out.put("overview", base64(png(r.overview())));
         }
-        Explanation ex = e.explain(x, req).get(0);
-        double[] probabilities = Vectors.softmax(ex.logits());
-        List<Map<String, Object>> top = new ArrayList<>();
-        for (int c : ex.topK(5)) {
-            top.add(Map.of("index", c, "name", spec.labels().name(c), "logit", ex.logits()[c], "probability", probabilities[c]));
-        }
-        Map<String, Object> maps = new LinkedHashMap<>();
-        for (CamMethod m : methods) {
-            CamResult r = ex.result(m.id());
+        List<Map<String, Object>> explanations = new ArrayList<>();
+        for (Result.Explained ex : r.explained()) {
             Map<String, Object> one = new LinkedHashMap<>();
-            one.put("name", m.name());
-            if (r.map() != null) {
-                float[] map = r.map().data();
-                one.put("png", base64(png(Overlay.additive(fitted, map, cmap))));
-                one.put("gray", base64(gray(map, fitted.width(), fitted.height())));
-                if (raw) {
-                    FloatTensor low = r.layers().get(0).raw();
-                    one.put("lowres", nested(low));
+            if (ex.rank() != null) {
+                one.put("rank", ex.rank());
+            }
+            if (ex.detection() != null) {
+                one.put("detection", ex.detection());
+            }
+            one.put("class_index", ex.classIndex());
+            one.put("class", ex.name());
+            if (ex.wordNetId() != null) {
+                one.put("wnid", ex.wordNetId());
+            }
+            one.put("score", ex.score());
+            if (ex.detection() != null) {
+                one.put("picture", base64(png(ex.backdrop())));
+            }
+            Map<String, Object> maps = new LinkedHashMap<>();
+            for (CamMethod m : r.methods()) {
+                CamResult cr = ex.explanation().result(m.id());
+                Map<String, Object> map = new LinkedHashMap<>();
+                map.put("name", m.name());
+                map.put("png", base64(png(ex.pictures().get(m.id()).overlay())));
+                if (cr.map() != null) {
+                    map.put("gray", base64(gray(cr.map().data(), ex.backdrop().width(), ex.backdrop().height())));
+                    if (raw) {
+                        map.put("lowres", nested(cr.layers().get(0).raw()));
+                    }
                 }
-            } else if (r.pixels() != null) {
-                one.put("png", base64(png(Overlay.gradientPicture(r.pixels().data(), fitted.width(), fitted.height()))));
+                if (metrics && cr.map() != null && r.kind() == org.xgradcam.pipeline.ModelKind.CLASSIFIER) {
+                    // deletion and insertion games (RISE), 32 steps each, on the class explained
+                    org.xgradcam.metrics.Faithfulness f = new org.xgradcam.metrics.Faithfulness(p.explainer());
+                    int step = Math.max(1, cr.map().size() / 32);
+                    var del = f.deletion(in.x(), cr.map().data(), ex.classIndex(), step);
+                    var ins = f.insertion(in.x(), cr.map().data(), ex.classIndex(), step);
+                    map.put("deletion", Map.of("scores", del.scores(), "auc", del.auc()));
+                    map.put("insertion", Map.of("scores", ins.scores(), "auc", ins.auc()));
+                }
+                maps.put(m.id(), map);
             }
-            if (metrics && r.map() != null) {
-                // deletion and insertion games (RISE), 32 steps each, on the class explained
-                org.xgradcam.metrics.Faithfulness f = new org.xgradcam.metrics.Faithfulness(e);
-                int step = Math.max(1, r.map().size() / 32);
-                var del = f.deletion(x, r.map().data(), ex.classIndex(), step);
-                var ins = f.insertion(x, r.map().data(), ex.classIndex(), step);
-                one.put("deletion", Map.of("scores", del.scores(), "auc", del.auc()));
-                one.put("insertion", Map.of("scores", ins.scores(), "auc", ins.auc()));
-            }
-            maps.put(m.id(), one);
+            one.put("maps", maps);
+            explanations.add(one);
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("model", spec.name());
-        out.put("class", ex.classIndex());
-        out.put("class_name", spec.labels().name(ex.classIndex()));
-        out.put("score", ex.score());
-        out.put("top5", top);
-        out.put("layer", ex.layer());
-        out.put("width", fitted.width());
-        out.put("height", fitted.height());
-        out.put("image", base64(png(fitted)));
-        out.put("maps", maps);
+        out.put("explanations", explanations);
         if (metrics) {
-            out.put("eq5", eq5(e, modelId, ex, x));
+            out.put("eq5", r.kind() == org.xgradcam.pipeline.ModelKind.CLASSIFIER && !r.explained().isEmpty()
+                    ? eq5(p.explainer(), modelId, r.first().explanation(), in.x())
+                    : Map.of("note", "the Eq. (5) check and the faithfulness curves are for classifiers"));
         }
         return out;
     }

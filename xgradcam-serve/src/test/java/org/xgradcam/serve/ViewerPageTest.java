@@ -41,6 +41,13 @@ class ViewerPageTest {
                 "no headless Chromium here (apt-get install chromium chromium-driver): skipping the browser test");
         Map<String, ModelSpec> models = new java.util.LinkedHashMap<>();
         models.put("shapes", ModelSpec.demo());
+        models.put("shapes-detector", ModelSpec.demoDetector());
+        try {
+            models.put("segmenter", ModelSpec.ofFile(org.xgradcam.testing.KindsOfModels.segmenter(
+                    Files.createTempDirectory("xgradcam-page"))));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         models.put(HOSTILE_ID, hostile());
         server = ViewerServer.start(models, ViewerServer.Limits.defaults().withPort(0));
         ChromeOptions o = new ChromeOptions().setBinary(chromium.toString())
@@ -115,7 +122,7 @@ class ViewerPageTest {
                 .orElseThrow().click();
         wait.until(d -> d.findElements(By.cssSelector("#grid canvas")).size() == 2);
         wait.until(d -> d.findElement(By.id("status")).getText().contains("star"));
-        assertThat(browser.findElement(By.cssSelector("#top5 li.chosen")).getText()).startsWith("star");
+        assertThat(browser.findElement(By.cssSelector("#found li.chosen")).getText()).startsWith("star");
         Files.write(shot("explained"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
         // the slider redraws in the page: no new request, other pixels
@@ -137,10 +144,10 @@ class ViewerPageTest {
         wait.until(d -> d.findElement(By.cssSelector(".cell .value")).getText().matches("\\(\\d+, \\d+\\): [0-9.]+"));
 
         // another class: the circle, explained on click
-        browser.findElements(By.cssSelector("#top5 li")).stream().filter(li -> li.getText().startsWith("circle")).findFirst()
+        browser.findElements(By.cssSelector("#found li")).stream().filter(li -> li.getText().startsWith("circle")).findFirst()
                 .orElseThrow().click();
         wait.until(d -> d.findElement(By.id("status")).getText().startsWith("circle"));
-        assertThat(browser.findElement(By.cssSelector("#top5 li.chosen")).getText()).startsWith("circle");
+        assertThat(browser.findElement(By.cssSelector("#found li.chosen")).getText()).startsWith("circle");
         assertThat(browser.findElement(By.id("downloads")).getText()).contains("xgradcam.png").contains("summary.json")
                 .contains("xgradcam_cam.npy");
 
@@ -160,24 +167,86 @@ class ViewerPageTest {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
         wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class); // lists are rebuilt as answers come
-        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 2
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4
                 && d.findElements(By.cssSelector("#examples img")).size() == 4);
         // the hostile model, chosen by its hostile id
         js.executeScript("const m = document.getElementById('model'); m.value = arguments[0]; m.dispatchEvent(new Event('change'));",
                 HOSTILE_ID);
         wait.until(d -> d.findElements(By.cssSelector("#layer option")).stream().anyMatch(o -> o.getText().contains("<img")));
         browser.findElements(By.cssSelector("#examples img")).get(0).click();
-        wait.until(d -> d.findElements(By.cssSelector("#top5 li")).size() == 5
+        wait.until(d -> d.findElements(By.cssSelector("#found li")).size() == 5
                 && d.findElements(By.cssSelector("#grid canvas")).size() == 2);
         Files.write(shot("hostile"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
         // shown as text: the markup itself is visible, and no element was made from it
-        assertThat(browser.findElement(By.cssSelector("#top5 li")).getText()).startsWith(PAYLOAD);
+        assertThat(browser.findElement(By.cssSelector("#found li")).getText()).startsWith(PAYLOAD);
         assertThat(browser.findElement(By.cssSelector("#model")).getText()).contains(HOSTILE_ID);
         assertThat(browser.findElement(By.id("status")).getText()).contains("<img");
-        assertThat(browser.findElements(By.cssSelector("#top5 img, #layer img, #status img, #model svg, #grid img"))).isEmpty();
+        assertThat(browser.findElements(By.cssSelector("#found img, #layer img, #status img, #model svg, #grid img"))).isEmpty();
         // and never run, nor even stopped by the policy: it never reached the page as HTML
         Thread.sleep(300);
         assertThat(js.executeScript("return window.pwned === undefined")).isEqualTo(true);
         assertThat(js.executeScript("return window.violations")).isEqualTo(0L);
+    }
+
+    /** Chooses a model in the page's menu, as a person would. */
+    private static void chooseModel(String id) {
+        ((JavascriptExecutor) browser).executeScript(
+                "const m = document.getElementById('model'); m.value = arguments[0]; m.dispatchEvent(new Event('change'));", id);
+    }
+
+    @Test
+    void aDetectorsBoxesAreListedAndEachOrAllExplained() throws Exception {
+        browser.get("http://127.0.0.1:" + server.port() + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4
+                && d.findElements(By.cssSelector("#examples img")).size() == 4);
+        chooseModel("shapes-detector");
+        wait.until(d -> d.findElement(By.id("class-search")).getAttribute("hidden") != null);
+        browser.findElements(By.cssSelector("#examples img")).stream()
+                .filter(i -> i.getAttribute("title").contains("star") && i.getAttribute("title").contains("circle")).findFirst()
+                .orElseThrow().click();
+        // the detections, with their classes and scores; the best one explained; all boxes drawn
+        wait.until(d -> d.findElement(By.id("status")).getText().startsWith("detection 0"));
+        List<WebElement> found = browser.findElements(By.cssSelector("#found li"));
+        assertThat(found.stream().map(WebElement::getText).toList()).anyMatch(t -> t.matches("0: (star|circle) 0\\.\\d\\d"))
+                .anyMatch(t -> t.startsWith("all "));
+        assertThat(browser.findElement(By.cssSelector("#found li.chosen")).getText()).startsWith("0:");
+        assertThat(browser.findElement(By.id("overview")).getAttribute("hidden")).isNull();
+        assertThat(browser.findElements(By.cssSelector("#grid canvas"))).hasSize(2);
+        // another detection, then all of them
+        browser.findElements(By.cssSelector("#found li")).stream().filter(li -> li.getText().startsWith("1:")).findFirst()
+                .orElseThrow().click();
+        wait.until(d -> d.findElement(By.id("status")).getText().startsWith("detection 1"));
+        browser.findElements(By.cssSelector("#found li")).stream().filter(li -> li.getText().startsWith("all")).findFirst()
+                .orElseThrow().click();
+        wait.until(d -> d.findElements(By.cssSelector("#grid canvas")).size() == 2 * (found.size() - 1));
+        assertThat(browser.findElement(By.cssSelector("#found li.chosen")).getText()).startsWith("all");
+        Files.write(shot("detector"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
+    @Test
+    void aSegmentersClassesAreListedWithTheirPixelsAndChosenByName() throws Exception {
+        browser.get("http://127.0.0.1:" + server.port() + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4
+                && d.findElements(By.cssSelector("#examples img")).size() == 4);
+        chooseModel("segmenter");
+        wait.until(d -> d.findElements(By.cssSelector("#layer option")).size() > 0);
+        browser.findElements(By.cssSelector("#examples img")).get(0).click();
+        wait.until(d -> d.findElements(By.cssSelector("#found li")).size() == 3
+                && d.findElement(By.cssSelector("#found li")).getText().contains("% of pixels"));
+        String first = browser.findElement(By.cssSelector("#found li.chosen")).getText();
+        // another class, typed into the search box by its index
+        String other = browser.findElements(By.cssSelector("#found li")).stream().map(WebElement::getText)
+                .filter(t -> !t.equals(first)).findFirst().orElseThrow();
+        String index = other.substring("class ".length(), other.indexOf(':'));
+        browser.findElement(By.id("class")).sendKeys(index + org.openqa.selenium.Keys.ENTER);
+        wait.until(d -> d.findElement(By.id("status")).getText().startsWith("class " + index));
+        assertThat(browser.findElement(By.cssSelector("#found li.chosen")).getText()).isEqualTo(other);
+        Files.write(shot("segmenter"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 }

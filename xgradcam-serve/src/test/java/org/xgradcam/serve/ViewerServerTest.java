@@ -58,6 +58,11 @@ class ViewerServerTest {
 
     /** A multipart POST: fields, then the image as a file part (null: none). */
     static HttpResponse<String> post(byte[] image, String... fields) throws Exception {
+        return post(server, image, fields);
+    }
+
+    /** The same, to a given server. */
+    static HttpResponse<String> post(ViewerServer server, byte[] image, String... fields) throws Exception {
         String boundary = "----xgradcam" + System.nanoTime();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         for (int i = 0; i < fields.length; i += 2) {
@@ -71,7 +76,7 @@ class ViewerServerTest {
             body.write("\r\n".getBytes(StandardCharsets.UTF_8));
         }
         body.write(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        return http.send(HttpRequest.newBuilder(uri("/api/explain")).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/explain")).header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -102,10 +107,11 @@ class ViewerServerTest {
         try (Explainer e = Explainer.open(spec, Explainer.Options.defaults())) {
             FloatTensor x = spec.preprocessing().toTensor(spec.preprocessing().fit(ImageLoader.decode(scene, "scene")));
             Explanation ex = e.explain(x, Explainer.Request.of(Methods.byName("xgradcam"), Methods.byName("gradcam"))).get(0);
-            assertThat(body.get("class").asInt()).isEqualTo(ex.classIndex());
+            assertThat(body.get("class_index").asInt()).isEqualTo(ex.classIndex());
+            assertThat(body.get("class").asText()).isEqualTo(spec.labels().name(ex.classIndex()));
             assertThat(body.get("score").asDouble()).isEqualTo(ex.score());
             for (String m : List.of("xgradcam", "gradcam")) {
-                JsonNode map = body.get("maps").get(m);
+                JsonNode map = body.get("explanations").get(0).get("maps").get(m);
                 assertThat(ImageLoader.decode(Base64.getDecoder().decode(map.get("png").asText()), "png").width()).isEqualTo(96);
                 float[] low = ex.result(m).layers().get(0).raw().data();
                 List<Float> got = new ArrayList<>();
@@ -118,8 +124,10 @@ class ViewerServerTest {
         }
         // another class, by index
         JsonNode circle = JSON.readTree(post(scene, "target", "0").body());
-        assertThat(circle.get("class").asInt()).isZero();
-        assertThat(circle.get("maps").fieldNames()).toIterable().containsExactly("xgradcam", "gradcam");
+        assertThat(circle.get("class_index").asInt()).isZero();
+        assertThat(circle.get("explanations").get(0).get("maps").fieldNames()).toIterable().containsExactly("gradcam", "xgradcam");
+        // and by name, as every front end takes a class
+        assertThat(JSON.readTree(post(scene, "target", "circle").body()).get("class_index").asInt()).isZero();
     }
 
     @Test
@@ -128,10 +136,11 @@ class ViewerServerTest {
         JsonNode eq5 = body.get("eq5");
         assertThat(eq5.get("score").asDouble()).isEqualTo(body.get("score").asDouble(), org.assertj.core.data.Offset.offset(1e-4));
         assertThat(Math.abs(eq5.get("residual").asDouble())).isLessThan(1e-3 * Math.abs(eq5.get("score").asDouble()) + 1e-4);
-        JsonNode deletion = body.get("maps").get("xgradcam").get("deletion");
+        JsonNode maps = body.get("explanations").get(0).get("maps");
+        JsonNode deletion = maps.get("xgradcam").get("deletion");
         assertThat(deletion.get("scores").size()).isGreaterThan(30);
         assertThat(deletion.get("auc").asDouble()).isBetween(0.0, 1.0);
-        assertThat(body.get("maps").get("xgradcam").get("insertion").get("auc").asDouble())
+        assertThat(maps.get("xgradcam").get("insertion").get("auc").asDouble())
                 .isGreaterThan(deletion.get("auc").asDouble()); // the map finds the star: inserting it first helps most
     }
 
@@ -163,7 +172,8 @@ class ViewerServerTest {
 
     @Test
     void fiftyConcurrentRequestsAllAnswerTheSame() throws Exception {
-        String reference = JSON.readTree(post(scene).body()).get("maps").get("xgradcam").get("gray").asText();
+        String reference = JSON.readTree(post(scene).body()).get("explanations").get(0).get("maps").get("xgradcam").get("gray")
+                .asText();
         long before = usedHeap();
         ExecutorService clients = Executors.newFixedThreadPool(50);
         try {
@@ -174,7 +184,8 @@ class ViewerServerTest {
             for (Future<HttpResponse<String>> f : answers) {
                 HttpResponse<String> r = f.get();
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                assertThat(JSON.readTree(r.body()).get("maps").get("xgradcam").get("gray").asText()).isEqualTo(reference);
+                assertThat(JSON.readTree(r.body()).get("explanations").get(0).get("maps").get("xgradcam").get("gray").asText())
+                        .isEqualTo(reference);
             }
         } finally {
             clients.shutdownNow();

@@ -19,18 +19,18 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.xgradcam.XGradCamException;
-import org.xgradcam.cam.CamMethod;
 import org.xgradcam.cam.CamResult;
 import org.xgradcam.cam.Explainer;
-import org.xgradcam.cam.Explanation;
-import org.xgradcam.cam.Methods;
-import org.xgradcam.cam.Target;
+import org.xgradcam.cam.PostProcess;
 import org.xgradcam.image.Colormap;
 import org.xgradcam.image.ImageLoader;
-import org.xgradcam.image.Overlay;
-import org.xgradcam.image.RgbImage;
+import org.xgradcam.image.PreprocessingOverrides;
 import org.xgradcam.models.ModelCache;
 import org.xgradcam.models.ModelSpec;
+import org.xgradcam.pipeline.ModelKind;
+import org.xgradcam.pipeline.Pipeline;
+import org.xgradcam.pipeline.Request;
+import org.xgradcam.pipeline.Result;
 import org.xgradcam.tensor.FloatTensor;
 
 /**
@@ -45,59 +45,121 @@ import org.xgradcam.tensor.FloatTensor;
 public final class XGradCamSpark {
     private XGradCamSpark() {}
 
-    /** What to explain and how; the same names as the command line's options. */
-    public record Options(String model, List<String> methods, String layer, Integer targetIndex, int topK,
+    /**
+     * What to explain and how; the same names and defaults as the command line's options: the
+     * model, the methods (default Grad-CAM and XGrad-CAM), the layer, the target (a class by
+     * index, name or WordNet id), the top k classes, for detectors the score threshold, the most
+     * detections kept and the one explained, the post-processing convention, the preprocessing
+     * overrides, and whether the overlays are kept as PNG bytes.
+     */
+    public record Options(String model, List<String> methods, String layer, String target, Integer topK, double scoreThreshold,
+                          int maxDetections, Integer box, String postprocess, PreprocessingOverrides preprocessing,
                           boolean pictures) implements Serializable {
         public Options {
             if (model == null || model.isBlank()) {
                 throw new XGradCamException("no model given: a catalogue name or an .onnx file");
             }
-            methods = List.copyOf(methods == null || methods.isEmpty() ? List.of("xgradcam") : methods);
-            for (String m : methods) {
-                Methods.byName(m); // unknown methods are refused before any job starts
-            }
-            if (topK < 0) {
-                throw new XGradCamException("--top-k must be at least 0, not " + topK);
-            }
+            methods = List.copyOf(methods == null || methods.isEmpty() ? Request.DEFAULT_METHODS : methods);
+            preprocessing = preprocessing == null ? PreprocessingOverrides.none() : preprocessing;
+            postprocess = postprocess == null ? "seed" : postprocess;
+            preprocessing.validate();
+            request(methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, pictures); // checked now
         }
 
         public static Options of(String model, String... methods) {
-            return new Options(model, List.of(methods), null, null, 0, true);
+            return new Options(model, List.of(methods), null, null, null, 0.25, Request.DEFAULT_MAX_DETECTIONS, null, "seed",
+                    PreprocessingOverrides.none(), true);
         }
 
         public Options withLayer(String l) {
-            return new Options(model, methods, l, targetIndex, topK, pictures);
+            return new Options(model, methods, l, target, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
+                    pictures);
         }
 
-        public Options withTarget(Integer t) {
-            return new Options(model, methods, layer, t, topK, pictures);
+        public Options withTarget(String t) {
+            return new Options(model, methods, layer, t, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
+                    pictures);
         }
 
-        public Options withTopK(int k) {
-            return new Options(model, methods, layer, targetIndex, k, pictures);
+        public Options withTopK(Integer k) {
+            return new Options(model, methods, layer, target, k, scoreThreshold, maxDetections, box, postprocess, preprocessing,
+                    pictures);
         }
 
         public Options withPictures(boolean p) {
-            return new Options(model, methods, layer, targetIndex, topK, p);
+            return new Options(model, methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
+                    p);
+        }
+
+        public Options withModel(String m) {
+            return new Options(m, methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
+                    pictures);
+        }
+
+        /** The pipeline's request these options make. */
+        Request request() {
+            return request(methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, pictures);
+        }
+
+        private static Request request(List<String> methods, String layer, String target, Integer topK, double threshold,
+                                       int max, Integer box, String postprocess, boolean pictures) {
+            return Request.defaults().withMethods(Request.methods(methods)).withLayers(layer == null ? List.of() : List.of(layer))
+                    .withTarget(target).withTopK(topK).withDetections(threshold, max, box, null)
+                    .withConvention(PostProcess.parse(postprocess)).withPictures(pictures, Colormap.JET, false, false);
         }
     }
 
-    /** The schema of the result rows (maps keyed by method id). */
+    private static StructField field(String name, org.apache.spark.sql.types.DataType type) {
+        return DataTypes.createStructField(name, type, true);
+    }
+
+    private static final org.apache.spark.sql.types.DataType MAPS = DataTypes.createMapType(DataTypes.StringType,
+            DataTypes.createArrayType(DataTypes.FloatType));
+    private static final org.apache.spark.sql.types.DataType PICTURES = DataTypes.createMapType(DataTypes.StringType,
+            DataTypes.BinaryType);
+
+    private static final StructType CLASS_SCORE = new StructType(new StructField[] {field("class_index", DataTypes.IntegerType),
+        field("class", DataTypes.StringType), field("wnid", DataTypes.StringType), field("logit", DataTypes.DoubleType),
+        field("probability", DataTypes.DoubleType)});
+    private static final StructType SEGMENT = new StructType(new StructField[] {field("class_index", DataTypes.IntegerType),
+        field("class", DataTypes.StringType), field("wnid", DataTypes.StringType), field("pixel_share", DataTypes.DoubleType)});
+    private static final StructType DETECTION = new StructType(new StructField[] {field("index", DataTypes.IntegerType),
+        field("class_index", DataTypes.IntegerType), field("class", DataTypes.StringType), field("wnid", DataTypes.StringType),
+        field("score", DataTypes.DoubleType), field("box", DataTypes.createArrayType(DataTypes.DoubleType))});
+    private static final StructType EXPLAINED = new StructType(new StructField[] {field("rank", DataTypes.IntegerType),
+        field("detection", DataTypes.IntegerType), field("class_index", DataTypes.IntegerType),
+        field("class", DataTypes.StringType), field("wnid", DataTypes.StringType), field("score", DataTypes.DoubleType),
+        field("map_height", DataTypes.IntegerType), field("map_width", DataTypes.IntegerType), field("maps", MAPS),
+        field("pictures", PICTURES)});
+
+    /**
+     * The schema of the result rows: the result document's fields (docs/results.md) as columns,
+     * named and formed as the command line's --json and the API name them. The class explained
+     * first (class_index, class, wnid, score) and its maps are columns of their own; every thing
+     * explained (the ranked classes of top-k, each detection) is an entry of explanations. Maps are
+     * keyed by method id.
+     */
     public static StructType schema() {
         return new StructType(new StructField[] {
             DataTypes.createStructField("path", DataTypes.StringType, false),
-            DataTypes.createStructField("length", DataTypes.LongType, true),
-            DataTypes.createStructField("modificationTime", DataTypes.TimestampType, true),
-            DataTypes.createStructField("class_index", DataTypes.IntegerType, true),
-            DataTypes.createStructField("class", DataTypes.StringType, true),
-            DataTypes.createStructField("score", DataTypes.DoubleType, true),
-            DataTypes.createStructField("top_k", DataTypes.createArrayType(DataTypes.IntegerType), true),
-            DataTypes.createStructField("map_height", DataTypes.IntegerType, true),
-            DataTypes.createStructField("map_width", DataTypes.IntegerType, true),
-            DataTypes.createStructField("maps", DataTypes.createMapType(DataTypes.StringType,
-                    DataTypes.createArrayType(DataTypes.FloatType)), true),
-            DataTypes.createStructField("pictures", DataTypes.createMapType(DataTypes.StringType, DataTypes.BinaryType), true),
-            DataTypes.createStructField("error", DataTypes.StringType, true)});
+            field("length", DataTypes.LongType),
+            field("modificationTime", DataTypes.TimestampType),
+            field("kind", DataTypes.StringType),
+            field("layer", DataTypes.StringType),
+            field("class_index", DataTypes.IntegerType),
+            field("class", DataTypes.StringType),
+            field("wnid", DataTypes.StringType),
+            field("score", DataTypes.DoubleType),
+            field("top5", DataTypes.createArrayType(CLASS_SCORE)),
+            field("segments", DataTypes.createArrayType(SEGMENT)),
+            field("detections", DataTypes.createArrayType(DETECTION)),
+            field("map_height", DataTypes.IntegerType),
+            field("map_width", DataTypes.IntegerType),
+            field("maps", MAPS),
+            field("pictures", PICTURES),
+            field("explanations", DataTypes.createArrayType(EXPLAINED)),
+            field("warnings", DataTypes.createArrayType(DataTypes.StringType)),
+            field("error", DataTypes.StringType)});
     }
 
     /** The image file names the job takes (the command line's, as Spark's glob filter). */
@@ -165,7 +227,7 @@ public final class XGradCamSpark {
         Path p = Path.of(o.model());
         if (Files.isRegularFile(p)) {
             spark.sparkContext().addFile(p.toAbsolutePath().toString());
-            return new Options("sparkfile:" + p.getFileName(), o.methods(), o.layer(), o.targetIndex(), o.topK(), o.pictures());
+            return o.withModel("sparkfile:" + p.getFileName());
         }
         return o;
     }
@@ -207,12 +269,12 @@ public final class XGradCamSpark {
             try {
                 byte[] content = has(in, "content") ? in.getAs("content") : read(path);
                 return explainOne(path, length, time, content, options);
-            } catch (XGradCamException | IllegalArgumentException e) {
-                return RowFactory.create(path, length, time, null, null, null, null, null, null, null, null,
-                        e.getMessage() == null ? e.toString() : e.getMessage());
+            } catch (XGradCamException e) {
+                return failed(path, length, time, e.message(SPARK_WORDS));
+            } catch (IllegalArgumentException e) {
+                return failed(path, length, time, e.getMessage() == null ? e.toString() : e.getMessage());
             } catch (RuntimeException e) {
-                return RowFactory.create(path, length, time, null, null, null, null, null, null, null, null,
-                        "internal error: " + e);
+                return failed(path, length, time, "internal error: " + e);
             }
         }
 
@@ -235,61 +297,99 @@ public final class XGradCamSpark {
         }
     }
 
-    private static final Map<Options, Explainer> EXPLAINERS = new ConcurrentHashMap<>();
+    /** The way out of an error, in the words of someone running the job. */
+    static final java.util.function.Function<XGradCamException.Advice, String> SPARK_WORDS = a -> switch (a) {
+        case LAYERS -> "list the model's layers with 'xgradcam layers --model MODEL', and give one with --layer";
+        case MODELS -> "give --model a catalogue name ('xgradcam models' lists them) or an .onnx file";
+        case LABELS -> "give the class index";
+        case DAMAGED_IMAGE -> "re-encode or replace it";
+        case MODEL_FILE -> "or give --model the file itself";
+    };
 
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> EXPLAINERS.values().forEach(Explainer::close)));
+    private static Row failed(String path, Long length, java.sql.Timestamp time, String error) {
+        Object[] v = new Object[schema().size()];
+        v[0] = path;
+        v[1] = length;
+        v[2] = time;
+        v[v.length - 1] = error;
+        return RowFactory.create(v);
     }
 
-    /** This JVM's explainer for the options: opened once, shared (Explainer is thread-safe). */
-    static Explainer explainer(Options o) {
-        return EXPLAINERS.computeIfAbsent(o, k -> {
+    private static final Map<Options, Pipeline> PIPELINES = new ConcurrentHashMap<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> PIPELINES.values().forEach(Pipeline::close)));
+    }
+
+    /** This JVM's pipeline for the options: opened once, shared (the pipeline is thread-safe). */
+    static Pipeline pipeline(Options o) {
+        return PIPELINES.computeIfAbsent(o, k -> {
             String name = k.model();
             ModelSpec spec = name.startsWith("sparkfile:") ? ModelSpec.ofFile(Path.of(SparkFiles.get(name.substring(10))))
                     : ModelSpec.resolve(name, new ModelCache());
-            return Explainer.open(spec, Explainer.Options.defaults()); // the input shape follows the preprocessing
+            return Pipeline.open(spec, k.preprocessing().apply(spec.preprocessing()), Explainer.Options.defaults());
         });
     }
 
     private static Row explainOne(String path, Long length, java.sql.Timestamp time, byte[] content, Options o) {
-        Explainer e = explainer(o);
-        ModelSpec spec = e.spec();
-        if (e.shapes().shape(e.layers().score()).length != 2) {
-            throw new XGradCamException(spec.name() + " is not a classifier ([N, classes] scores); the Spark job explains classifiers");
+        Pipeline p = pipeline(o);
+        Result r = p.explain(p.prepare(content, path, false, ImageLoader.MAX_PIXELS), p.plan(o.request()));
+        List<Row> top = new ArrayList<>();
+        for (Result.ClassScore c : r.classes()) {
+            top.add(RowFactory.create(c.classIndex(), c.name(), c.wordNetId(), c.logit(), c.probability()));
         }
-        RgbImage fitted = spec.preprocessing().fit(ImageLoader.decode(content, path));
-        FloatTensor x = spec.preprocessing().toTensor(fitted);
-        List<CamMethod> methods = o.methods().stream().map(Methods::byName).toList();
-        Explainer.Request req = Explainer.Request.of(methods.toArray(new CamMethod[0]))
-                .withTarget(o.targetIndex() == null ? Target.topClass() : Target.classes(o.targetIndex()));
-        if (o.layer() != null) {
-            req = req.withLayers(List.of(o.layer()));
+        List<Row> segments = new ArrayList<>();
+        for (Result.Segment s : r.segments()) {
+            segments.add(RowFactory.create(s.classIndex(), s.name(), s.wordNetId(), s.pixelShare()));
         }
-        Explanation ex = e.explain(x, req).get(0);
+        List<Row> detections = new ArrayList<>();
+        for (Result.Found f : r.detections()) {
+            var d = f.detection();
+            detections.add(RowFactory.create(f.index(), d.label(), f.name(), f.wordNetId(), (double) d.score(),
+                    seq(List.of((double) d.x0(), (double) d.y0(), (double) d.x1(), (double) d.y1()))));
+        }
+        List<Row> explained = new ArrayList<>();
+        Object[] firstMaps = null;
+        for (Result.Explained e : r.explained()) {
+            Object[] m = maps(e, r, o.pictures());
+            firstMaps = firstMaps == null ? m : firstMaps;
+            explained.add(RowFactory.create(e.rank(), e.detection(), e.classIndex(), e.name(), e.wordNetId(), e.score(), m[0], m[1],
+                    m[2], m[3]));
+        }
+        Result.Explained first = r.kind().detects() ? null : r.first();
+        Object[] fm = firstMaps != null && first != null ? firstMaps : new Object[4];
+        return RowFactory.create(path, length, time, r.kind().id(), r.layers().isEmpty() ? null : r.layers().get(0),
+                first == null ? null : first.classIndex(), first == null ? null : first.name(),
+                first == null ? null : first.wordNetId(), first == null ? null : first.score(),
+                r.kind() == ModelKind.CLASSIFIER ? seq(top) : null, r.kind() == ModelKind.SEGMENTER ? seq(segments) : null,
+                r.kind().detects() ? seq(detections) : null, fm[0], fm[1], fm[2], fm[3], seq(explained), seq(r.warnings()), null);
+    }
+
+    /** One explained thing's map size, maps (the layer's map as floats) and pictures (PNG) per method id. */
+    private static Object[] maps(Result.Explained e, Result r, boolean pictures) {
         java.util.Map<String, Object> maps = new java.util.LinkedHashMap<>();
-        java.util.Map<String, byte[]> pictures = new java.util.LinkedHashMap<>();
-        int h = 0;
-        int w = 0;
-        for (CamMethod m : methods) {
-            CamResult r = ex.result(m.id());
-            if (r.map() == null) {
+        java.util.Map<String, byte[]> pics = new java.util.LinkedHashMap<>();
+        Integer h = null;
+        Integer w = null;
+        for (var m : r.methods()) {
+            CamResult cr = e.explanation().result(m.id());
+            if (cr.map() == null) {
                 continue;
             }
-            FloatTensor low = r.layers().get(0).raw();
+            FloatTensor low = cr.layers().get(0).raw();
             h = low.dim(low.rank() - 2);
             w = low.dim(low.rank() - 1);
             maps.put(m.id(), floats(low.data()));
-            if (o.pictures()) {
-                pictures.put(m.id(), org.xgradcam.image.Pictures.png(Overlay.additive(fitted, r.map().data(), Colormap.JET)));
+            Result.Pictures pic = e.pictures().get(m.id());
+            if (pictures && pic != null) {
+                pics.put(m.id(), org.xgradcam.image.Pictures.png(pic.overlay()));
             }
         }
-        List<Integer> top = new ArrayList<>();
-        for (int c : ex.topK(o.topK())) {
-            top.add(c);
-        }
-        return RowFactory.create(path, length, time, ex.classIndex(), spec.labels().name(ex.classIndex()), ex.score(),
-                scala.jdk.javaapi.CollectionConverters.asScala(top).toSeq(), h, w,
-                scalaMap(maps), o.pictures() ? scalaMap(pictures) : null, null);
+        return new Object[] {h, w, scalaMap(maps), pictures ? scalaMap(pics) : null};
+    }
+
+    private static <T> scala.collection.immutable.Seq<T> seq(List<T> list) {
+        return scala.jdk.javaapi.CollectionConverters.asScala(list).toSeq();
     }
 
     private static scala.collection.immutable.Seq<Object> floats(float[] v) {

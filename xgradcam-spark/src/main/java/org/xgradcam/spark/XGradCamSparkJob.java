@@ -10,6 +10,8 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.xgradcam.XGradCamException;
+import org.xgradcam.image.PreprocessingOverrides;
+import org.xgradcam.pipeline.Request;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,22 +33,58 @@ public final class XGradCamSparkJob implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "NAME|FILE", description = "Catalogue name or .onnx file (shipped with the job).")
     String model;
 
-    @Option(names = {"--method", "--methods"}, split = ",", paramLabel = "M", description = "CAM methods (default xgradcam).")
-    List<String> methods = List.of("xgradcam");
+    @Option(names = {"--method", "--methods"}, split = ",", paramLabel = "M", description = "CAM methods (default gradcam and"
+            + " xgradcam, as the command line).")
+    List<String> methods = Request.DEFAULT_METHODS;
 
     @Option(names = "--layer", paramLabel = "NAME", description = "Target layer (default: as the command line picks it).")
     String layer;
 
-    @Option(names = "--target-index", paramLabel = "K", description = "Explain this class (default: each image's top class).")
-    Integer targetIndex;
+    @Option(names = "--target-index", paramLabel = "CLASS", description = "Explain this class, by index, name or WordNet id"
+            + " (default: each image's top class).")
+    String target;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "Also list the K best classes (default 5).")
-    int topK = 5;
+    @Option(names = "--top-k", paramLabel = "K", description = "Explain the K best classes of each image (entries of"
+            + " explanations).")
+    Integer topK;
+
+    @Option(names = "--score-threshold", paramLabel = "T", description = "Detectors: keep the detections scoring above T"
+            + " (default 0.25).")
+    double scoreThreshold = 0.25;
+
+    @Option(names = "--max-detections", paramLabel = "N", description = "Detectors: keep (and explain) at most the N best"
+            + " (default " + Request.DEFAULT_MAX_DETECTIONS + ").")
+    int maxDetections = Request.DEFAULT_MAX_DETECTIONS;
+
+    @Option(names = "--box", paramLabel = "N", description = "Detectors: explain only the N-th detection.")
+    Integer box;
+
+    @Option(names = "--postprocess", paramLabel = "seed|pytorch-grad-cam|torch-cam", description = "Map post-processing"
+            + " convention (default seed).")
+    String postprocess = "seed";
+
+    @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode (default: the model's).")
+    String resize;
+
+    @Option(names = "--interpolation", paramLabel = "opencv|pil", description = "Bilinear resize (default: the model's).")
+    String interpolation;
+
+    @Option(names = "--scale", paramLabel = "0-1|0-255|-1-1", description = "Pixel value range before mean/std.")
+    String scale;
+
+    @Option(names = "--mean", paramLabel = "R,G,B", description = "Per-channel mean to subtract (after scaling).")
+    String mean;
+
+    @Option(names = "--std", paramLabel = "R,G,B", description = "Per-channel standard deviation to divide by.")
+    String std;
+
+    @Option(names = "--bgr", description = "Feed channels in BGR order.")
+    boolean bgr;
 
     @Option(names = "--no-pictures", description = "Keep only the maps' floats, not their overlays as PNG bytes.")
     boolean noPictures;
 
-    @Option(names = "--output", required = true, paramLabel = "OUT", description = "Output folder.")
+    @Option(names = {"--output-dir", "--output"}, required = true, paramLabel = "DIR", description = "Output folder.")
     String output;
 
     @Option(names = "--format", paramLabel = "F", description = "parquet (default) or json.")
@@ -63,7 +101,8 @@ public final class XGradCamSparkJob implements Callable<Integer> {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new XGradCamSparkJob());
         cl.setExecutionExceptionHandler((e, c, p) -> {
-            c.getErr().println("xgradcam-spark: error: " + (e instanceof XGradCamException ? e.getMessage() : e.toString()));
+            c.getErr().println("xgradcam-spark: error: " + (e instanceof XGradCamException x ? x.message(XGradCamSpark.SPARK_WORDS)
+                    : e.toString()));
             return 1;
         });
         return cl.execute(args);
@@ -77,7 +116,8 @@ public final class XGradCamSparkJob implements Callable<Integer> {
         if (!Files.isDirectory(Path.of(images)) && !images.contains("://")) {
             throw new XGradCamException("--images " + images + " is not a folder");
         }
-        XGradCamSpark.Options o = new XGradCamSpark.Options(model, methods, layer, targetIndex, topK, !noPictures);
+        XGradCamSpark.Options o = new XGradCamSpark.Options(model, methods, layer, target, topK, scoreThreshold, maxDetections, box,
+                postprocess, new PreprocessingOverrides(resize, interpolation, scale, mean, std, bgr), !noPictures);
         // a model that cannot be read fails the job here, once, not as an error in every row
         org.xgradcam.models.ModelSpec.resolve(model, new org.xgradcam.models.ModelCache());
         if (output.contains("://")) {
@@ -88,7 +128,7 @@ public final class XGradCamSparkJob implements Callable<Integer> {
         try {
             Files.createDirectories(out);
         } catch (java.io.IOException e) {
-            throw new XGradCamException("cannot create --output " + output + ": " + org.xgradcam.validation.IoErrors.describe(e));
+            throw new XGradCamException("cannot create --output-dir " + output + ": " + org.xgradcam.validation.IoErrors.describe(e));
         }
         Path lockFile = out.resolve(LOCK);
         boolean done = false;
@@ -114,7 +154,7 @@ public final class XGradCamSparkJob implements Callable<Integer> {
                 lock.release();
             }
         } catch (java.io.IOException e) {
-            throw new XGradCamException("cannot lock --output " + output + ": " + org.xgradcam.validation.IoErrors.describe(e));
+            throw new XGradCamException("cannot lock --output-dir " + output + ": " + org.xgradcam.validation.IoErrors.describe(e));
         } finally {
             // what this run made and nothing else: its lock, and the folder if it made it and wrote nothing
             try {
@@ -193,7 +233,7 @@ public final class XGradCamSparkJob implements Callable<Integer> {
                 return null;
             }
         } catch (java.io.IOException e) {
-            throw new XGradCamException("cannot read --output " + output + ": " + e.getMessage());
+            throw new XGradCamException("cannot read --output-dir " + output + ": " + e.getMessage());
         }
         return spark.read().format(format).schema(XGradCamSpark.schema()).load(output);
     }

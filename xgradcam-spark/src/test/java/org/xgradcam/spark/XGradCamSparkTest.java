@@ -73,14 +73,16 @@ class XGradCamSparkTest {
                     continue;
                 }
                 assertThat((String) r.getAs("error")).as(path).isNull();
-                byte[] bytes = Files.readAllBytes(Path.of(java.net.URI.create(path)));
+                byte[] bytes = Files.readAllBytes(Path.of(path.substring("file:".length())));
                 FloatTensor x = spec.preprocessing().toTensor(spec.preprocessing().fit(ImageLoader.decode(bytes, path)));
-                Explanation ex = e.explain(x, Explainer.Request.of(Methods.byName("xgradcam"), Methods.byName("gradcam"))).get(0);
+                Explanation ex = e.explainTopK(x, 3, Explainer.Request.of(Methods.byName("xgradcam"), Methods.byName("gradcam")))
+                        .get(0);
                 assertThat((int) r.getAs("class_index")).as(path).isEqualTo(ex.classIndex());
                 assertThat((String) r.getAs("class")).isEqualTo(spec.labels().name(ex.classIndex()));
+                assertThat((String) r.getAs("kind")).isEqualTo("classifier");
                 assertThat((double) r.getAs("score")).isEqualTo(ex.score());
-                assertThat(r.<Integer>getList(r.fieldIndex("top_k"))).containsExactly(
-                        java.util.Arrays.stream(ex.topK(3)).boxed().toArray(Integer[]::new));
+                assertThat(r.<Row>getList(r.fieldIndex("explanations"))).hasSize(3); // the three best classes
+                assertThat(r.<Row>getList(r.fieldIndex("top5")).get(0).<Integer>getAs("class_index")).isEqualTo(ex.classIndex());
                 Map<String, scala.collection.Seq<Float>> maps = r.getJavaMap(r.fieldIndex("maps"));
                 float[] ours = ex.result("xgradcam").layers().get(0).raw().data();
                 List<Float> theirs = scala.jdk.javaapi.CollectionConverters.asJava(maps.get("xgradcam"));
@@ -90,6 +92,66 @@ class XGradCamSparkTest {
                 }
                 Map<String, byte[]> pictures = r.getJavaMap(r.fieldIndex("pictures"));
                 assertThat(ImageLoader.decode(pictures.get("gradcam"), "png").width()).isEqualTo(96);
+            }
+        }
+    }
+
+    /** The maps of a row's explained thing (floats by method id). */
+    private static Map<String, List<Float>> maps(Row explained) {
+        Map<String, scala.collection.Seq<Float>> m = explained.getJavaMap(explained.fieldIndex("maps"));
+        Map<String, List<Float>> out = new java.util.LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, scala.jdk.javaapi.CollectionConverters.asJava(v)));
+        return out;
+    }
+
+    @Test
+    void everyKindOfModelIsARowWithTheSameNumbersAsThePipeline() throws Exception {
+        Path scene = images.resolve("star-and-circle.png");
+        Path one = tmp.resolve("one");
+        Files.createDirectories(one);
+        Files.copy(scene, one.resolve("scene.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path seg = org.xgradcam.testing.KindsOfModels.segmenter(tmp);
+        for (String model : List.of("shapes", "shapes-detector", seg.toString())) {
+            XGradCamSpark.Options o = XGradCamSpark.Options.of(model, "gradcam", "xgradcam");
+            Row row = XGradCamSpark.explain(XGradCamSpark.readImages(spark, one.toString()), o).collectAsList().get(0);
+            assertThat((String) row.getAs("error")).as(model).isNull();
+            ModelSpec spec = ModelSpec.resolve(model, new org.xgradcam.models.ModelCache());
+            try (org.xgradcam.pipeline.Pipeline p = org.xgradcam.pipeline.Pipeline.open(spec)) {
+                var r = p.explain(p.prepare(Files.readAllBytes(scene), "scene", false, ImageLoader.MAX_PIXELS),
+                        p.plan(o.request()));
+                assertThat((String) row.getAs("kind")).isEqualTo(r.kind().id());
+                List<Row> explained = row.getList(row.fieldIndex("explanations"));
+                assertThat(explained).hasSize(r.explained().size());
+                for (int i = 0; i < explained.size(); i++) {
+                    var want = r.explained().get(i);
+                    Row got = explained.get(i);
+                    assertThat(got.<Integer>getAs("class_index")).isEqualTo(want.classIndex());
+                    assertThat(got.<String>getAs("class")).isEqualTo(want.name());
+                    assertThat(got.<Double>getAs("score")).isEqualTo(want.score());
+                    for (String m : List.of("gradcam", "xgradcam")) {
+                        float[] low = want.explanation().result(m).layers().get(0).raw().data();
+                        List<Float> theirs = maps(got).get(m);
+                        assertThat(theirs).hasSize(low.length);
+                        for (int k = 0; k < low.length; k++) {
+                            assertThat(theirs.get(k)).isEqualTo(low[k]);
+                        }
+                    }
+                }
+                switch (r.kind()) {
+                    case DETECTION_HEAD -> {
+                        List<Row> dets = row.getList(row.fieldIndex("detections"));
+                        assertThat(dets).hasSize(r.detections().size()).isNotEmpty();
+                        assertThat(dets.get(0).<String>getAs("class")).isIn("star", "circle");
+                        assertThat(dets.get(0).<Double>getAs("score")).isEqualTo((double) r.detections().get(0).detection().score());
+                        assertThat((Object) row.getAs("class")).isNull();
+                    }
+                    case SEGMENTER -> {
+                        List<Row> segs = row.getList(row.fieldIndex("segments"));
+                        assertThat(segs.get(0).<Double>getAs("pixel_share")).isEqualTo(r.segments().get(0).pixelShare());
+                        assertThat((int) row.getAs("class_index")).isEqualTo(r.first().classIndex());
+                    }
+                    default -> assertThat((String) row.getAs("class")).isEqualTo("star");
+                }
             }
         }
     }
@@ -119,7 +181,8 @@ class XGradCamSparkTest {
                 "--output", json.toString(), "--format", "json", "--no-pictures")).isZero();
         Dataset<Row> lines = spark.read().json(json.toString());
         assertThat(lines.count()).isEqualTo(6);
-        assertThat(lines.filter("path like '%star-and-circle.png' and class = 'star' and class_index = 3").count()).isEqualTo(1);
+        assertThat(lines.filter("path like '%star-and-circle.png' and class = 'star' and class_index = 3 and kind = 'classifier'")
+                .count()).isEqualTo(1);
     }
 
     @Test

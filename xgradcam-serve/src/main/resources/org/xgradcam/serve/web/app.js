@@ -1,6 +1,7 @@
-// xgradcam viewer: plain JavaScript, no build step. The server sends each map as an 8-bit
-// grayscale PNG; the page colours it (JET), blends it over the image at the slider's opacity and
-// reads values under the pointer, without another request.
+// xgradcam viewer: plain JavaScript, no build step. The server explains an image with the model's
+// own kind in mind (classifier, segmenter, detector) and sends each map as an 8-bit grayscale PNG;
+// the page colours it, blends it over the image at the slider's opacity and reads values under the
+// pointer, without another request.
 const $ = (id) => document.getElementById(id);
 
 // Every string from the server (class names, layer names, errors) reaches the page as text:
@@ -22,7 +23,9 @@ function fill(parent, ...children) {   // replaces a container's content
   parent.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
 }
 let image = null;        // the Blob being explained
-let target = null;       // the class asked for (null: the top class)
+let target = null;       // the class asked for, by index or name (null: the top class, or the most pixels)
+let box = null;          // the detection asked for: its number or 'all' (null: the best)
+let kind = null;         // what the model is: classifier, segmenter, detection head, detector
 let last = null;         // the last answer
 
 let tables = null;       // the server's colour map tables (OpenCV's), by name
@@ -47,13 +50,20 @@ function status(text, isError) {
 async function loadModels() {
   const models = await getJson('/api/models');
   fill($('model'), models.map((m) => h('option', { value: m.id }, m.id)));
+  window.models = models;
   await loadLayers();
 }
 
 async function loadLayers() {
-  const layers = await getJson(`/api/models/${encodeURIComponent($('model').value)}/layers`);
-  fill($('layer'), layers.map((l) =>
+  const answer = await getJson(`/api/models/${encodeURIComponent($('model').value)}/layers`);
+  kind = answer.kind;
+  fill($('layer'), answer.layers.map((l) =>
     h('option', { value: l.tensor, selected: l.default }, `${l.default ? '★ ' : ''}${l.tensor} [${l.shape.join('x')}]`)));
+  const model = (window.models || []).find((m) => m.id === $('model').value);
+  fill($('class-names'), (model ? model.classes : []).map((c, i) => h('option', { value: c }, `${i}`)));
+  $('class-search').hidden = kind === 'detector' || kind === 'detection head';
+  target = null;
+  box = null;
 }
 
 async function loadMethods() {
@@ -76,6 +86,7 @@ async function loadExamples() {
 function choose(blob) {
   image = blob;
   target = null;
+  box = null;
   explain();
 }
 
@@ -88,6 +99,7 @@ async function explain() {
   form.append('colormap', $('colormap').value);
   document.querySelectorAll('#methods input:checked').forEach((c) => form.append('method', c.value));
   if (target !== null) form.append('target', target);
+  if (box !== null) form.append('box', box);
   if ($('metrics').checked) form.append('metrics', 'true');
   form.append('raw', 'true');
   status('explaining...');
@@ -95,19 +107,52 @@ async function explain() {
   const body = await r.json();
   if (!r.ok) { status(body.error || r.statusText, true); return; }
   last = body;
-  status(`${body.class_name} (score ${body.score.toFixed(3)}) at ${body.layer}`);
-  showTop5(body);
+  const first = body.explanations[0];
+  const warnings = (body.warnings || []).join(' ');
+  if (!first) status(warnings || 'nothing to explain', true);
+  else if (first.detection !== undefined) {
+    status(`${body.explanations.length > 1 ? body.explanations.length + ' detections' : 'detection ' + first.detection
+      + ': ' + first.class + ' (score ' + first.score.toFixed(3) + ')'} at ${body.layer}${warnings ? ' — ' + warnings : ''}`);
+  } else status(`${first.class} (score ${first.score.toFixed(3)}) at ${body.layer}${warnings ? ' — ' + warnings : ''}`);
+  showFound(body);
   await showMaps(body);
-  showCurves(body);
+  showCurves(first);
   showEq5(body);
 }
 
+// what the model found: its top classes, the classes by their share of pixels, or its detections; a click explains one
+function showFound(body) {
+  const chosen = body.explanations.map((e) => (e.detection !== undefined ? e.detection : e.class_index));
+  let items = [];
+  if (body.detections) {
+    items = body.detections.map((d) => [d.index, `${d.index}: ${d.class} ${d.score.toFixed(2)}`, () => { box = d.index; }]);
+    if (body.detections.length > 1) {
+      items.push(['all', `all ${body.detections.length} detections`, () => { box = 'all'; }]);
+    }
+  } else if (body.segments) {
+    items = body.segments.map((t) => [t.class_index, `${t.class}: ${(100 * t.pixel_share).toFixed(1)}% of pixels`,
+      () => { target = t.class_index; }]);
+  } else {
+    items = body.top5.map((t) => [t.class_index, `${t.class}: ${(100 * t.probability).toFixed(1)}%`,
+      () => { target = t.class_index; }]);
+  }
+  const all = box === 'all';
+  fill($('found'), items.map(([key, text, choose]) => {
+    const on = key === 'all' ? all : !all && chosen.includes(key);
+    const li = h('li', { 'data-index': key, class: on ? 'chosen' : null }, text);
+    li.addEventListener('click', () => { choose(); explain(); });
+    return li;
+  }));
+  $('overview').hidden = !body.overview;
+  if (body.overview) $('overview').src = 'data:image/png;base64,' + body.overview;
+}
+
 // one plot per method: probability of the class as pixels are deleted / inserted, with axes
-function showCurves(body) {
+function showCurves(first) {
   const W = 240, H = 160, L = 34, B = 24;
   const plots = [];
   const text = (attrs, t) => h('svg:text', attrs, t);
-  for (const [id, m] of Object.entries(body.maps)) {
+  for (const [id, m] of Object.entries(first ? first.maps : {})) {
     if (!m.deletion) continue;
     const line = (ys, colour) => h('svg:polyline', { fill: 'none', stroke: colour, 'stroke-width': 1.5,
       points: ys.map((y, i) => `${L + (W - L - 6) * i / (ys.length - 1)},${H - B - (H - B - 6) * y}`).join(' ') });
@@ -153,48 +198,47 @@ function npy(rows) {
   return URL.createObjectURL(new Blob([buf], { type: 'application/octet-stream' }));
 }
 
-function showTop5(body) {
-  fill($('top5'), body.top5.map((t) => {
-    const li = h('li', { 'data-index': t.index, class: t.index === body.class ? 'chosen' : null },
-      `${t.name}: ${(100 * t.probability).toFixed(1)}%`);
-    li.addEventListener('click', () => { target = t.index; explain(); });
-    return li;
-  }));
-}
-
 function loadImage(src) {
   return new Promise((ok, fail) => { const i = new Image(); i.onload = () => ok(i); i.onerror = fail; i.src = src; });
 }
 
 async function showMaps(body) {
-  const base = await loadImage('data:image/png;base64,' + body.image);
+  const base = await loadImage('data:image/png;base64,' + body.picture);
   fill($('grid'));
   const links = [];
-  for (const [id, m] of Object.entries(body.maps)) {
-    const canvas = h('canvas', { width: body.width, height: body.height, 'data-method': id });
-    const value = h('div', { class: 'value' });
-    $('grid').appendChild(h('div', { class: 'cell' }, h('h3', {}, m.name), canvas, value));
-    if (m.gray) {
-      const gray = await loadImage('data:image/png;base64,' + m.gray);
-      const tmp = document.createElement('canvas');
-      tmp.width = body.width; tmp.height = body.height;
-      tmp.getContext('2d').drawImage(gray, 0, 0);
-      canvas.values = tmp.getContext('2d').getImageData(0, 0, body.width, body.height).data;
-      canvas.base = base;
-      draw(canvas);
-      canvas.addEventListener('mousemove', (ev) => {
-        const r = canvas.getBoundingClientRect();
-        const x = Math.floor((ev.clientX - r.left) * body.width / r.width);
-        const y = Math.floor((ev.clientY - r.top) * body.height / r.height);
-        value.textContent = `(${x}, ${y}): ${(canvas.values[4 * (y * body.width + x)] / 255).toFixed(3)}`;
-      });
-    } else {
-      canvas.getContext('2d').drawImage(await loadImage('data:image/png;base64,' + m.png), 0, 0);
+  for (const e of body.explanations) {
+    const backdrop = e.picture ? await loadImage('data:image/png;base64,' + e.picture) : base;
+    const about = e.detection !== undefined ? `detection ${e.detection}: ${e.class}`
+      : e.rank !== undefined ? `${e.rank}: ${e.class}` : '';
+    const tag = e.detection !== undefined ? `box${e.detection}_` : '';
+    for (const [id, m] of Object.entries(e.maps)) {
+      const canvas = h('canvas', { width: body.width, height: body.height, 'data-method': id });
+      const value = h('div', { class: 'value' });
+      $('grid').appendChild(h('div', { class: 'cell' }, h('h3', {}, m.name), about ? h('p', { class: 'about' }, about) : null,
+        canvas, value));
+      if (m.gray) {
+        const gray = await loadImage('data:image/png;base64,' + m.gray);
+        const tmp = document.createElement('canvas');
+        tmp.width = body.width; tmp.height = body.height;
+        tmp.getContext('2d').drawImage(gray, 0, 0);
+        canvas.values = tmp.getContext('2d').getImageData(0, 0, body.width, body.height).data;
+        canvas.base = backdrop;
+        draw(canvas);
+        canvas.addEventListener('mousemove', (ev) => {
+          const r = canvas.getBoundingClientRect();
+          const x = Math.floor((ev.clientX - r.left) * body.width / r.width);
+          const y = Math.floor((ev.clientY - r.top) * body.height / r.height);
+          value.textContent = `(${x}, ${y}): ${(canvas.values[4 * (y * body.width + x)] / 255).toFixed(3)}`;
+        });
+      } else {
+        canvas.getContext('2d').drawImage(await loadImage('data:image/png;base64,' + m.png), 0, 0);
+      }
+      links.push(h('a', { download: `${tag}${id}.png`, href: `data:image/png;base64,${m.png}` }, `${tag}${id}.png`));
+      if (m.lowres) links.push(h('a', { download: `${tag}${id}_cam.npy`, href: npy(m.lowres) }, `${tag}${id}_cam.npy`));
     }
-    links.push(h('a', { download: `${id}.png`, href: `data:image/png;base64,${m.png}` }, `${id}.png`));
-    if (m.lowres) links.push(h('a', { download: `${id}_cam.npy`, href: npy(m.lowres) }, `${id}_cam.npy`));
   }
-  const summary = JSON.stringify({ ...body, image: undefined, maps: Object.keys(body.maps) }, null, 1);
+  const summary = JSON.stringify({ ...body, picture: undefined, overview: undefined,
+    explanations: body.explanations.map((e) => ({ ...e, picture: undefined, maps: Object.keys(e.maps) })) }, null, 1);
   links.push(h('a', { download: 'summary.json', href: URL.createObjectURL(new Blob([summary], { type: 'application/json' })) },
     'summary.json'));
   fill($('downloads'), 'download: ', links.flatMap((a) => [a, ' ']));
@@ -226,6 +270,13 @@ function colorbar() {
 $('metrics').addEventListener('change', () => image && explain());
 $('opacity').addEventListener('input', () => document.querySelectorAll('#grid canvas').forEach((c) => c.values && draw(c)));
 $('model').addEventListener('change', async () => { await loadLayers(); if (image) explain(); });
+$('class-search').addEventListener('submit', (e) => {   // any class, by name or index
+  e.preventDefault();
+  const v = $('class').value.trim();
+  if (!v) return;
+  target = v;
+  if (image) explain();
+});
 $('layer').addEventListener('change', () => image && explain());
 $('convention').addEventListener('change', () => image && explain());
 $('file').addEventListener('change', (e) => e.target.files[0] && choose(e.target.files[0]));
