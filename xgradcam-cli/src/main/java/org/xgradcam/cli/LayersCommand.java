@@ -25,13 +25,16 @@ public class LayersCommand implements Callable<Integer> {
             LayerCatalog c = e.layers();
             String def = c.defaultLayer().map(LayerCatalog.Layer::tensor).orElse("");
             int width = c.layers().stream().mapToInt(l -> l.tensor().length()).max().orElse(10);
-            System.out.printf("%-" + width + "s  %-18s  %-14s  %-16s  %s%n", "  layer", "op", "shape (CxHxW)", "seen as",
-                    "every path passes");
+            int ops = Math.max(18, c.layers().stream().mapToInt(l -> l.opType().length()).max().orElse(0));
+            System.out.printf("%-" + width + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", "  layer", "op", "shape (CxHxW)", "type",
+                    "seen as", "every path passes");
             for (LayerCatalog.Layer l : c.layers()) {
                 String seen = l.view().isIdentity() ? "map" : l.view().describe();
-                System.out.printf("%s %-" + (width - 1) + "s  %-18s  %-14s  %-16s  %s%n", l.tensor().equals(def) ? "*" : " ",
-                        l.tensor(), l.opType(), l.describe(), seen, l.shape()[2] * l.shape()[3] <= 1
-                                ? "(1x1: no spatial map to explain)" : c.isCut(l.tensor()) ? "yes" : "no (inside a branch)");
+                System.out.printf("%s %-" + (width - 1) + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", l.tensor().equals(def) ? "*" : " ",
+                        l.tensor(), l.opType(), l.describe(), c.typeOf(l.tensor()), seen, l.shape()[2] * l.shape()[3] <= 1
+                                ? "(1x1: no spatial map to explain)" : !c.gradientReaches(l.tensor())
+                                ? "(no gradient reaches it: only a shape or an index is read from it)"
+                                : c.isCut(l.tensor()) ? "yes" : "no (inside a branch)");
             }
             System.out.println("score: " + c.score() + (c.scoreNote().isEmpty() ? "" : " (" + c.scoreNote() + ")"));
         }

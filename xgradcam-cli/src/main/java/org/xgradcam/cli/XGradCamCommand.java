@@ -47,7 +47,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "xgradcam", mixinStandardHelpOptions = true, version = "xgradcam 0.1.0", scope = CommandLine.ScopeType.INHERIT,
         description = "Class activation maps (XGrad-CAM, Grad-CAM and more) for any ONNX image classifier.",
         subcommands = {LayersCommand.class, MethodsCommand.class, ProofCommand.class, ModelsCommand.class,
-                BenchCommand.class, EvaluateCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+                BenchCommand.class, EvaluateCommand.class, CompareCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
         sortOptions = false)
 public class XGradCamCommand implements Callable<Integer> {
     private static final List<String> IMAGE_EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff");

@@ -21,6 +21,32 @@ public final class Emitter {
     private final List<TensorProto> initializers = new ArrayList<>();
     private int counter;
 
+    /**
+     * Forward tensors whose values the backward reads in float32 (fp16, bf16, fp64 ones): every
+     * emitted node that reads one reads its float32 cast instead, made once. So every rule works
+     * in float32, whatever width the forward runs in, and gradients do not underflow.
+     */
+    private java.util.Set<String> widened = java.util.Set.of();
+    private final java.util.Map<String, String> casts = new java.util.HashMap<>();
+
+    /** Declares the forward tensors read in float32 by the backward. */
+    void readInFloat32(java.util.Set<String> tensors) {
+        this.widened = tensors;
+    }
+
+    /** The name the backward reads a forward tensor by: itself, or its float32 cast. */
+    public String view(String tensor) {
+        if (!widened.contains(tensor)) {
+            return tensor;
+        }
+        return casts.computeIfAbsent(tensor, t -> {
+            String out = fresh("f32");
+            nodes.add(NodeProto.newBuilder().setOpType("Cast").setName(out + "_node").addInput(t).addOutput(out)
+                    .addAttribute(Attributes.ofInt("to", TensorProto.DataType.FLOAT_VALUE)).build());
+            return out;
+        });
+    }
+
     public Emitter(long opset, String prefix) {
         this.opset = opset;
         this.prefix = prefix;
@@ -62,8 +88,12 @@ public final class Emitter {
 
     /** Emits a node with given output names (used where a later stage needs a stable name). */
     public void emit(String opType, List<String> inputs, List<String> outputs, AttributeProto... attrs) {
+        List<String> read = new ArrayList<>(inputs.size());
+        for (String in : inputs) {
+            read.add(view(in));
+        }
         nodes.add(NodeProto.newBuilder().setOpType(opType).setName(outputs.get(0) + "_node")
-                .addAllInput(inputs).addAllOutput(outputs).addAllAttribute(Arrays.asList(attrs)).build());
+                .addAllInput(read).addAllOutput(outputs).addAllAttribute(Arrays.asList(attrs)).build());
     }
 
     // ---- constants -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import org.xgradcam.XGradCamException;
 import org.xgradcam.onnx.Attributes;
 import org.xgradcam.onnx.Graph;
+import org.xgradcam.onnx.GradientFlow;
 import org.xgradcam.onnx.ModelShapes;
 import org.xgradcam.onnx.TensorInfo;
 import org.xgradcam.onnx.proto.OnnxProto.GraphProto;
@@ -31,42 +32,15 @@ import org.xgradcam.onnx.proto.OnnxProto.ValueInfoProto;
  * LayerNormalization's statistics) are switched on, so nothing is computed twice.
  */
 public final class GradientBuilder {
-    /** Ops whose outputs carry no gradient (integer-valued, comparisons, piecewise constant). */
-    private static final Set<String> ZERO_GRADIENT_OPS = Set.of("Shape", "Size", "ArgMax", "ArgMin", "Equal",
-            "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor", "NonZero", "Floor",
-            "Ceil", "Round", "Sign", "ConstantOfShape", "EyeLike", "RandomNormalLike", "RandomUniformLike",
-            "IsNaN", "IsInf");
-
-    /**
-     * Inputs held constant by the op's definition: RoiAlign's regions and batch indices (two-stage
-     * detectors detach their proposals, so autograd sends no gradient through them). Nothing before
-     * them is differentiated on their account.
-     */
-    private static final Map<String, Set<Integer>> CONSTANT_INPUTS = Map.of("RoiAlign", Set.of(1, 2));
+    private static final Set<String> ZERO_GRADIENT_OPS = GradientFlow.ZERO_GRADIENT_OPS;
 
     private static boolean differentiableInput(NodeProto n, int i) {
-        Set<Integer> held = CONSTANT_INPUTS.get(n.getOpType());
-        return held == null || !held.contains(i);
+        return GradientFlow.carries(n, i);
     }
 
     /** What the score depends on through inputs that carry gradients. */
     private static Set<String> differentiableAncestors(Graph graph, String score) {
-        Set<String> seen = new HashSet<>();
-        java.util.Deque<String> todo = new java.util.ArrayDeque<>(List.of(score));
-        while (!todo.isEmpty()) {
-            String t = todo.poll();
-            if (!seen.add(t)) {
-                continue;
-            }
-            graph.producer(t).ifPresent(p -> {
-                for (int i = 0; i < p.getInputCount(); i++) {
-                    if (!p.getInput(i).isEmpty() && differentiableInput(p, i)) {
-                        todo.add(p.getInput(i));
-                    }
-                }
-            });
-        }
-        return seen;
+        return GradientFlow.ancestors(graph, score);
     }
 
     private static final String PREFIX = "xgradcam_bw/";
@@ -103,9 +77,23 @@ public final class GradientBuilder {
             String rawScore = request.score();
             String score = rawScore;
             TensorInfo scoreInfo = requireTensor(score, "score");
-            if (!scoreInfo.isFloat()) {
-                throw new XGradCamException("score tensor '" + score + "' is not float32");
+            if (!scoreInfo.isFloating()) {
+                throw new XGradCamException("score tensor '" + score + "' is not a floating-point tensor ("
+                        + scoreInfo.typeName() + ")");
             }
+            // the backward reads fp16, bf16 and fp64 forward values as float32: one width for every rule
+            Set<String> widened = new HashSet<>();
+            for (NodeProto n : graph.nodes()) {
+                for (String o : n.getOutputList()) {
+                    shapes.find(o).filter(i -> i.isFloating() && !i.isFloat()).ifPresent(i -> widened.add(o));
+                }
+            }
+            for (var t : graph.model().proto().getGraph().getInitializerList()) {
+                if (TensorInfo.isFloating(t.getDataType()) && t.getDataType() != TensorInfo.FLOAT) {
+                    widened.add(t.getName());
+                }
+            }
+            emit.readInFloat32(widened);
             if (request.targets().isEmpty()) {
                 throw new XGradCamException("no target layer given");
             }
@@ -115,9 +103,9 @@ public final class GradientBuilder {
                 sources.add(input);
             }
             for (String t : request.targets()) {
-                if (!requireTensor(t, "layer").isFloat()) {
-                    throw new XGradCamException("layer '" + t + "' is not a float32 tensor; pick a feature map",
-                            XGradCamException.Advice.LAYERS);
+                if (!requireTensor(t, "layer").isFloating()) {
+                    throw new XGradCamException("layer '" + t + "' is not a floating-point tensor ("
+                            + requireTensor(t, "layer").typeName() + "); pick a feature map", XGradCamException.Advice.LAYERS);
                 }
             }
             markReachable(sources);
@@ -204,8 +192,10 @@ public final class GradientBuilder {
                     reached |= reachable.contains(n.getInput(i)) && differentiableInput(n, i);
                 }
                 if (reached) {
-                    for (String o : n.getOutputList()) {
-                        if (!o.isEmpty() && shapes.find(o).map(TensorInfo::isFloat).orElse(false)) {
+                    for (int k = 0; k < n.getOutputCount(); k++) {
+                        String o = n.getOutput(k);
+                        int index = k;
+                        if (!o.isEmpty() && shapes.find(o).map(t -> Quantized.carries(n, index, t)).orElse(false)) {
                             reachable.add(o);
                         }
                     }
@@ -237,7 +227,8 @@ public final class GradientBuilder {
                     if (between.contains(n.getInput(i)) && !differentiableInput(n, i)
                             && n.getOutputList().stream().anyMatch(between::contains)) {
                         return "reaches the score '" + score + "' only through input " + i + " of " + Graph.label(n)
-                                + ", an index or shape input that carries no gradient; pick a layer after it";
+                                + ", which carries no gradient (a shape, an index, a comparison or a quantization"
+                                + " parameter); pick a layer after it";
                     }
                 }
             }
@@ -272,7 +263,8 @@ public final class GradientBuilder {
             List<String> missing = new ArrayList<>();
             List<String> blocking = new ArrayList<>();
             for (NodeProto n : path) {
-                boolean known = org.xgradcam.onnx.OnnxModel.isDefaultDomain(n.getDomain())
+                boolean known = (org.xgradcam.onnx.OnnxModel.isDefaultDomain(n.getDomain())
+                        || (n.getDomain().equals("com.microsoft") && Quantized.MICROSOFT_OPS.contains(n.getOpType())))
                         && registry.find(n.getOpType()).isPresent();
                 if (!known) {
                     missing.add(Graph.label(n) + (n.getDomain().isEmpty() ? "" : " (domain " + n.getDomain() + ")"));
@@ -294,11 +286,12 @@ public final class GradientBuilder {
          * Appends the score transform as forward nodes (kept in the augmented graph) and returns
          * the tensor the seed weighs. Their shapes equal the score's.
          */
-        private String transformedScore(String score, long[] shape) {
+        private String transformedScore(String forwardScore, long[] shape) {
+            if (request.transform() == GradientRequest.ScoreTransform.NONE) {
+                return forwardScore;
+            }
+            String score = emit.view(forwardScore); // the transform runs in float32, as the backward does
             switch (request.transform()) {
-                case NONE -> {
-                    return score;
-                }
                 case SOFTMAX -> {
                     String p = emit.fresh("probabilities");
                     NodeProto n = NodeProto.newBuilder().setOpType("Softmax").setName(p + "_node").addInput(score)
@@ -645,8 +638,10 @@ public final class GradientBuilder {
             }
             g.clearOutput();
             for (String o : outputs) {
+                // forward tensors keep their own type (an fp16 map); gradients and backward values are float32
+                int type = shapes.find(o).map(TensorInfo::elemType).orElse(TensorInfo.FLOAT);
                 g.addOutput(ValueInfoProto.newBuilder().setName(o)
-                        .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorInfo.FLOAT))));
+                        .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(type))));
             }
             return original.toBuilder().setGraph(g).build();
         }

@@ -32,6 +32,7 @@ public final class GradientRegistry {
         ResizeRules.register(r);
         SelectionRules.register(r);
         RoiRules.register(r);
+        org.xgradcam.autodiff.rules.QuantizedRules.register(r);
         return r;
     }
 

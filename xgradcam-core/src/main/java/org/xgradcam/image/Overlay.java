@@ -34,6 +34,22 @@ public final class Overlay {
     }
 
     /**
+     * A signed difference in [-1, 1] as a picture: white where none, red where positive, blue
+     * where negative, full colour at +-1 (a diverging scale, so equal maps are plain white).
+     */
+    public static RgbImage difference(float[] d, int width, int height) {
+        byte[] out = new byte[width * height * 3];
+        for (int i = 0; i < d.length; i++) {
+            float v = Math.max(-1f, Math.min(1f, d[i]));
+            int fade = Math.round(255 * (1 - Math.abs(v)));
+            out[3 * i] = (byte) (v >= 0 ? 255 : fade);
+            out[3 * i + 1] = (byte) fade;
+            out[3 * i + 2] = (byte) (v <= 0 ? 255 : fade);
+        }
+        return new RgbImage(width, height, out);
+    }
+
+    /**
      * Guided-backprop gradients [3, H, W] as a picture, as pytorch-grad-cam's deprocess_image:
      * centred, divided by (std + 1e-5), times 0.1, plus 0.5, clipped to [0, 1].
      */

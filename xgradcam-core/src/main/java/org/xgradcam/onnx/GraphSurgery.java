@@ -255,6 +255,124 @@ public final class GraphSurgery {
         return model.withProto(model.proto().toBuilder().setGraph(b).build());
     }
 
+    /**
+     * A model whose image input is fp16, bf16 or fp64 takes float32 under the same name, cast to
+     * its own type before anything reads it: images are fed as float32 everywhere, and the model
+     * computes in its own width from there on.
+     */
+    public static OnnxModel withFloatInput(OnnxModel model) {
+        GraphProto g = model.proto().getGraph();
+        Set<String> init = new HashSet<>();
+        g.getInitializerList().forEach(t -> init.add(t.getName()));
+        List<ValueInfoProto> inputs = g.getInputList().stream().filter(v -> !init.contains(v.getName())).toList();
+        if (inputs.size() != 1 || !inputs.get(0).getType().hasTensorType()) {
+            return model;
+        }
+        ValueInfoProto in = inputs.get(0);
+        int type = in.getType().getTensorType().getElemType();
+        if (type == TensorInfo.FLOAT || !TensorInfo.isFloating(type)) {
+            return model;
+        }
+        String name = in.getName();
+        String inner = name + "::" + TensorInfo.typeName(type);
+        GraphProto.Builder b = g.toBuilder().clearNode();
+        b.addNode(NodeProto.newBuilder().setOpType("Cast").setName(inner).addInput(name).addOutput(inner)
+                .addAttribute(Attributes.ofInt("to", type)));
+        for (NodeProto n : g.getNodeList()) {
+            NodeProto.Builder nb = n.toBuilder();
+            for (int i = 0; i < nb.getInputCount(); i++) {
+                if (nb.getInput(i).equals(name)) {
+                    nb.setInput(i, inner);
+                }
+            }
+            b.addNode(nb);
+        }
+        for (int i = 0; i < b.getInputCount(); i++) {
+            if (b.getInput(i).getName().equals(name)) {
+                b.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(
+                        in.getType().getTensorType().toBuilder().setElemType(TensorInfo.FLOAT))));
+            }
+        }
+        return model.withProto(model.proto().toBuilder().setGraph(b).build());
+    }
+
+    /** The output scale and zero point inputs of the QOperator ops that write quantized maps. */
+    private static final java.util.Map<String, int[]> QUANTIZED_OUTPUT_PARAMS = java.util.Map.of(
+            "QLinearConv", new int[] {6, 7}, "QLinearAdd", new int[] {6, 7}, "QLinearMul", new int[] {6, 7},
+            "QLinearAveragePool", new int[] {3, 4}, "QLinearGlobalAveragePool", new int[] {3, 4},
+            "QLinearSigmoid", new int[] {3, 4}, "QLinearLeakyRelu", new int[] {3, 4}, "QLinearConcat", new int[] {0, 1});
+
+    /** The quantized tensor a dequantized tap shows (the QOperator op's own output, renamed). */
+    public static final String QUANTIZED_SUFFIX = "::quantized";
+    public static final String REQUANTIZED_SUFFIX = "::requantized";
+
+    /**
+     * QOperator models (QLinearConv, QLinearAdd, ...) hold their maps as uint8/int8 only. Each
+     * map such an op writes is given its float32 meaning under its own name, as a layer to
+     * explain: the op writes NAME::quantized, DequantizeLinear gives NAME (float32), and
+     * QuantizeLinear with the same scale and zero point gives back the exact integers its
+     * consumers read (round(s (q - z) / s) + z = q). The forward computes what it computed.
+     */
+    public static OnnxModel withDequantizedMaps(OnnxModel model) {
+        GraphProto g = model.proto().getGraph();
+        Set<String> outputs = new HashSet<>();
+        g.getOutputList().forEach(v -> outputs.add(v.getName()));
+        java.util.Map<String, String> renamed = new java.util.HashMap<>();
+        List<NodeProto> taps = new java.util.ArrayList<>();
+        for (NodeProto n : g.getNodeList()) {
+            int[] p = QUANTIZED_OUTPUT_PARAMS.get(n.getOpType());
+            if (p == null || n.getOutputCount() != 1 || outputs.contains(n.getOutput(0)) || n.getInputCount() <= p[1]
+                    || n.getInput(p[0]).isEmpty()) {
+                continue;
+            }
+            String y = n.getOutput(0);
+            renamed.put(y, y + REQUANTIZED_SUFFIX);
+            List<String> params = new java.util.ArrayList<>(List.of(n.getInput(p[0])));
+            if (!n.getInput(p[1]).isEmpty()) {
+                params.add(n.getInput(p[1]));
+            }
+            List<String> dq = new java.util.ArrayList<>(List.of(y + QUANTIZED_SUFFIX));
+            dq.addAll(params);
+            taps.add(NodeProto.newBuilder().setOpType("DequantizeLinear").setName(y + "/dequantize").addAllInput(dq)
+                    .addOutput(y).build());
+            List<String> q = new java.util.ArrayList<>(List.of(y));
+            q.addAll(params);
+            taps.add(NodeProto.newBuilder().setOpType("QuantizeLinear").setName(y + "/requantize").addAllInput(q)
+                    .addOutput(y + REQUANTIZED_SUFFIX).build());
+        }
+        if (renamed.isEmpty()) {
+            return model;
+        }
+        GraphProto.Builder b = g.toBuilder().clearNode();
+        int tap = 0;
+        for (NodeProto n : g.getNodeList()) {
+            NodeProto.Builder nb = n.toBuilder();
+            for (int i = 0; i < nb.getInputCount(); i++) {
+                String to = renamed.get(nb.getInput(i));
+                if (to != null) {
+                    nb.setInput(i, to);
+                }
+            }
+            boolean tapped = n.getOutputCount() == 1 && renamed.containsKey(n.getOutput(0));
+            if (tapped) {
+                nb.setOutput(0, n.getOutput(0) + QUANTIZED_SUFFIX);
+            }
+            b.addNode(nb);
+            if (tapped) {
+                b.addNode(taps.get(tap++));
+                b.addNode(taps.get(tap++));
+            }
+        }
+        // what the file declares of a tapped map is now said of its quantized tensor
+        for (int i = 0; i < b.getValueInfoCount(); i++) {
+            String v = b.getValueInfo(i).getName();
+            if (renamed.containsKey(v)) {
+                b.setValueInfo(i, b.getValueInfo(i).toBuilder().setName(v + QUANTIZED_SUFFIX));
+            }
+        }
+        return model.withProto(model.proto().toBuilder().setGraph(b).build());
+    }
+
     /** Whether the model's image input was given a batch axis by {@link #withBatchAxis}: one image per run. */
     public static boolean isUnbatched(Graph graph) {
         return graph.producer(graph.inputs().get(0) + UNBATCHED_SUFFIX).isPresent();

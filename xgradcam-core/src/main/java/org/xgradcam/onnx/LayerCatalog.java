@@ -99,7 +99,7 @@ public final class LayerCatalog {
                 if (out.isEmpty() || !upstream.contains(out) || out.equals(score)) {
                     continue;
                 }
-                Optional<TensorInfo> info = shapes.find(out).filter(i -> i.isFloat() && i.shape().length > 0 && i.shape()[0] == 1);
+                Optional<TensorInfo> info = shapes.find(out).filter(i -> i.isFloating() && i.shape().length > 0 && i.shape()[0] == 1);
                 if (info.isEmpty()) {
                     continue; // not float, or its first axis is not the batch (e.g. Swin's windows)
                 }
@@ -117,16 +117,54 @@ public final class LayerCatalog {
                     view = tokenView(shape).orElse(null);
                 }
                 if (view != null) {
-                    found.add(new Layer(out, n.getOpType(), n.getName(), view.shape(), view));
+                    found.add(new Layer(out, shippedOp(n), n.getName(), view.shape(), view));
                 }
             }
         }
         this.layers = Collections.unmodifiableList(found);
+        this.gradientReaches = GradientFlow.ancestors(graph, score);
         this.defaultLayer = pickDefault();
+    }
+
+    /** The op a map comes from as shipped: a QLinear op's, not that of the dequantization read after it. */
+    private String shippedOp(NodeProto n) {
+        if (n.getOpType().equals("DequantizeLinear") && n.getInput(0).endsWith(GraphSurgery.QUANTIZED_SUFFIX)) {
+            return graph.producer(n.getInput(0)).map(NodeProto::getOpType).orElse(n.getOpType());
+        }
+        return n.getOpType();
     }
 
     /** The patch grid of a vision transformer: the output of its patch-embedding convolution, or null. */
     private final int[] grid;
+
+    /** The tensors the score depends on through inputs that carry gradients. */
+    private final Set<String> gradientReaches;
+
+    /**
+     * Whether a gradient from the score reaches the layer (not only a Shape, an index or a
+     * quantization parameter reads it): only such layers are proposed as the default.
+     */
+    public boolean gradientReaches(String tensor) {
+        return gradientReaches.contains(tensor);
+    }
+
+    /**
+     * What a map holds, as shipped: its float type (fp32, fp16, bf16), or the integer type it
+     * dequantizes, "uint8 via QDQ" for a QuantizeLinear/DequantizeLinear pair and "uint8
+     * (QOperator)" for a QLinear op's output read through its dequantization.
+     */
+    public String typeOf(String tensor) {
+        Optional<NodeProto> p = graph.producer(tensor);
+        if (p.isPresent() && p.get().getOpType().equals("DequantizeLinear")) {
+            String q = p.get().getInput(0);
+            String integer = shapes.find(q).map(TensorInfo::typeName).orElse("integer");
+            // a QuantizeLinear of the model's own (not the requantization read after a QLinear op)
+            boolean pair = !q.endsWith(GraphSurgery.REQUANTIZED_SUFFIX)
+                    && graph.producer(q).map(n -> n.getOpType().equals("QuantizeLinear")).orElse(false);
+            return integer + (pair ? " via QDQ" : " (QOperator)");
+        }
+        return shapes.find(tensor).map(TensorInfo::typeName).orElse("?");
+    }
 
     /** At most this many leading tokens before the grid's: class, distillation and register tokens. */
     public static final int MAX_PREFIX_TOKENS = 8;
@@ -299,10 +337,28 @@ public final class LayerCatalog {
         if (backbone != null) {
             return backbone;
         }
+        // one channel explains nothing (every CAM of it is the channel itself, the model's own
+        // output in a mask model's head): the last map with several channels, else the last one
         Layer best = null;
+        Layer single = null;
         for (Layer l : layers) {
-            if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1) {
-                best = l;
+            if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor())) {
+                if (l.shape()[1] > 1) {
+                    best = l;
+                } else {
+                    single = l;
+                }
+            }
+        }
+        if (best == null) {
+            best = single;
+        }
+        if (best == null) {
+            // no gradient reaches any map: the last one still, so the run names the op that stops it
+            for (Layer l : layers) {
+                if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1) {
+                    best = l;
+                }
             }
         }
         while (best != null) {

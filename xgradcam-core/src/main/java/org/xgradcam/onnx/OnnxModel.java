@@ -85,7 +85,7 @@ public final class OnnxModel {
             OnnxModel model = new OnnxModel(parse(coded, file.toString()), file.toAbsolutePath().getParent(), file.toString(),
                     identity);
             ModelValidation.check(model, file);
-            return GraphSurgery.withBatchAxis(model);
+            return prepared(model);
         } catch (NoSuchFileException e) {
             throw new XGradCamException("model file not found: " + file);
         } catch (IOException e) {
@@ -97,10 +97,19 @@ public final class OnnxModel {
         try {
             OnnxModel model = new OnnxModel(parse(CodedInputStream.newInstance(bytes), source), null, source);
             ModelValidation.check(model, null);
-            return GraphSurgery.withBatchAxis(model);
+            return prepared(model);
         } catch (IOException e) {
             throw new XGradCamException("cannot read model " + source + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A checked model made ready to explain, its computation unchanged: an image without a batch
+     * axis given one, an fp16/bf16/fp64 image input fed float32 through a Cast, and a QOperator
+     * model's quantized maps given their float32 meaning under their names.
+     */
+    private static OnnxModel prepared(OnnxModel model) {
+        return GraphSurgery.withDequantizedMaps(GraphSurgery.withBatchAxis(GraphSurgery.withFloatInput(model)));
     }
 
     private static ModelProto parse(CodedInputStream coded, String source) throws IOException {

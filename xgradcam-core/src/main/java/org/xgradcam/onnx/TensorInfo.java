@@ -14,6 +14,42 @@ public record TensorInfo(String name, int elemType, long[] shape) {
         return elemType == FLOAT;
     }
 
+    /** Whether its values are floating point of any width (fp32, fp16, bf16, fp64): gradients pass through them. */
+    public boolean isFloating() {
+        return isFloating(elemType);
+    }
+
+    public static boolean isFloating(int elemType) {
+        return elemType == FLOAT || elemType == 10 || elemType == 16 || elemType == 11;
+    }
+
+    /** Whether it holds 8-bit integers (a quantized tensor's type). */
+    public boolean isInt8() {
+        return elemType == 2 || elemType == 3;
+    }
+
+    /** Its element type in the words layer lists use: fp32, fp16, bf16, fp64, uint8, int8, int32, ... */
+    public String typeName() {
+        return typeName(elemType);
+    }
+
+    public static String typeName(int elemType) {
+        return switch (elemType) {
+            case 1 -> "fp32";
+            case 10 -> "fp16";
+            case 16 -> "bf16";
+            case 11 -> "fp64";
+            case 2 -> "uint8";
+            case 3 -> "int8";
+            case 4 -> "uint16";
+            case 5 -> "int16";
+            case 6 -> "int32";
+            case 7 -> "int64";
+            case 9 -> "bool";
+            default -> "type " + elemType;
+        };
+    }
+
     public int rank() {
         return shape.length;
     }

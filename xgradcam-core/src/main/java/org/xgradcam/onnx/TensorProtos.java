@@ -55,6 +55,14 @@ public final class TensorProtos {
                             : t.getDoubleData(i));
                 }
             }
+            case TensorProto.DataType.FLOAT16_VALUE, TensorProto.DataType.BFLOAT16_VALUE -> {
+                boolean half = t.getDataType() == TensorProto.DataType.FLOAT16_VALUE;
+                java.nio.ByteBuffer b = raw == null ? null : raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) {
+                    int bits = (b != null ? b.getShort(2 * i) : t.getInt32Data(i)) & 0xffff; // int32_data holds the 16 bits
+                    out[i] = half ? halfToFloat(bits) : Float.intBitsToFloat(bits << 16);
+                }
+            }
             default -> {
                 long[] l = toLongs(t, baseDir);
                 for (int i = 0; i < n; i++) {
@@ -63,6 +71,21 @@ public final class TensorProtos {
             }
         }
         return out;
+    }
+
+    /** An IEEE 754 half-precision value (its 16 bits) as a float. */
+    static float halfToFloat(int bits) {
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1f;
+        int mantissa = bits & 0x3ff;
+        if (exponent == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13)); // infinity or NaN
+        }
+        if (exponent == 0) {
+            float v = mantissa * 0x1p-24f; // zero or subnormal
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 
     /** Values of an integer tensor (int64, int32, int8/uint8, bool) as longs. */

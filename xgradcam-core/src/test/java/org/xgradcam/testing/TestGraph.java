@@ -74,6 +74,29 @@ public final class TestGraph {
         return nodeN(op, inputs, 1, attrs).get(0);
     }
 
+    /** An 8-bit constant (uint8 or int8: quantized weights and zero points; no dims: a scalar). */
+    public String bytes(boolean signed, byte[] values, long... dims) {
+        String name = "q" + (counter++);
+        org.xgradcam.onnx.proto.OnnxProto.TensorProto.Builder t = org.xgradcam.onnx.proto.OnnxProto.TensorProto.newBuilder()
+                .setName(name).setDataType(signed ? 3 : 2).setRawData(com.google.protobuf.ByteString.copyFrom(values));
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        graph.addInitializer(t);
+        return name;
+    }
+
+    private final java.util.Set<String> domains = new java.util.TreeSet<>();
+
+    /** A node of another operator domain (com.microsoft's contrib ops), imported at version 1. */
+    public String nodeIn(String domain, String op, List<String> inputs, AttributeProto... attrs) {
+        domains.add(domain);
+        String out = op.toLowerCase() + "_" + (counter++);
+        graph.addNode(NodeProto.newBuilder().setOpType(op).setDomain(domain).setName(op + "_" + counter).addAllInput(inputs)
+                .addOutput(out).addAllAttribute(Arrays.asList(attrs)));
+        return out;
+    }
+
     public List<String> nodeN(String op, List<String> inputs, int outputs, AttributeProto... attrs) {
         List<String> outs = new ArrayList<>();
         for (int i = 0; i < outputs; i++) {
@@ -91,9 +114,12 @@ public final class TestGraph {
                     .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1))));
         }
         long ir = opset <= 14 ? 7 : opset <= 18 ? 8 : 9;
-        ModelProto m = ModelProto.newBuilder().setIrVersion(ir).setProducerName("xgradcam-tests")
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
-                .setGraph(g).build();
+        ModelProto.Builder mb = ModelProto.newBuilder().setIrVersion(ir).setProducerName("xgradcam-tests")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset));
+        for (String d : domains) {
+            mb.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(d).setVersion(1));
+        }
+        ModelProto m = mb.setGraph(g).build();
         return new OnnxModel(m, null, "test model");
     }
 }

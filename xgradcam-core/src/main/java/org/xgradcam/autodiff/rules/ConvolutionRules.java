@@ -7,6 +7,7 @@ import org.xgradcam.autodiff.Emitter;
 import org.xgradcam.autodiff.GradientRegistry;
 import org.xgradcam.onnx.Attributes;
 import org.xgradcam.onnx.proto.OnnxProto.NodeProto;
+import org.xgradcam.onnx.proto.OnnxProto.TensorProto;
 
 /**
  * Conv and the pools. Every backward here is a ConvTranspose: with the conv's own weights for
@@ -75,7 +76,7 @@ public final class ConvolutionRules {
         long channels = x[1];
         long k = win.kernelSize();
         // which position of its window each output took its value from
-        String offset = e.opset() >= 8 ? offsetFromIndices(e, c.requireForwardOutput(n, 1), win)
+        String offset = e.opset() >= 8 ? offsetFromIndices(e, indices(n, c), win)
                 : offsetFromValues(e, n, win, channels, oneHotKernels(channels, k, kernel, s));
         // one-hot over the k window positions, as k channels per input channel: [N, C, k, out...]
         long[] range = new long[(int) k];
@@ -92,6 +93,24 @@ public final class ConvolutionRules {
         System.arraycopy(y, 2, grouped, 2, s);
         String z = e.reshapeKeepBatch(spread, grouped);
         c.setInputGradient(0, win.scatter(e, z, e.constant(oneHotKernels(channels, k, kernel, s), wDims(channels * k, kernel)), channels));
+    }
+
+    /**
+     * MaxPool's Indices. Over quantized integers ONNX Runtime breaks ties among equal values
+     * (common on an 8-bit grid) its own way: the argmax is then taken by a float MaxPool over the
+     * integers cast to float, the same order, so ties go where the float model's (and torch's) go.
+     */
+    private static String indices(NodeProto n, BackwardContext c) {
+        boolean floating = c.shapes().find(n.getInput(0)).map(t -> t.isFloating()).orElse(true);
+        if (floating) {
+            return c.requireForwardOutput(n, 1);
+        }
+        Emitter e = c.emit();
+        String asFloat = e.op("Cast", n.getInput(0), Attributes.ofInt("to", TensorProto.DataType.FLOAT_VALUE));
+        NodeProto.Builder pool = NodeProto.newBuilder(n).clearInput().clearOutput().setName(e.fresh("argmax") + "_node")
+                .addInput(asFloat).addOutput(e.fresh("pooled")).addOutput(e.fresh("indices"));
+        e.nodes().add(pool.build());
+        return pool.getOutput(1);
     }
 
     private static long[] wDims(long outChannels, long[] kernel) {

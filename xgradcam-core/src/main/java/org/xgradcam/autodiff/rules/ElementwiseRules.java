@@ -28,11 +28,16 @@ public final class ElementwiseRules {
         }
     }
 
+    /**
+     * Identity, Dropout and Cast pass the gradient on. The backward is float32 whatever the
+     * forward's width, so a cast between float types (fp16 <-> fp32) is the identity here; a cast
+     * from integers passes it only to integers on the differentiated path (a quantized tensor,
+     * an integer product's accumulator), which the builder alone marks as wanting one.
+     */
     private static void identity(NodeProto n, BackwardContext c) {
-        if (n.getOpType().equals("Cast") && !c.shapes().get(n.getInput(0)).isFloat()) {
-            return; // a non-float source has no gradient
+        if (c.wantsGradient(0)) {
+            c.setInputGradient(0, c.gradOut());
         }
-        c.setInputGradient(0, c.gradOut());
     }
 
     private static void binary(NodeProto n, BackwardContext c, boolean unused, boolean negateSecond) {
