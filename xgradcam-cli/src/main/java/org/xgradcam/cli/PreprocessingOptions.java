@@ -6,6 +6,12 @@ import picocli.CommandLine.Option;
 
 /** How images become model inputs, overriding the model's preset: shared by every command that reads images. */
 public class PreprocessingOptions {
+    @Option(names = "--preprocessing", paramLabel = "original|torchvision",
+            description = "A preset replacing the model's preprocessing: original (XGrad-CAM.py's: direct resize, OpenCV bilinear)"
+                    + " or torchvision (shorter side, centre crop, PIL bilinear); both [0, 1] with ImageNet mean/std; the options"
+                    + " below change it further.")
+    String preset;
+
     @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode: direct (the original's) or crop (shorter side, centre crop).")
     String resize;
 
@@ -28,7 +34,7 @@ public class PreprocessingOptions {
 
     /** What the options ask for, for the core to apply and check. */
     PreprocessingOverrides overrides() {
-        return new PreprocessingOverrides(resize, interpolation, scale, mean, std, bgr);
+        return new PreprocessingOverrides(preset, resize, interpolation, scale, mean, std, bgr);
     }
 
     /** The preset with the options given applied; every value checked. */

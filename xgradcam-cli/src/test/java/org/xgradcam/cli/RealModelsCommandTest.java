@@ -55,6 +55,27 @@ class RealModelsCommandTest {
         assertThat(centre / all).as("share of the map in the central 4/9 of the image").isGreaterThan(0.6);
     }
 
+    /**
+     * A newcomer's first run on a file without preprocessing metadata: the int8 MobileNetV2 takes
+     * the ridgeback for a Saluki under the original tool's resize, and the run says which preset
+     * fixes it; with that one flag the answer is right.
+     */
+    @Test
+    void aFileModelSaysWhichPreprocessingItUsedAndTheOneFlagThatFixesIt() {
+        Path model = Fixtures.shared("models/mobilenetv2-12-int8.onnx");
+        Path image = Fixtures.shared("images/ILSVRC2012_val_00000077.JPEG");
+        var plain = CliRunner.run("--image-path", image.toString(), "--model", model.toString(), "--output-dir",
+                tmp.resolve("a").toString());
+        assertThat(plain.exit()).as(plain.err()).isZero();
+        assertThat(plain.out().trim()).isEqualTo("class of interest: n02091831 Saluki");
+        assertThat(plain.err()).contains("original tool's").contains("--preprocessing torchvision");
+        var fixed = CliRunner.run("--image-path", image.toString(), "--model", model.toString(), "--preprocessing",
+                "torchvision", "--output-dir", tmp.resolve("b").toString());
+        assertThat(fixed.exit()).as(fixed.err()).isZero();
+        assertThat(fixed.out().trim()).isEqualTo("class of interest: n02087394 Rhodesian ridgeback");
+        assertThat(fixed.err()).doesNotContain("--preprocessing torchvision");
+    }
+
     @Test
     void originalCommandLineOnARealModel() {
         Path model = Fixtures.shared("models/mobilenetv2-12-int8-dequant-fp32.onnx");

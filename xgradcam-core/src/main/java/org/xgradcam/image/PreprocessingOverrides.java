@@ -5,19 +5,54 @@ import org.xgradcam.validation.Check;
 
 /**
  * A user's changes to a model's preprocessing, as text, with the option names every front end
- * gives them (--resize direct|crop, --interpolation opencv|pil, --scale 0-1|0-255|-1-1,
- * --mean R,G,B, --std R,G,B, --bgr): one parser and one check for the command line and Spark.
- * Null fields leave the model's preset as it is.
+ * gives them (--preprocessing original|torchvision, --resize direct|crop, --interpolation
+ * opencv|pil, --scale 0-1|0-255|-1-1, --mean R,G,B, --std R,G,B, --bgr): one parser and one check
+ * for the command line, Spark and a model's own metadata. A preset replaces the whole preprocessing
+ * (keeping the model's input size and layout); the other fields then change one thing each. Null
+ * fields leave the model's preprocessing as it is.
  */
-public record PreprocessingOverrides(String resize, String interpolation, String scale, String mean, String std, boolean bgr)
-        implements java.io.Serializable {
+public record PreprocessingOverrides(String preset, String resize, String interpolation, String scale, String mean,
+                                     String std, boolean bgr) implements java.io.Serializable {
+    /** The named presets: the original tool's, and torchvision's evaluation transform. */
+    public static final java.util.List<String> PRESETS = java.util.List.of("original", "torchvision");
+
+    /**
+     * The metadata keys a model may carry its preprocessing under (docs/export.md): a preset, then
+     * changes, with the values the options take ("xgradcam.channels" is rgb or bgr).
+     */
+    public static final String KEY_PRESET = "xgradcam.preprocessing";
+    public static final java.util.List<String> KEYS = java.util.List.of(KEY_PRESET, "xgradcam.resize",
+            "xgradcam.interpolation", "xgradcam.scale", "xgradcam.mean", "xgradcam.std", "xgradcam.channels");
+
     public static PreprocessingOverrides none() {
-        return new PreprocessingOverrides(null, null, null, null, null, false);
+        return new PreprocessingOverrides(null, null, null, null, null, null, false);
+    }
+
+    /** Whether any change is asked for. */
+    public boolean isEmpty() {
+        return preset == null && resize == null && interpolation == null && scale == null && mean == null && std == null
+                && !bgr;
+    }
+
+    /**
+     * A preset at the model's input size and layout: "original" (XGrad-CAM.py's: OpenCV bilinear
+     * straight to the input size, [0, 1], ImageNet mean and std), "torchvision" (shorter side to
+     * 256/224 of the input, centre crop, Pillow's bilinear, [0, 1], ImageNet mean and std).
+     */
+    public static Preprocessing preset(String name, Preprocessing model) {
+        Preprocessing original = Preprocessing.seed().withSize(model.width(), model.height()).withNhwc(model.nhwc());
+        return switch (name) {
+            case "original" -> original;
+            case "torchvision" -> original.withResize(Preprocessing.ResizeMode.CENTER_CROP)
+                    .withInterpolation(Preprocessing.Interpolation.PIL);
+            default -> throw new XGradCamException("unknown preprocessing preset '" + name + "'; use "
+                    + String.join(" or ", PRESETS));
+        };
     }
 
     /** The preset with the overrides applied; every value checked. */
     public Preprocessing apply(Preprocessing preset) {
-        Preprocessing p = preset;
+        Preprocessing p = this.preset != null ? preset(this.preset, preset) : preset;
         if (resize != null) {
             p = p.withResize(switch (resize) {
                 case "direct" -> Preprocessing.ResizeMode.DIRECT;
@@ -40,6 +75,40 @@ public record PreprocessingOverrides(String resize, String interpolation, String
             p = p.withBgr(true);
         }
         return p;
+    }
+
+    /**
+     * The preprocessing a model carries in its metadata (the KEYS), or none; a value that cannot
+     * be read is an error naming the key, so a model never runs on a preprocessing it did not ask for.
+     */
+    public static java.util.Optional<PreprocessingOverrides> fromMetadata(org.xgradcam.onnx.proto.OnnxProto.ModelProto m,
+                                                                           String model) {
+        java.util.Map<String, String> v = new java.util.HashMap<>();
+        for (var e : m.getMetadataPropsList()) {
+            String key = e.getKey().strip().toLowerCase(java.util.Locale.ROOT);
+            if (KEYS.contains(key)) {
+                v.put(key, e.getValue().strip());
+            }
+        }
+        if (v.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        String channels = v.get("xgradcam.channels");
+        if (channels != null && !channels.equals("rgb") && !channels.equals("bgr")) {
+            throw new XGradCamException(model + ": its metadata says xgradcam.channels = '" + channels + "'; the value must be"
+                    + " rgb or bgr (docs/export.md)", XGradCamException.Advice.MODEL_FILE);
+        }
+        PreprocessingOverrides o = new PreprocessingOverrides(v.get(KEY_PRESET), v.get("xgradcam.resize"),
+                v.get("xgradcam.interpolation"), v.get("xgradcam.scale"), v.get("xgradcam.mean"), v.get("xgradcam.std"),
+                "bgr".equals(channels));
+        try {
+            o.validate();
+        } catch (XGradCamException e) {
+            throw new XGradCamException(model + ": its preprocessing metadata cannot be used: " + e.getMessage()
+                    .replace("--preprocessing", "xgradcam.preprocessing").replace("--", "xgradcam.")
+                    + " (the keys are in docs/export.md; the command line's options override them)", e);
+        }
+        return java.util.Optional.of(o);
     }
 
     /** Checks the values before any model is loaded. */

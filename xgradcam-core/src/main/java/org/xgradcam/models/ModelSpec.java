@@ -9,8 +9,27 @@ import org.xgradcam.onnx.OnnxModel;
 import org.xgradcam.onnx.proto.OnnxProto.TensorShapeProto;
 import org.xgradcam.onnx.proto.OnnxProto.ValueInfoProto;
 
-/** A model ready to use: the ONNX file, how to preprocess images for it, and its labels. */
-public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessing, Labels labels) {
+/**
+ * A model ready to use: the ONNX file, how to preprocess images for it (and where that came
+ * from), and its labels.
+ */
+public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessing, Labels labels, Origin origin) {
+    /** Where a model's preprocessing came from. */
+    public enum Origin {
+        /** Given with the model (the embedded demos, a library caller's). */
+        GIVEN,
+        /** The catalogue's entry for the model. */
+        CATALOGUE,
+        /** The model's own metadata (the xgradcam.* keys, docs/export.md). */
+        METADATA,
+        /** Nothing said it: the original tool's, at the model's input size. */
+        DEFAULT
+    }
+
+    public ModelSpec(String name, OnnxModel model, Preprocessing preprocessing, Labels labels) {
+        this(name, model, preprocessing, labels, Origin.GIVEN);
+    }
+
     /**
      * A catalogue name (downloaded into the cache on first use, checksum-verified) or a path to
      * an .onnx file (preprocessing and labels guessed from the model, or taken from the
@@ -59,7 +78,7 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         if (entry.isPresent()) {
             Path file = cache.fetch(entry.get());
             return new ModelSpec(entry.get().name(), OnnxModel.load(file), entry.get().preprocessing(),
-                    Labels.resource(entry.get().labels()));
+                    Labels.resource(entry.get().labels()), Origin.CATALOGUE);
         }
         Path file;
         try {
@@ -88,14 +107,20 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         String name = file.getFileName().toString();
         var entry = Catalogue.entries().stream().filter(e -> e.file().equals(name)).findFirst();
         if (entry.isPresent()) {
-            return new ModelSpec(name, m, entry.get().preprocessing(), Labels.resource(entry.get().labels()));
+            return new ModelSpec(name, m, entry.get().preprocessing(), Labels.resource(entry.get().labels()), Origin.CATALOGUE);
         }
-        return new ModelSpec(name, m, guessPreprocessing(m), guessLabels(m));
+        return of(m, name);
     }
 
-    /** A model already loaded (from bytes, say): preprocessing and labels guessed from it. */
+    /**
+     * A model already loaded (from bytes, say): the preprocessing its metadata names, else the
+     * original tool's at its input size; labels from its metadata, else guessed from its classes.
+     */
     public static ModelSpec of(OnnxModel m, String name) {
-        return new ModelSpec(name, m, guessPreprocessing(m), guessLabels(m));
+        Preprocessing guessed = guessPreprocessing(m);
+        var carried = org.xgradcam.image.PreprocessingOverrides.fromMetadata(m.proto(), name);
+        return carried.isPresent() ? new ModelSpec(name, m, carried.get().apply(guessed), guessLabels(m), Origin.METADATA)
+                : new ModelSpec(name, m, guessed, guessLabels(m), Origin.DEFAULT);
     }
 
     /**
@@ -157,7 +182,7 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
             throw new XGradCamException(source + " has " + l.lines().size() + " names but the model scores " + classes
                     + " classes; give one name per class, in class-index order");
         }
-        return new ModelSpec(name, model, preprocessing, l);
+        return new ModelSpec(name, model, preprocessing, l, origin);
     }
 
     /**

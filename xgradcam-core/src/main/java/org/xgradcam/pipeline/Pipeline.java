@@ -112,6 +112,14 @@ public final class Pipeline implements AutoCloseable {
         if (detector != null) {
             notes.addAll(detector.notes());
         }
+        if (spec.origin() == ModelSpec.Origin.DEFAULT && kind == ModelKind.CLASSIFIER
+                && pre.describe().equals(spec.preprocessing().describe())) {
+            // a silent default answers wrongly for most models trained with torchvision: say it once
+            notes.add(spec.name() + " says nothing of its preprocessing, so the original tool's is used (a direct resize to "
+                    + pre.width() + "x" + pre.height() + ", OpenCV bilinear, [0, 1], ImageNet mean and std); a model trained"
+                    + " with torchvision's transforms wants the torchvision preset (--preprocessing torchvision: shorter side,"
+                    + " centre crop, PIL bilinear). docs/export.md writes it into the model");
+        }
         return notes;
     }
 

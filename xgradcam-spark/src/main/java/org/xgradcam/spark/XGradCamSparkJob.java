@@ -63,6 +63,10 @@ public final class XGradCamSparkJob implements Callable<Integer> {
             + " convention (default seed).")
     String postprocess = "seed";
 
+    @Option(names = "--preprocessing", paramLabel = "original|torchvision",
+            description = "A preset replacing the model's preprocessing (original: direct resize, OpenCV; torchvision: centre crop, PIL).")
+    String preset;
+
     @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode (default: the model's).")
     String resize;
 
@@ -117,7 +121,7 @@ public final class XGradCamSparkJob implements Callable<Integer> {
             throw new XGradCamException("--images " + images + " is not a folder");
         }
         XGradCamSpark.Options o = new XGradCamSpark.Options(model, methods, layer, target, topK, scoreThreshold, maxDetections, box,
-                postprocess, new PreprocessingOverrides(resize, interpolation, scale, mean, std, bgr), !noPictures);
+                postprocess, new PreprocessingOverrides(preset, resize, interpolation, scale, mean, std, bgr), !noPictures);
         // a model that cannot be read fails the job here, once, not as an error in every row
         org.xgradcam.models.ModelSpec.resolve(model, new org.xgradcam.models.ModelCache());
         if (output.contains("://")) {
