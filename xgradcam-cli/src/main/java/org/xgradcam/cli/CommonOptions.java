@@ -1,7 +1,6 @@
 package org.xgradcam.cli;
 
 import org.xgradcam.models.ModelSpec;
-import org.xgradcam.models.ModelCache;
 
 import java.nio.file.Path;
 import org.xgradcam.XGradCamException;
@@ -9,8 +8,8 @@ import org.xgradcam.runtime.RuntimeOptions;
 import org.xgradcam.validation.Check;
 import picocli.CommandLine.Option;
 
-/** Options every command that runs a model shares. */
-public class CommonOptions {
+/** Options every command that runs a model shares (the cache's too). */
+public class CommonOptions extends CacheOptions {
     @Option(names = "--model", paramLabel = "NAME|FILE",
             description = "Model: 'shapes' (the embedded demo, default), a catalogue name (see 'xgradcam models') or an .onnx file.")
     String model;
@@ -21,15 +20,9 @@ public class CommonOptions {
     @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads, 0 to 256 (default 0: one per core).")
     int threads;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where downloaded models are kept (default: $XGRADCAM_CACHE or ~/.cache/xgradcam).")
-    Path cacheDir;
-
     @Option(names = "--labels", paramLabel = "FILE",
             description = "Class names, one per line in class-index order, instead of the model's (ImageNet for 1000 classes, COCO for 80-class detection heads, else numbers).")
     Path labels;
-
-    @Option(names = "--quiet", description = "No progress bars.")
-    boolean quiet;
 
     /** Checks the values before anything is loaded. */
     void validate() {
@@ -45,10 +38,6 @@ public class CommonOptions {
             org.xgradcam.onnx.OrtSessions.useGlobalThreads(threads);
         }
         return RuntimeOptions.cpu().withCuda(useCuda).withThreads(threads);
-    }
-
-    ModelCache cache() {
-        return new ModelCache(cacheDir != null ? cacheDir : ModelCache.defaultDir(), new Progress(System.err, !quiet));
     }
 
     ModelSpec resolveModel() {

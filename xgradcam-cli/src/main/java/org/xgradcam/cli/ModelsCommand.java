@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "models", description = "List the models known by name, or fetch one: 'xgradcam models fetch vgg16'.")
 public class ModelsCommand implements Callable<Integer> {
     @Mixin
-    CommonOptions common = new CommonOptions();
+    CacheOptions common = new CacheOptions();
 
     @Parameters(arity = "0..2", paramLabel = "fetch NAME", description = "fetch NAME: download a model into the cache.")
     java.util.List<String> args = new java.util.ArrayList<>();

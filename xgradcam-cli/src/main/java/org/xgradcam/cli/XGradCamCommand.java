@@ -185,6 +185,15 @@ public class XGradCamCommand implements Callable<Integer> {
      * input or a fault of the machine, 2 for a bad command line, 3 for an internal error, 4 when
      * memory ran out, 5 when some images of a folder run failed (each reported on its own line).
      */
+    static final String BARE_USAGE = """
+            Usage: xgradcam --image-path IMAGE [--model NAME|FILE] [--target-index CLASS] [options]
+                     explain an image (or a folder of them): cam.jpg, X_cam.jpg, compare.png
+                   xgradcam COMMAND [options]
+                     layers, methods, models, compare, evaluate, proof, serve, bench
+            Try:   xgradcam --image-path examples/star-and-circle.png
+            More:  xgradcam --help, xgradcam help COMMAND
+            """;
+
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new XGradCamCommand());
         // a name the locale cannot encode is refused with the way out (every Path option of every command)
@@ -197,9 +206,18 @@ public class XGradCamCommand implements Callable<Integer> {
         });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> report(cmd.getErr(), e));
         cl.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println("xgradcam: error: " + oneLine(e.getMessage()) + " (see --help)");
+            List<String> near = e instanceof CommandLine.UnmatchedArgumentException u ? u.getSuggestions() : List.of();
+            e.getCommandLine().getErr().println("xgradcam: error: " + oneLine(e.getMessage())
+                    + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near.subList(0, Math.min(3, near.size()))) + "?")
+                    + " (see --help)");
             return EXIT_USAGE;
         });
+        if (args.length == 0) {
+            // a bare call: what to type, not an error about a missing image
+            cl.getErr().print(BARE_USAGE);
+            cl.getErr().flush();
+            return EXIT_USAGE;
+        }
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError | StackOverflowError e) {

@@ -142,4 +142,16 @@ class BadInputCommandTest {
         assertCleanFailure(CliRunner.run("evaluate", "--images", images.toString(), "--model", "vgg17", "--output-dir",
                 out.toString()), out, "unknown model 'vgg17'");
     }
+
+    @Test
+    void aBareCallShowsWhatToTypeAndANearMissIsNamed() {
+        CliRunner.Result bare = CliRunner.run();
+        assertThat(bare.exit()).isEqualTo(2);
+        assertThat(bare.err()).startsWith("Usage: xgradcam --image-path IMAGE").contains("Try:").doesNotContain("error");
+        CliRunner.Result typo = CliRunner.run("--imagepath", "x.png");
+        assertThat(typo.exit()).isEqualTo(2);
+        assertThat(typo.err()).contains("did you mean --image-path?");
+        CliRunner.Result models = CliRunner.run("models", "--help");
+        assertThat(models.out()).contains("--cache-dir").doesNotContain("--use-cuda").doesNotContain("--labels");
+    }
 }

@@ -389,27 +389,51 @@ public final class OrtSessions {
      * called. Where the JVM offers no such handlers, the shutdown hook alone remains.
      */
     private static void stopOnSignals() {
+        // sun.misc.Signal through reflection: the JDK's only signal API, named without compiling
+        // against an internal class
+        Class<?> signalClass;
+        Class<?> handlerClass;
+        try {
+            signalClass = Class.forName("sun.misc.Signal");
+            handlerClass = Class.forName("sun.misc.SignalHandler");
+        } catch (ClassNotFoundException | LinkageError e) {
+            return; // another JVM: the shutdown hook alone
+        }
         for (String name : List.of("TERM", "INT", "HUP")) {
             try {
-                sun.misc.Signal signal = new sun.misc.Signal(name);
-                sun.misc.SignalHandler[] before = new sun.misc.SignalHandler[1];
-                before[0] = sun.misc.Signal.handle(signal, s -> {
-                    stopRuns();
-                    sun.misc.SignalHandler b = before[0];
-                    if (b == sun.misc.SignalHandler.SIG_DFL) {
-                        System.exit(128 + s.getNumber());
-                    } else if (b != sun.misc.SignalHandler.SIG_IGN && b != null) {
-                        b.handle(s);
-                    }
-                });
-                if (before[0] == sun.misc.SignalHandler.SIG_IGN) {
-                    sun.misc.Signal.handle(signal, before[0]); // ignored (nohup): stays ignored
+                Object signal = signalClass.getConstructor(String.class).newInstance(name);
+                java.lang.reflect.Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
+                java.lang.reflect.Method call = handlerClass.getMethod("handle", signalClass);
+                Object dfl = handlerClass.getField("SIG_DFL").get(null);
+                Object ign = handlerClass.getField("SIG_IGN").get(null);
+                int number = (int) signalClass.getMethod("getNumber").invoke(signal);
+                Object[] before = new Object[1];
+                Object ours = java.lang.reflect.Proxy.newProxyInstance(handlerClass.getClassLoader(), new Class<?>[] {handlerClass},
+                        (proxy, method, args) -> {
+                            if (!method.getName().equals("handle")) {
+                                return method.invoke(signalHandlerIdentity, args); // toString, hashCode, equals
+                            }
+                            stopRuns();
+                            Object b = before[0];
+                            if (b == dfl) {
+                                System.exit(128 + number);
+                            } else if (b != ign && b != null) {
+                                call.invoke(b, args[0]);
+                            }
+                            return null;
+                        });
+                before[0] = handle.invoke(null, signal, ours);
+                if (before[0] == ign) {
+                    handle.invoke(null, signal, ign); // ignored (nohup): stays ignored
                 }
-            } catch (Throwable e) {
-                // no signal handling here (another JVM, -Xrs): the shutdown hook alone
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                // no signal handling here (-Xrs, a signal the JVM keeps): the shutdown hook alone
             }
         }
     }
+
+    /** Answers the proxy's Object methods. */
+    private static final Object signalHandlerIdentity = new Object();
 
     private static void stopRuns() {
         stopping = true;

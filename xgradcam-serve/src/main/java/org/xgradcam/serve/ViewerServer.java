@@ -178,7 +178,7 @@ public final class ViewerServer implements AutoCloseable {
                     slow |= c instanceof java.util.concurrent.TimeoutException; // the minimum upload rate, not met
                 }
                 Throwable bad = e;
-                while (bad != null && !(bad instanceof org.eclipse.jetty.http.BadMessageException)) {
+                while (bad != null && !(bad instanceof org.eclipse.jetty.http.HttpException)) {
                     bad = bad.getCause();
                 }
                 if (slow) {
