@@ -402,6 +402,13 @@ public final class Pipeline implements AutoCloseable {
                           RgbImage overview) {
         List<String> all = new ArrayList<>(p.warnings());
         all.addAll(warnings);
+        for (Result.Explained e : explained) {
+            for (String w : Misleading.of(kind, e.explanation(), plan.request().methods())) {
+                if (!all.contains(w)) {
+                    all.add(w);
+                }
+            }
+        }
         return new Result(p.name(), spec.name(), kind, plan.layers(), pre.describe(), classes, segments, detections, leftOut,
                 explained, plan.request().methods(), all, p.backdrop(), overview, (System.nanoTime() - p.startNanos()) / 1e6);
     }
