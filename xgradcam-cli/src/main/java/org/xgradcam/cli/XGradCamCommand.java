@@ -755,6 +755,10 @@ public class XGradCamCommand implements Callable<Integer> {
             if (pic != null) {
                 pictures.put(dir.resolve(pictureName(m)), pic.overlay());
                 panels.add(new Pictures.Panel(pic.overlay(), m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, ex.score())));
+                if (pic.onPhoto() != null) {
+                    // the map over the user's own photo, at its size (cam_on_photo.jpg, X_cam_on_photo.jpg, ...)
+                    pictures.put(dir.resolve(pictureName(m).replace(".jpg", "_on_photo.jpg")), pic.onPhoto());
+                }
                 if (pic.inBox() != null) {
                     pictures.put(dir.resolve(m.id() + "_in_box.jpg"), pic.inBox());
                     panels.add(new Pictures.Panel(pic.inBox(), m.name() + " in box", "renormalised inside the box"));

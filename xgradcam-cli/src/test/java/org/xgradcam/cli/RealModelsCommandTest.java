@@ -61,7 +61,7 @@ class RealModelsCommandTest {
      * fixes it; with that one flag the answer is right.
      */
     @Test
-    void aFileModelSaysWhichPreprocessingItUsedAndTheOneFlagThatFixesIt() {
+    void aFileModelSaysWhichPreprocessingItUsedAndTheOneFlagThatFixesIt() throws Exception {
         Path model = Fixtures.shared("models/mobilenetv2-12-int8.onnx");
         Path image = Fixtures.shared("images/ILSVRC2012_val_00000077.JPEG");
         var plain = CliRunner.run("--image-path", image.toString(), "--model", model.toString(), "--output-dir",
@@ -74,6 +74,11 @@ class RealModelsCommandTest {
         assertThat(fixed.exit()).as(fixed.err()).isZero();
         assertThat(fixed.out().trim()).isEqualTo("class of interest: n02087394 Rhodesian ridgeback");
         assertThat(fixed.err()).doesNotContain("--preprocessing torchvision");
+        // the map over the photo itself, at its size, beside the seed's pictures at the model's
+        java.awt.image.BufferedImage photo = javax.imageio.ImageIO.read(tmp.resolve("b/X_cam_on_photo.jpg").toFile());
+        assertThat(photo.getWidth()).isEqualTo(500);
+        assertThat(photo.getHeight()).isEqualTo(429);
+        assertThat(tmp.resolve("b/X_cam.jpg")).exists();
     }
 
     @Test

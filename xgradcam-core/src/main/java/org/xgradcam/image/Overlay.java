@@ -33,6 +33,39 @@ public final class Overlay {
         return new RgbImage(image.width(), image.height(), out);
     }
 
+    /** The longest side of a picture drawn over a photo: larger photos are drawn scaled down to it. */
+    public static final int MAX_PHOTO_SIDE = 4096;
+
+    /**
+     * A map over the model's input ({@code mapW} x {@code mapH}) drawn on the photo it came from,
+     * at the photo's own size and aspect ratio (scaled down to at most MAX_PHOTO_SIDE a side):
+     * inside {@code region}, the part of the photo the model saw (Preprocessing.seenRegion), the map
+     * resampled to it and overlaid ({@code blend}: half and half, else the original tool's
+     * additive picture); outside, the photo as it is, with the region outlined.
+     */
+    public static RgbImage onPhoto(RgbImage photo, float[] map, int mapW, int mapH, float[] region, boolean blend,
+                                   Colormap cmap) {
+        double scale = Math.min(1.0, (double) MAX_PHOTO_SIDE / Math.max(photo.width(), photo.height()));
+        RgbImage base = scale < 1 ? photo.resize(Math.max(1, (int) Math.round(photo.width() * scale)),
+                Math.max(1, (int) Math.round(photo.height() * scale)), Preprocessing.Interpolation.PIL) : photo;
+        int x0 = Math.max(0, (int) Math.floor(region[0] * scale));
+        int y0 = Math.max(0, (int) Math.floor(region[1] * scale));
+        int x1 = Math.min(base.width(), (int) Math.ceil(region[2] * scale));
+        int y1 = Math.min(base.height(), (int) Math.ceil(region[3] * scale));
+        int rw = Math.max(1, x1 - x0);
+        int rh = Math.max(1, y1 - y0);
+        float[] resampled = org.xgradcam.image.Resize.bilinear(map, mapH, mapW, rh, rw);
+        RgbImage seen = base.crop(x0, y0, rw, rh);
+        RgbImage drawn = blend ? blend(seen, resampled, cmap, 0.5f) : additive(seen, resampled, cmap);
+        byte[] out = base.rgb().clone();
+        for (int y = 0; y < rh; y++) {
+            System.arraycopy(drawn.rgb(), 3 * y * rw, out, 3 * ((y0 + y) * base.width() + x0), 3 * rw);
+        }
+        RgbImage result = new RgbImage(base.width(), base.height(), out);
+        boolean whole = x0 == 0 && y0 == 0 && x1 == base.width() && y1 == base.height();
+        return whole ? result : Boxes.outline(result, x0, y0, x1 - 1, y1 - 1);
+    }
+
     /**
      * A signed difference in [-1, 1] as a picture: white where none, red where positive, blue
      * where negative, full colour at +-1 (a diverging scale, so equal maps are plain white).

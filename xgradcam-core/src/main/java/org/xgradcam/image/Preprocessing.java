@@ -135,6 +135,25 @@ public record Preprocessing(int width, int height, ResizeMode resize, int shorte
         return resized.crop((w - width) / 2, (h - height) / 2, width, height);
     }
 
+    /**
+     * Where the model's input lies on an image of w x h, in that image's pixels [x0, y0, x1, y1]:
+     * all of it after a direct resize, the centre crop's window after a crop (as {@link #fit}
+     * cuts it).
+     */
+    public float[] seenRegion(int w, int h) {
+        if (resize == ResizeMode.DIRECT) {
+            return new float[] {0, 0, w, h};
+        }
+        double s = (double) shorterSide / Math.min(w, h);
+        int rw = Math.max(width, (int) Math.round(w * s));
+        int rh = Math.max(height, (int) Math.round(h * s));
+        double sx = (double) rw / w;
+        double sy = (double) rh / h;
+        int ox = (rw - width) / 2;
+        int oy = (rh - height) / 2;
+        return new float[] {(float) (ox / sx), (float) (oy / sy), (float) ((ox + width) / sx), (float) ((oy + height) / sy)};
+    }
+
     /** A fitted image to a [1, 3, H, W] (or [1, H, W, 3]) tensor. */
     public FloatTensor toTensor(RgbImage fitted) {
         int plane = width * height;

@@ -262,7 +262,7 @@ public final class Pipeline implements AutoCloseable {
         boolean ranked = plan.request().topK() != null;
         for (int r = 0; r < es.size(); r++) {
             Explanation e = es.get(r);
-            explained.add(explained(ranked ? r + 1 : null, null, e, p.backdrop(), null, plan));
+            explained.add(explained(ranked ? r + 1 : null, null, e, p.backdrop(), null, plan, p.original()));
         }
         return result(p, plan, top, List.of(), List.of(), 0, explained, warnings, null);
     }
@@ -283,7 +283,7 @@ public final class Pipeline implements AutoCloseable {
             segments.add(new Result.Segment(c, labels.name(c), labels.wordNetId(c), shares[c]));
         }
         return result(p, plan, List.of(), segments, List.of(), 0,
-                List.of(explained(null, null, e, p.backdrop(), null, plan)), warnings, null);
+                List.of(explained(null, null, e, p.backdrop(), null, plan, p.original())), warnings, null);
     }
 
     private Result headDetections(Prepared p, Plan plan) {
@@ -369,6 +369,12 @@ public final class Pipeline implements AutoCloseable {
     /** One explained thing, with its pictures per method when asked for. */
     private Result.Explained explained(Integer rank, Integer detection, Explanation e, RgbImage backdrop, Detection box,
                                        Plan plan) {
+        return explained(rank, detection, e, backdrop, box, plan, null);
+    }
+
+    /** As above, with the photo the input came from (null: none), for the pictures over it. */
+    private Result.Explained explained(Integer rank, Integer detection, Explanation e, RgbImage backdrop, Detection box,
+                                       Plan plan, RgbImage photo) {
         Labels labels = spec.labels();
         Request r = plan.request();
         Map<String, Result.Pictures> pictures = new LinkedHashMap<>();
@@ -377,6 +383,7 @@ public final class Pipeline implements AutoCloseable {
                 CamResult cr = e.result(m.id());
                 RgbImage overlay;
                 RgbImage inBox = null;
+                RgbImage onPhoto = null;
                 if (cr.pixels() != null) {
                     overlay = Overlay.gradientPicture(cr.pixels().data(), backdrop.width(), backdrop.height());
                 } else {
@@ -385,8 +392,13 @@ public final class Pipeline implements AutoCloseable {
                         inBox = render(backdrop, org.xgradcam.detection.BoxMaps.renormalizedIn(cr.map().data(), backdrop.width(),
                                 backdrop.height(), List.of(box)), r);
                     }
+                    if (photo != null && !(photo.width() == backdrop.width() && photo.height() == backdrop.height()
+                            && pre.resize() == Preprocessing.ResizeMode.DIRECT)) {
+                        onPhoto = Overlay.onPhoto(photo, cr.map().data(), backdrop.width(), backdrop.height(),
+                                pre.seenRegion(photo.width(), photo.height()), r.blend(), r.colormap());
+                    }
                 }
-                pictures.put(m.id(), new Result.Pictures(overlay, inBox));
+                pictures.put(m.id(), new Result.Pictures(overlay, inBox, onPhoto));
             }
         }
         return new Result.Explained(rank, detection, e.classIndex(), labels.name(e.classIndex()), labels.wordNetId(e.classIndex()),

@@ -31,8 +31,12 @@ public record Result(String image, String model, ModelKind kind, List<String> la
     /** A detection, numbered in the model's order (by decreasing score), with its class's names. */
     public record Found(int index, Detection detection, String name, String wordNetId) {}
 
-    /** The pictures of one method: the map over the image, and (detections, on request) the map renormalised inside its box. */
-    public record Pictures(RgbImage overlay, RgbImage inBox) {}
+    /**
+     * The pictures of one method: the map over the image as the model saw it, (detections, on
+     * request) the map renormalised inside its box, and the map over the photo at its own size
+     * (null where the photo is the model's input as it is, for tensors and for detections).
+     */
+    public record Pictures(RgbImage overlay, RgbImage inBox, RgbImage onPhoto) {}
 
     /**
      * One thing explained: the top class, a class by rank (top-k), a segment class, or a
