@@ -377,6 +377,16 @@ public final class LayerCatalog {
         // and class values, not features); explain what it reads, the last features, as
         // pytorch-grad-cam's YOLO examples take the layer before the detection head
         boolean head = shapes.find(score).map(i -> i.shape().length == 3).orElse(false);
+        if (head && best != null && !graph.producer(best.tensor()).map(n -> n.getOpType().equals("Conv")).orElse(false)) {
+            // a head that decodes its convolution's output (slices, sigmoid, exp, concat) in the graph:
+            // the last convolution every path passes through is the head's, the decoding is not features
+            for (Layer l : layers) {
+                if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor()) && isCut(l.tensor())
+                        && graph.producer(l.tensor()).map(n -> n.getOpType().equals("Conv")).orElse(false)) {
+                    best = l;
+                }
+            }
+        }
         Optional<NodeProto> p = best == null || !head ? Optional.empty() : graph.producer(best.tensor());
         if (p.isPresent() && p.get().getOpType().equals("Conv")) {
             Layer features = find(p.get().getInput(0)).orElse(null);

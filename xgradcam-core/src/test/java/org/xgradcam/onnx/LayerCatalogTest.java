@@ -48,6 +48,26 @@ class LayerCatalogTest {
         assertThat(c.isCut(conv)).isTrue();
     }
 
+    /**
+     * The default is a real feature map: for a detection head that decodes its convolution in
+     * the graph (the demo detector: slices, sigmoid, exp, concat), the features that convolution
+     * reads, not the decoded boxes and scores; never a one-channel map when others exist.
+     */
+    @Test
+    void theDefaultIsAFeatureMapNotTheModelsOwnOutput() {
+        var spec = org.xgradcam.models.ModelSpec.demoDetector();
+        Graph graph = new Graph(spec.model());
+        LayerCatalog c = LayerCatalog.of(graph, ModelShapes.of(graph, new long[] {1, 3, 96, 96}));
+        assertThat(c.requireDefault().tensor()).isEqualTo("/head/head.0/head.0.2/Relu_output_0");
+        TestGraph g = new TestGraph(13);
+        String x = g.input("x", 1, 3, 8, 8);
+        String features = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(new Random(1), 0.3f, 4, 3, 3, 3)),
+                ofInts("pads", 1, 1, 1, 1))));
+        String mask = g.node("Sigmoid", List.of(g.node("Conv", List.of(features, g.random(new Random(2), 0.3f, 1, 4, 1, 1)))));
+        Graph one = new Graph(g.build(mask));
+        assertThat(LayerCatalog.of(one, ModelShapes.of(one, new long[] {1, 3, 8, 8})).requireDefault().tensor()).isEqualTo(features);
+    }
+
     @Test
     void unknownLayerNamesTheClosestOnes() {
         Engines e = Engines.load(Fixtures.resource("torchvision/vgg/model.onnx"));
