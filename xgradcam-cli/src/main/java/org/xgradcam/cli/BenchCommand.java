@@ -40,10 +40,10 @@ public class BenchCommand implements Callable<Integer> {
             description = "Images per run, 1 to " + MAX_BATCH + " (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--iterations", description = "Timed runs per variant, 1 to 100000 (default: 20; with --folder, passes over the folder, default 1).")
+    @Option(names = "--iterations", paramLabel = "N", description = "Timed runs per variant, 1 to 100000 (default: 20; with --folder, passes over the folder, default 1).")
     Integer iterations;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first, 0 to 10000 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed runs first, 0 to 10000 (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = {"--method", "--methods"}, paramLabel = "NAME", split = ",",

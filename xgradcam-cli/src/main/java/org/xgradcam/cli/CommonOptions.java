@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 /** Options every command that runs a model shares (the cache's too). */
 public class CommonOptions extends CacheOptions {
     @Option(names = "--model", paramLabel = "NAME|FILE",
-            description = "Model: 'shapes' (the embedded demo, default), a catalogue name (see 'xgradcam models') or an .onnx file.")
+            description = "Model: 'shapes' (the embedded demo, default), a catalogue name (see 'xgradcam models') or a model"
+                    + " file (ONNX).")
     String model;
 
     @Option(names = "--use-cuda", description = "Run on the GPU (CUDA execution provider) when available; otherwise say so and use the CPU.")

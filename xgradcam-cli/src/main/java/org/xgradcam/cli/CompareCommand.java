@@ -41,7 +41,7 @@ public class CompareCommand implements Callable<Integer> {
     PreprocessingOptions preprocessing = new PreprocessingOptions();
 
     @Option(names = "--reference", required = true, paramLabel = "NAME|FILE",
-            description = "The float original: a catalogue name or an .onnx file.")
+            description = "The float original: a catalogue name or a model file (ONNX).")
     String reference;
 
     @Option(names = "--image-path", paramLabel = "IMAGE", description = "An image file or a folder of images (repeatable).")

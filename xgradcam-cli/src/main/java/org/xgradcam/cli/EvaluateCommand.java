@@ -72,26 +72,26 @@ public class EvaluateCommand implements Callable<Integer> {
             description = "Methods, comma-separated or repeated (default: ${DEFAULT-VALUE}).")
     List<String> methods;
 
-    @Option(names = "--metrics", split = ",", description = "Metrics (default: all that apply): ${COMPLETION-CANDIDATES}",
+    @Option(names = "--metrics", paramLabel = "NAME", split = ",", description = "Metrics (default: all that apply): ${COMPLETION-CANDIDATES}",
             completionCandidates = MetricNames.class)
     List<String> metrics;
 
-    @Option(names = "--output-dir", defaultValue = "evaluation", description = "Where results go (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--output-dir", paramLabel = "DIR", defaultValue = "evaluation", description = "Where results go (default: ${DEFAULT-VALUE}).")
     Path outputDir;
 
-    @Option(names = "--layer", description = "Target layer (default: the model's default).")
+    @Option(names = "--layer", paramLabel = "NAME", description = "Target layer (default: the model's default).")
     String layer;
 
-    @Option(names = "--limit", defaultValue = "0", description = "At most this many images (0: all, the default).")
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "At most this many images (0: all, the default).")
     int limit;
 
-    @Option(names = "--steps", defaultValue = "25", description = "Steps of the deletion and insertion curves, 1 to " + MAX_STEPS + " (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "25", description = "Steps of the deletion and insertion curves, 1 to " + MAX_STEPS + " (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--threshold", defaultValue = "0.15", description = "Localisation: fraction of the map's maximum, 0 to 1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threshold", paramLabel = "F", defaultValue = "0.15", description = "Localisation: fraction of the map's maximum, 0 to 1 (default: ${DEFAULT-VALUE}).")
     double threshold;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of ROAD's imputation noise and the sanity check.")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of ROAD's imputation noise and the sanity check.")
     long seed;
 
     /** Each step of a curve is one forward pass per image and method: beyond this, a run takes days. */

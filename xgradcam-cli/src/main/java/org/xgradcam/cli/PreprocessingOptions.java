@@ -17,7 +17,7 @@ public class PreprocessingOptions {
 
     @Option(names = "--interpolation", paramLabel = "opencv|pil",
             description = "Bilinear resize of the image: opencv (the original's cv2.resize) or pil (torchvision's, antialiased); "
-                    + "default: the model's preset (opencv for the demo and .onnx files, pil for the catalogue).")
+                    + "default: the model's preset (opencv for the demo and model files, pil for the catalogue).")
     String interpolation;
 
     @Option(names = "--mean", paramLabel = "R,G,B", description = "Per-channel mean to subtract (after scaling).")

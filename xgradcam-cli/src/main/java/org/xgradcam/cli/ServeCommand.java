@@ -17,10 +17,10 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", description = "Serve the interactive viewer and the JSON API (http://127.0.0.1:8080 by default; see docs/serve.md).")
 public class ServeCommand implements Callable<Integer> {
     @Option(names = {"--model", "--models"}, split = ",", paramLabel = "NAME|FILE", description = "Models to serve besides the"
-            + " embedded demos (shapes and shapes-detector, always served): catalogue names or .onnx files (repeatable).")
+            + " embedded demos (shapes and shapes-detector, always served): catalogue names or model files (repeatable).")
     List<String> modelNames = List.of();
 
-    @Option(names = "--models-dir", paramLabel = "DIR", description = "Also serve every .onnx file in this folder (by file name).")
+    @Option(names = "--models-dir", paramLabel = "DIR", description = "Also serve every model file (ONNX) in this folder, by file name.")
     Path modelsDir;
 
     @Option(names = "--port", paramLabel = "P", description = "Port (default 8080; 0 picks a free one).")

@@ -45,7 +45,8 @@ import picocli.CommandLine.Parameters;
  * (XGrad-CAM) and prints the class of interest.
  */
 @Command(name = "xgradcam", mixinStandardHelpOptions = true, version = "xgradcam 0.1.0", scope = CommandLine.ScopeType.INHERIT,
-        description = "Class activation maps (XGrad-CAM, Grad-CAM and more) for any ONNX image classifier.",
+        description = "Class activation maps (XGrad-CAM, Grad-CAM and 23 more) for image models in ONNX: classifiers,"
+                + " vision transformers, detectors, segmenters; fp32, fp16 or int8 as shipped.",
         subcommands = {LayersCommand.class, MethodsCommand.class, ProofCommand.class, ModelsCommand.class,
                 BenchCommand.class, EvaluateCommand.class, CompareCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
         sortOptions = false)
@@ -115,7 +116,7 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--output-dir", paramLabel = "DIR", defaultValue = ".", description = "Where pictures go (default: the current folder).")
     Path outputDir;
 
-    @Option(names = "--colormap", defaultValue = "jet", description = "jet (as the original), turbo, viridis or inferno.")
+    @Option(names = "--colormap", paramLabel = "jet|turbo|viridis|inferno", defaultValue = "jet", description = "jet (as the original), turbo, viridis or inferno.")
     String colormap;
 
     @Option(names = "--overlay", defaultValue = "add", paramLabel = "add|blend",
@@ -155,7 +156,7 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--eigen-smooth", description = "Maps from the first principal component of the weighted activations.")
     boolean eigenSmooth;
 
-    @Option(names = "--aug-smooth", description = "Average over horizontal flip x brightness 0.9/1.0/1.1 (6 runs).")
+    @Option(names = "--aug-smooth", description = "Average over horizontal flip x brightness 0.9, 1.0 and 1.1 (6 runs).")
     boolean augSmooth;
 
     @Option(names = {"--batch-size", "--batch"}, paramLabel = "N",
@@ -196,6 +197,7 @@ public class XGradCamCommand implements Callable<Integer> {
 
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new XGradCamCommand());
+        HelpLayout.install(cl);
         // a name the locale cannot encode is refused with the way out (every Path option of every command)
         cl.registerConverter(Path.class, s -> {
             try {

@@ -154,4 +154,18 @@ class BadInputCommandTest {
         CliRunner.Result models = CliRunner.run("models", "--help");
         assertThat(models.out()).contains("--cache-dir").doesNotContain("--use-cuda").doesNotContain("--labels");
     }
+
+    @Test
+    void helpIsInSectionsWithNamedPlaceholdersForEveryCommand() {
+        CliRunner.Result main = CliRunner.run("--help");
+        assertThat(main.out()).startsWith("Usage: xgradcam [OPTIONS] [IMAGE...] [COMMAND]")
+                .contains("\nInput:", "\nModel:", "\nPreprocessing:", "\nWhat to explain:", "\nMethods:", "\nDetectors:",
+                        "\nOutput:", "\nHelp:").doesNotContain("image classifier.");
+        for (String command : java.util.List.of("layers", "methods", "models", "compare", "evaluate", "proof", "serve", "bench")) {
+            String help = CliRunner.run(command, "--help").out();
+            assertThat(help).as(command).startsWith("Usage: xgradcam " + command).doesNotContain("=<")
+                    .doesNotContainPattern("\\s\\.\\n").doesNotContain("\nOther:");
+        }
+        assertThat(main.out()).doesNotContain("=<").doesNotContain("\nOther:");
+    }
 }
