@@ -804,7 +804,7 @@ public class XGradCamCommand implements Callable<Integer> {
             arrays.put(dir.resolve("logits.npy"), new FloatTensor(scoreShape, e.logits()));
         }
         if (!noFigure && !noPictures) {
-            pictures.put(dir.resolve("compare.png"), Pictures.figure(panels));
+            pictures.put(dir.resolve("compare.png"), Pictures.figure(panels, 4, Colormap.parse(colormap)));
         }
         OutputFolder.Group group = new OutputFolder.Group(dir);
         try {

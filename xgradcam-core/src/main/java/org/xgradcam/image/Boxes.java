@@ -21,8 +21,25 @@ public final class Boxes {
         new Color(0, 130, 200), new Color(245, 130, 48), new Color(145, 30, 180), new Color(70, 240, 240),
         new Color(240, 50, 230), new Color(210, 245, 60), new Color(250, 190, 212)};
 
-    /** The image with every box outlined in its class's colour and labelled; the first box is drawn last, on top. */
+    /** Pictures smaller than this (shorter side) are drawn scaled up, so that labels can be read. */
+    public static final int MIN_LABELLED_SIDE = 384;
+
+    /**
+     * The image with every box outlined in its class's colour and labelled; the first box is drawn
+     * last, on top. A small image (the demos' 96 x 96) is first scaled up by a whole factor to at
+     * least MIN_LABELLED_SIDE, so its labels are legible.
+     */
     public static RgbImage draw(RgbImage image, List<Box> boxes, List<Integer> classes) {
+        int small = Math.min(image.width(), image.height());
+        int k = small >= MIN_LABELLED_SIDE ? 1 : (MIN_LABELLED_SIDE + small - 1) / small;
+        if (k > 1) {
+            image = image.resize(image.width() * k, image.height() * k, Preprocessing.Interpolation.PIL);
+            List<Box> scaled = new java.util.ArrayList<>();
+            for (Box b : boxes) {
+                scaled.add(new Box(b.x0() * k, b.y0() * k, b.x1() * k, b.y1() * k, b.label()));
+            }
+            boxes = scaled;
+        }
         BufferedImage img = image.toBufferedImage();
         Graphics2D g = img.createGraphics();
         try {

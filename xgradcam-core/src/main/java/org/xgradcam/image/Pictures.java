@@ -113,8 +113,17 @@ public final class Pictures {
         out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
-    /** Panels in a row, each under its title (method, class) and subtitle (score). */
+    /** Panels in rows of at most four, each under its title (method, class) and subtitle (score). */
     public static RgbImage figure(List<Panel> panels) {
+        return figure(panels, 4, null);
+    }
+
+    /**
+     * Panels in a grid of at most {@code columns} a row, each under its title and subtitle, small
+     * pictures scaled up (nearest neighbour) to about 256 pixels; with a colour map, its bar under
+     * the grid, from low to high.
+     */
+    public static RgbImage figure(List<Panel> panels, int columns, Colormap bar) {
         int cell = 0;
         int h = 0;
         for (Panel p : panels) {
@@ -126,7 +135,11 @@ public final class Pictures {
         int ch = h * scale;
         int gap = 8;
         int header = 40;
-        BufferedImage out = new BufferedImage(panels.size() * (cw + gap) + gap, ch + header + gap, BufferedImage.TYPE_INT_RGB);
+        int cols = Math.max(1, Math.min(columns, panels.size()));
+        int rows = (panels.size() + cols - 1) / cols;
+        int barHeight = bar == null ? 0 : 40;
+        BufferedImage out = new BufferedImage(cols * (cw + gap) + gap, rows * (ch + header + gap) + gap / 2 + barHeight,
+                BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         try {
             g.setColor(Color.WHITE);
@@ -135,13 +148,32 @@ public final class Pictures {
             g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
             for (int i = 0; i < panels.size(); i++) {
                 Panel p = panels.get(i);
-                int x = gap + i * (cw + gap);
-                g.drawImage(p.image().toBufferedImage(), x, header, cw, ch, null);
+                int x = gap + (i % cols) * (cw + gap);
+                int y = (i / cols) * (ch + header + gap);
+                g.drawImage(p.image().toBufferedImage(), x, y + header, cw, ch, null);
                 g.setColor(Color.BLACK);
                 g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-                drawFitted(g, p.title(), x, 16, cw);
+                drawFitted(g, p.title(), x, y + 16, cw);
                 g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-                drawFitted(g, p.subtitle(), x, 32, cw);
+                drawFitted(g, p.subtitle(), x, y + 32, cw);
+            }
+            if (bar != null) {
+                // the colour bar: what a colour means, from the map's lowest value to its highest
+                int top = rows * (ch + header + gap) + gap / 2;
+                int width = Math.min(out.getWidth() - 2 * gap, 512);
+                int left = (out.getWidth() - width) / 2;
+                for (int x = 0; x < width; x++) {
+                    int[] c = bar.rgb(Math.min(255, x * 256 / width));
+                    g.setColor(new Color(c[0], c[1], c[2]));
+                    g.fillRect(left + x, top, 1, 12);
+                }
+                g.setColor(Color.BLACK);
+                g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+                g.drawString("low", left, top + 26);
+                String high = "high";
+                g.drawString(high, left + width - g.getFontMetrics().stringWidth(high), top + 26);
+                String what = "map value (each map scaled to its own range)";
+                g.drawString(what, left + (width - g.getFontMetrics().stringWidth(what)) / 2, top + 26);
             }
         } finally {
             g.dispose();

@@ -160,7 +160,7 @@ public record Comparison(String image, Result deployed, Result reference, boolea
     public RgbImage figure() {
         List<Pictures.Panel> panels = new ArrayList<>();
         String cls = deployed.first().name();
-        panels.add(new Pictures.Panel(deployed.first().backdrop(), "image", cls));
+        // a row per method: the image, the deployed model's map, the reference's, their difference
         for (CamMethod m : deployed.methods()) {
             Agreement a = maps.get(m.id());
             Result.Pictures pa = deployed.first().pictures().get(m.id());
@@ -168,6 +168,7 @@ public record Comparison(String image, Result deployed, Result reference, boolea
             if (a == null || pa == null || pb == null) {
                 continue;
             }
+            panels.add(new Pictures.Panel(deployed.first().backdrop(), "image", cls));
             panels.add(new Pictures.Panel(pa.overlay(), m.name() + ": deployed", String.format(java.util.Locale.ROOT,
                     "score %.3f", deployed.first().score())));
             panels.add(new Pictures.Panel(pb.overlay(), m.name() + ": reference", String.format(java.util.Locale.ROOT,
@@ -175,6 +176,6 @@ public record Comparison(String image, Result deployed, Result reference, boolea
             panels.add(new Pictures.Panel(Overlay.difference(a.difference(), a.width(), a.height()), "difference",
                     String.format(java.util.Locale.ROOT, "r %.3f, |d| %.3f", a.pearson(), a.meanAbsoluteDifference())));
         }
-        return Pictures.figure(panels);
+        return Pictures.figure(panels, 4, deployed.methods().isEmpty() ? null : org.xgradcam.image.Colormap.JET);
     }
 }
