@@ -385,7 +385,7 @@ public class EvaluateCommand implements Callable<Integer> {
     static String plot(String title, Map<String, List<double[]>> curves) {
         int w = 480;
         int h = 220;
-        int pad = 36;
+        int pad = 46;
         int legend = 130; // room on the right for the method names
         StringBuilder sb = new StringBuilder("<figure><svg width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " + h
                 + "\" role=\"img\" aria-label=\"" + html(title) + "\">");
@@ -394,6 +394,22 @@ public class EvaluateCommand implements Callable<Integer> {
         sb.append("<text x=\"").append((w - legend) / 2).append("\" y=\"").append(h - 6).append("\" text-anchor=\"middle\" font-size=\"11\">fraction of pixels</text>");
         sb.append("<text x=\"12\" y=\"").append(h / 2).append("\" font-size=\"11\" transform=\"rotate(-90 12 ").append(h / 2)
                 .append(")\" text-anchor=\"middle\">class probability</text>");
+        // tick values: 0 to 1 on both axes, every 0.25
+        int plotW = w - pad - 10 - legend;
+        int plotH = h - pad - 10;
+        for (int t = 0; t <= 4; t++) {
+            double f = t / 4.0;
+            double tx = pad + plotW * f;
+            double ty = 10 + plotH * (1 - f);
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/>", tx, 10 + plotH,
+                    tx, 14 + plotH));
+            sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%.2f</text>", tx,
+                    24 + plotH, f));
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#999\"/>", pad - 4, ty,
+                    pad, ty));
+            sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" font-size=\"9\" text-anchor=\"end\">%.2f</text>", pad - 6,
+                    ty + 3, f));
+        }
         int c = 0;
         for (var e : curves.entrySet()) {
             double[] mean = new double[e.getValue().get(0).length];
@@ -418,7 +434,7 @@ public class EvaluateCommand implements Callable<Integer> {
         return sb.append("</svg><figcaption>").append(html(title)).append("</figcaption></figure>").toString();
     }
 
-    private static String report(ModelSpec spec, String layer, int n, Map<String, Map<String, List<Double>>> values,
+    static String report(ModelSpec spec, String layer, int n, Map<String, Map<String, List<Double>>> values,
                                  Map<String, List<double[]>> deletion, Map<String, List<double[]>> insertion,
                                  List<String> thumbnails, List<CamMethod> methods) {
         StringBuilder sb = new StringBuilder("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>xgradcam evaluation</title>"
@@ -436,27 +452,30 @@ public class EvaluateCommand implements Callable<Integer> {
         }
         sb.append("<th>better</th></tr>");
         for (String metric : metricNames) {
-            boolean higher = metric.contains("insertion") || metric.contains("increase") || metric.contains("pointing")
-                    || metric.equals("adcc") || metric.contains("lerf") || metric.contains("combined") || metric.contains("change");
-            boolean none = metric.startsWith("sanity");
-            double best = higher ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+            MetricInfo info = MetricInfo.of(metric);
+            // the best as printed, marked only where one method alone has it (no winner on a tie)
+            java.util.List<String> shown = new java.util.ArrayList<>();
             for (var mv : values.values()) {
-                if (mv.containsKey(metric)) {
-                    double v = mean(mv.get(metric));
-                    best = higher ? Math.max(best, v) : Math.min(best, v);
+                shown.add(mv.containsKey(metric) ? String.format(Locale.ROOT, "%.4f", mean(mv.get(metric))) : null);
+            }
+            String best = null;
+            for (String v : shown) {
+                if (v != null && info.better() != MetricInfo.Better.NEITHER && (best == null
+                        || (info.better() == MetricInfo.Better.HIGHER) == (Double.parseDouble(v) > Double.parseDouble(best)))) {
+                    best = v;
                 }
             }
+            String winner = best;
+            boolean alone = best != null && shown.stream().filter(winner::equals).count() == 1 && values.size() > 1;
             sb.append("<tr><td>").append(html(metric)).append("</td>");
-            for (var mv : values.values()) {
-                if (!mv.containsKey(metric)) {
-                    sb.append("<td>-</td>");
-                    continue;
-                }
-                double v = mean(mv.get(metric));
-                sb.append("<td").append(!none && v == best && values.size() > 1 ? " class=\"best\"" : "").append(">")
-                        .append(String.format(Locale.ROOT, "%.4f", v)).append("</td>");
+            for (String v : shown) {
+                sb.append(v == null ? "<td>-</td>" : "<td" + (alone && v.equals(best) ? " class=\"best\"" : "") + ">" + v + "</td>");
             }
-            sb.append("<td>").append(none ? "lower (maps must change)" : higher ? "higher" : "lower").append("</td></tr>");
+            sb.append("<td>").append(switch (info.better()) {
+                case HIGHER -> "higher";
+                case LOWER -> "lower";
+                case NEITHER -> "";
+            }).append("</td></tr>");
         }
         sb.append("</table>");
         if (!deletion.isEmpty()) {
@@ -471,7 +490,15 @@ public class EvaluateCommand implements Callable<Integer> {
         }
         sb.append("</tr>");
         thumbnails.forEach(sb::append);
-        sb.append("</table><p>Metric definitions: see docs/metrics.md.</p></body></html>");
+        sb.append("</table><h2>What the metrics mean</h2><p>Y is the probability of the class explained for the image,"
+                + " O for the image multiplied by the map; maps are in [0, 1] at the input size. The best mean of a row is"
+                + " marked where one method alone has it.</p><table><tr><th>metric</th><th>definition</th><th>better</th></tr>");
+        for (String metric : metricNames) {
+            MetricInfo info = MetricInfo.of(metric);
+            sb.append("<tr><td>").append(html(metric)).append("</td><td style=\"text-align:left\">").append(html(info.definition()))
+                    .append("</td><td>").append(info.better().name().toLowerCase(Locale.ROOT)).append("</td></tr>");
+        }
+        sb.append("</table></body></html>");
         return sb.toString();
     }
 }

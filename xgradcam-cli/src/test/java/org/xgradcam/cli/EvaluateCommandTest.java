@@ -42,6 +42,30 @@ class EvaluateCommandTest {
         assertThat(Files.readString(out.resolve("summary.json"))).contains("\"XGrad-CAM\"").contains("\"pointing_game\"");
         String html = Files.readString(out.resolve("report.html"));
         assertThat(html).contains("<svg").contains("data:image/png;base64,").contains("conservation_residual");
+        // the report stands alone: definitions inside, tick values on the axes, no winner on a tie
+        assertThat(html).contains("What the metrics mean").contains("XGrad-CAM's conservation").doesNotContain("docs/metrics.md")
+                .contains(">0.50</text>");
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("<tr><td>([a-z_]+)</td><td([^>]*)>([^<]+)</td><td([^>]*)>([^<]+)</td>")
+                .matcher(html);
+        int rowsSeen = 0;
+        while (row.find()) {
+            rowsSeen++;
+            if (row.group(3).equals(row.group(5))) {
+                assertThat(row.group(2) + row.group(4)).as("tie in " + row.group(1)).doesNotContain("best");
+            }
+        }
+        assertThat(rowsSeen).isGreaterThan(5);
+    }
+
+    @Test
+    void aTieHasNoWinnerAndALoneBestIsMarked() {
+        java.util.Map<String, java.util.Map<String, List<Double>>> values = new java.util.LinkedHashMap<>();
+        values.put("gradcam", java.util.Map.of("pointing_game", List.of(1.0), "deletion_auc", List.of(0.20)));
+        values.put("xgradcam", java.util.Map.of("pointing_game", List.of(1.0), "deletion_auc", List.of(0.10)));
+        String html = EvaluateCommand.report(org.xgradcam.models.ModelSpec.demo(), "layer", 1, values, java.util.Map.of(),
+                java.util.Map.of(), List.of(), List.of());
+        assertThat(html).contains("<tr><td>pointing_game</td><td>1.0000</td><td>1.0000</td>")
+                .contains("<tr><td>deletion_auc</td><td>0.2000</td><td class=\"best\">0.1000</td>");
     }
 
     @Test
