@@ -96,6 +96,7 @@ public class CompareCommand implements Callable<Integer> {
             Request forDeployed = layer == null ? request : request.withLayers(List.of(layer));
             List<String> referenceLayers = referenceLayer == null ? List.of() : List.of(referenceLayer);
             boolean batch = InputImages.collect(given).isBatch();
+            progress.update("comparing", 0, files.size()); // the bar from the first second, not after the first image
             for (int i = 0; i < files.size(); i++) {
                 run.attempt(files.get(i), item -> {
                     byte[] bytes = InputFiles.read(item.path(), "image", ImageLoader.MAX_FILE_BYTES);

@@ -172,6 +172,7 @@ public class EvaluateCommand implements Callable<Integer> {
             Explainer randomised = chosen.contains("sanity") ? Explainer.open(SanityCheck.randomiseHead(spec.model(),
                     usedLayer, seed), Explainer.Options.defaults().withInputShape(shape).withRuntime(common.runtime())) : null;
             try {
+                progress.update("evaluating", 0, files.size()); // the bar from the first second, not after the first image
                 for (int i = 0; i < files.size(); i++) {
                     final int index = i;
                     run.attempt(files.get(i), item -> {

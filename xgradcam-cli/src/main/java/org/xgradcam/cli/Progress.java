@@ -20,6 +20,21 @@ public final class Progress implements org.xgradcam.models.ModelCache.DownloadPr
         this(out, enabled, System::nanoTime);
     }
 
+    /** Work that is often quick: no bar unless it is still going after {@code delayNanos}. */
+    static Progress afterDelay(PrintStream out, boolean enabled, long delayNanos) {
+        return afterDelay(out, enabled, delayNanos, System::nanoTime);
+    }
+
+    /** With a clock in nanoseconds (tests). */
+    static Progress afterDelay(PrintStream out, boolean enabled, long delayNanos, java.util.function.LongSupplier clock) {
+        Progress p = new Progress(out, enabled, clock);
+        p.delayNanos = delayNanos;
+        return p;
+    }
+
+    private long delayNanos;
+    private long firstSeen = Long.MIN_VALUE;
+
     /** With a clock in nanoseconds (tests). */
     Progress(PrintStream out, boolean enabled, java.util.function.LongSupplier clock) {
         this.out = out;
@@ -38,6 +53,12 @@ public final class Progress implements org.xgradcam.models.ModelCache.DownloadPr
             return;
         }
         long now = clock.getAsLong();
+        if (firstSeen == Long.MIN_VALUE) {
+            firstSeen = now;
+        }
+        if (now - firstSeen < delayNanos) {
+            return; // quick work draws nothing
+        }
         if (!label.equals(startedLabel)) {
             startedLabel = label; // a new bar: its rate counts from here
             started = now;
@@ -78,6 +99,7 @@ public final class Progress implements org.xgradcam.models.ModelCache.DownloadPr
     @Override
     public void done() {
         startedLabel = null;
+        firstSeen = Long.MIN_VALUE;
         if (enabled && drawn) {
             out.println();
             drawn = false;

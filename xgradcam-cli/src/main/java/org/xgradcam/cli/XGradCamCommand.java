@@ -319,8 +319,16 @@ public class XGradCamCommand implements Callable<Integer> {
         int total = inputs == null ? 1 : inputs.items().size();
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
         FolderRun run = new FolderRun(System.err);
+        // one image: the perturbation methods' progress inside it, once it has taken a second
+        Progress work = Progress.afterDelay(System.err, !common.quiet && total == 1, 1_000_000_000L);
         Explainer.Options options = Explainer.Options.defaults().withRuntime(common.runtime())
-                .withBatchSize(batchSize != null ? batchSize : PERTURBATION_BATCH).withTokenLayout(tokens.layout());
+                .withBatchSize(batchSize != null ? batchSize : PERTURBATION_BATCH).withTokenLayout(tokens.layout())
+                .withProgress(total == 1 ? (what, done, all) -> {
+                    work.update(what, done, all);
+                    if (done >= all) {
+                        work.done(); // a line per method, ended before anything is printed after it
+                    }
+                } : null);
         try (Pipeline pipeline = Pipeline.open(spec, pre, options)) {
             pipeline.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
             Request request = new Request(camMethods, layers, targetClass, topK, scoreThreshold, maxDetections, box, headLayout,
@@ -336,10 +344,13 @@ public class XGradCamCommand implements Callable<Integer> {
             JsonLines lines = new JsonLines(json, shared);
             run.onFailure(lines::failed);
             Context c = new Context(pipeline, plan, batch, lines, fingerprint(spec, pre, plan));
-            if (inputs == null) {
-                explainOne(c, new InputImages.Item(inputTensor, inputTensor.getFileName().toString()));
-            } else if (!batch) {
-                explainOne(c, inputs.items().get(0));
+            if (inputs == null || !batch) {
+                try {
+                    explainOne(c, inputs == null ? new InputImages.Item(inputTensor, inputTensor.getFileName().toString())
+                            : inputs.items().get(0));
+                } finally {
+                    work.done();
+                }
             } else {
                 pipelined(c, inputs.items(), run, progress);
             }

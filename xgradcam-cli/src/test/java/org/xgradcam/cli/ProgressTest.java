@@ -33,6 +33,22 @@ class ProgressTest {
     }
 
     @Test
+    void workThatIsOftenQuickDrawsNothingUntilItHasTakenItsDelay() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        Progress p = Progress.afterDelay(new PrintStream(buf, true, StandardCharsets.UTF_8), true, 1_000_000_000L, () -> now);
+        p.update("Score-CAM", 0, 512);
+        now += 500_000_000L;
+        p.update("Score-CAM", 256, 512);
+        p.update("Score-CAM", 512, 512); // done within the second: nothing at all
+        p.done();
+        assertThat(buf.size()).isZero();
+        p.update("Ablation-CAM", 0, 512);
+        now += 1_500_000_000L;
+        p.update("Ablation-CAM", 128, 512);
+        assertThat(buf.toString(StandardCharsets.UTF_8)).contains("Ablation-CAM [").contains("128/512");
+    }
+
+    @Test
     void noRateBeforeAnythingIsDoneOrTooSoon() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Progress p = new Progress(new PrintStream(buf, true, StandardCharsets.UTF_8), true, () -> now);

@@ -165,9 +165,36 @@ public final class CamContext {
         return s;
     }
 
+    private WorkProgress progress = WorkProgress.NONE;
+    private String working = "";
+    private long expectedRows;
+    private long scoredRows;
+
+    /** From here on, model rows scored count towards {@code what} (a method), told to {@code p}. */
+    void reporting(WorkProgress p, String what) {
+        progress = p;
+        working = what;
+        expectedRows = 0;
+        scoredRows = 0;
+    }
+
+    /** A method says how many model rows it is about to score (for its progress). */
+    public void expect(long rows) {
+        expectedRows += rows;
+        progress.step(working, scoredRows, expectedRows);
+    }
+
+    private FloatTensor scored(FloatTensor scores, int rows) {
+        scoredRows += rows;
+        if (expectedRows > 0) {
+            progress.step(working, Math.min(scoredRows, expectedRows), expectedRows);
+        }
+        return scores;
+    }
+
     /** The model's scores [M, classes] for a batch of M inputs, run in chunks of batchSize. */
     public FloatTensor scoreInputs(FloatTensor inputs) {
-        return chunked(inputs, batchSize, modelScores);
+        return scored(chunked(inputs, batchSize, modelScores), inputs.dim(0));
     }
 
     /** Scores of the graph after a layer for modified activations, [M, C, h, w] as the layer is seen. */
@@ -186,7 +213,7 @@ public final class CamContext {
      * {@code row}: for a token layer, that image's leading tokens (class, distillation) go along.
      */
     public FloatTensor scoreActivations(String layer, FloatTensor activations, int row) {
-        return chunked(activations, batchSize, x -> tails.score(layer, x, row));
+        return scored(chunked(activations, batchSize, x -> tails.score(layer, x, row)), activations.dim(0));
     }
 
     /** f over xs in chunks of at most batchSize rows along axis 0, the results concatenated. */

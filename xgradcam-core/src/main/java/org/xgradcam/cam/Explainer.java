@@ -43,7 +43,8 @@ import org.xgradcam.validation.Check;
  */
 public final class Explainer implements AutoCloseable {
     /** How to open a model: input shape (null: the model's own), runtime, perturbation batch size. */
-    public record Options(long[] inputShape, RuntimeOptions runtime, int batchSize, LayerCatalog.TokenLayout tokens) {
+    public record Options(long[] inputShape, RuntimeOptions runtime, int batchSize, LayerCatalog.TokenLayout tokens,
+                          WorkProgress progress) {
         public static final int MAX_BATCH = 4096;
 
         public Options {
@@ -51,23 +52,24 @@ public final class Explainer implements AutoCloseable {
             if (runtime == null) {
                 throw new XGradCamException("runtime options are missing; use RuntimeOptions.cpu()");
             }
+            progress = progress == null ? WorkProgress.NONE : progress;
         }
 
         public static Options defaults() {
-            return new Options(null, RuntimeOptions.cpu(), 32, null);
+            return new Options(null, RuntimeOptions.cpu(), 32, null, WorkProgress.NONE);
         }
 
         public Options withInputShape(long[] shape) {
-            return new Options(shape, runtime, batchSize, tokens);
+            return new Options(shape, runtime, batchSize, tokens, progress);
         }
 
         public Options withRuntime(RuntimeOptions r) {
-            return new Options(inputShape, r, batchSize, tokens);
+            return new Options(inputShape, r, batchSize, tokens, progress);
         }
 
         /** Rows per pass of the perturbation methods (Score-CAM, Ablation-CAM): 1 to 4096. */
         public Options withBatchSize(int b) {
-            return new Options(inputShape, runtime, b, tokens);
+            return new Options(inputShape, runtime, b, tokens, progress);
         }
 
         /**
@@ -75,7 +77,12 @@ public final class Explainer implements AutoCloseable {
          * embedding's grid, leading tokens = T - grid), for models whose export hides it.
          */
         public Options withTokenLayout(LayerCatalog.TokenLayout t) {
-            return new Options(inputShape, runtime, batchSize, t);
+            return new Options(inputShape, runtime, batchSize, t, progress);
+        }
+
+        /** Who is told how far the perturbation methods have got inside one explanation. */
+        public Options withProgress(WorkProgress p) {
+            return new Options(inputShape, runtime, batchSize, tokens, p);
         }
     }
 
@@ -486,6 +493,7 @@ public final class Explainer implements AutoCloseable {
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {
+            ctx.reporting(options.progress(), m.name());
             @SuppressWarnings("unchecked")
             List<CamResult.LayerResult>[] rows = new List[n];
             for (int r = 0; r < n; r++) {

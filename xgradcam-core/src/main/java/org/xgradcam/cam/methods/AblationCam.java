@@ -44,6 +44,7 @@ public final class AblationCam extends WeightedCam {
                 min = Math.min(min, a.data()[i]);
             }
             float value = min == 0f ? 0f : min - 1e7f;
+            ctx.expect(c);
             for (int start = 0; start < c; start += ctx.batchSize()) {
                 int m = Math.min(ctx.batchSize(), c - start);
                 float[] batch = new float[m * per];

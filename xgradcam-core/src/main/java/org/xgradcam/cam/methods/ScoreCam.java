@@ -135,6 +135,7 @@ public final class ScoreCam extends WeightedCam {
             }
             double[] scores = new double[channels.length];
             double coefficient = 0;
+            ctx.expect((long) samples * channels.length);
             for (int s = 0; s < samples; s++) {
                 coefficient += (s + 1.0) / samples;
                 for (int start = 0; start < channels.length; start += ctx.batchSize()) {

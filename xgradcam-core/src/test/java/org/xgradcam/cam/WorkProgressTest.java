@@ -1,0 +1,36 @@
+package org.xgradcam.cam;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.xgradcam.models.ModelSpec;
+import org.xgradcam.tensor.FloatTensor;
+
+/** The perturbation methods say how far they have got, row by row, inside one explanation. */
+class WorkProgressTest {
+    record Step(String what, long done, long total) {}
+
+    @Test
+    void scoreCamAndAblationCamReportEveryRowTheyScore() {
+        List<Step> steps = new ArrayList<>();
+        int channels;
+        ModelSpec demo = ModelSpec.demo();
+        try (Explainer e = Explainer.open(demo, Explainer.Options.defaults().withInputShape(new long[] {1, 3, 96, 96})
+                .withBatchSize(16).withProgress((what, done, total) -> steps.add(new Step(what, done, total))))) {
+            FloatTensor x = new FloatTensor(new long[] {1, 3, 96, 96}, new float[3 * 96 * 96]);
+            channels = e.explain(x, Explainer.Request.of(Methods.byName("gradcam"), Methods.byName("scorecam"),
+                    Methods.byName("ablationcam"))).get(0).activations().dim(0);
+        }
+        assertThat(steps).noneMatch(s -> s.what().equals("Grad-CAM")); // no model rows: nothing to tell
+        List<Step> score = steps.stream().filter(s -> s.what().equals("Score-CAM")).toList();
+        // Score-CAM scores one masked input per channel that is not all zero
+        Step last = score.get(score.size() - 1);
+        assertThat(last.done()).isEqualTo(last.total()).isPositive().isLessThanOrEqualTo(channels);
+        assertThat(score).extracting(Step::done).isSorted();
+        assertThat(score.size()).isGreaterThan((int) (last.total() / 16));
+        List<Step> ablation = steps.stream().filter(s -> s.what().equals("Ablation-CAM")).toList();
+        assertThat(ablation.get(ablation.size() - 1)).isEqualTo(new Step("Ablation-CAM", channels, channels));
+    }
+}
