@@ -78,8 +78,19 @@ final class FolderRun {
 
     /** Prints the summary line and returns the exit code. */
     int finish(String verb) {
+        return finish(verb, null);
+    }
+
+    /**
+     * Prints the summary line and returns the exit code; {@code where} (" into DIR ..."), when
+     * given, is said of a run in which nothing failed too, so every folder run ends with a line.
+     */
+    int finish(String verb, String where) {
         int total = done + failed.size();
         if (failed.isEmpty()) {
+            if (where != null) {
+                err.println("xgradcam: " + verb + " " + done + " image" + (done == 1 ? "" : "s") + where);
+            }
             return 0;
         }
         err.println("xgradcam: " + verb + " " + done + " of " + total + " images; " + failed.size() + " failed: "

@@ -356,7 +356,7 @@ public class XGradCamCommand implements Callable<Integer> {
             }
             progress.done();
         }
-        return run.finish("explained");
+        return run.finish("explained", batch ? " into " + outputDir + " (a folder per image)" : null);
     }
 
     /** What every image of a run shares. */
@@ -645,10 +645,11 @@ public class XGradCamCommand implements Callable<Integer> {
         summary.put("image", label);
         List<Map<String, Object>> layerInfo = null;
         List<Path> written = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
         for (Result.Explained e : r.explained()) {
             Path at = e.rank() != null && topK != null ? dir.resolve(e.rank() + "-" + folderName(e.name()))
                     : e.detection() != null ? dir.resolve("box-" + e.detection()) : dir;
-            List<Map<String, Object>> info = writeOutputs(at, e, r, c);
+            List<Map<String, Object>> info = writeOutputs(at, e, r, c, files);
             layerInfo = layerInfo == null ? info : layerInfo;
             written.add(at);
         }
@@ -661,6 +662,7 @@ public class XGradCamCommand implements Callable<Integer> {
                 group.rollback();
                 throw ex;
             }
+            files.add(dir.resolve("detections.jpg"));
         }
         summary.put("layers", layerInfo);
         summary.put("outputs", dir.toString());
@@ -685,6 +687,14 @@ public class XGradCamCommand implements Callable<Integer> {
                 for (int k = 1; k < r.explained().size(); k++) {
                     System.out.println(prefix + "top " + (k + 1) + ": " + c.spec().labels().line(r.explained().get(k).classIndex()));
                 }
+            }
+            if (!c.batch() && !files.isEmpty()) {
+                // where the files went (a folder run says it once, at its end)
+                Path base = dir.toAbsolutePath().normalize();
+                List<String> names = files.stream().map(f -> base.relativize(f.toAbsolutePath().normalize()).toString()).toList();
+                System.err.println("xgradcam: wrote " + (names.size() > 8 ? String.join(", ", names.subList(0, 8)) + " and "
+                        + (names.size() - 8) + " more" : String.join(", ", names)) + " in "
+                        + (base.equals(Path.of("").toAbsolutePath().normalize()) ? "the current folder" : dir));
             }
         }
         c.summaries().add(summary);
@@ -731,7 +741,7 @@ public class XGradCamCommand implements Callable<Integer> {
      * by the pipeline), the comparison figure, and with --save-raw its arrays; if a file cannot
      * be written, the ones written so far are removed again. Returns what the JSON says of each layer.
      */
-    private List<Map<String, Object>> writeOutputs(Path dir, Result.Explained ex, Result r, Context c) {
+    private List<Map<String, Object>> writeOutputs(Path dir, Result.Explained ex, Result r, Context c, List<Path> written) {
         Explanation e = ex.explanation();
         Map<Path, RgbImage> pictures = new LinkedHashMap<>();
         Map<Path, FloatTensor> arrays = new LinkedHashMap<>();
@@ -825,6 +835,8 @@ public class XGradCamCommand implements Callable<Integer> {
             group.rollback();
             throw ex2;
         }
+        pictures.keySet().forEach(written::add);
+        arrays.keySet().forEach(written::add);
         return layerInfo;
     }
 
