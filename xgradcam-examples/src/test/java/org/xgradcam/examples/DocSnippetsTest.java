@@ -56,7 +56,7 @@ class DocSnippetsTest {
         for (String l : s.code().split("\n")) {
             (l.startsWith("import ") ? imports : body).append(l).append('\n');
         }
-        if (body.toString().matches("(?s).*^(public )?(final )?class .*") || body.toString().contains("\nclass ")) {
+        if (body.toString().matches("(?sm).*^(public )?(final )?class .*")) {
             return imports + "\n" + body;
         }
         return imports + "\npublic class " + name + " {\n    static void snippet() throws Exception {\n" + body + "    }\n}\n";
@@ -69,8 +69,11 @@ class DocSnippetsTest {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         List<Path> sources = new ArrayList<>();
         for (int i = 0; i < all.size(); i++) {
-            String name = "Snippet" + i;
-            Path src = tmp.resolve(name + ".java");
+            // a snippet that declares a public class keeps its name (its file must be named after it)
+            java.util.regex.Matcher declared = java.util.regex.Pattern.compile("(?m)^public (final )?class (\\w+)")
+                    .matcher(all.get(i).code());
+            String name = declared.find() ? declared.group(2) : "Snippet" + i;
+            Path src = Files.createDirectories(tmp.resolve("snippet" + i)).resolve(name + ".java");
             Files.writeString(src, asClass(all.get(i), name));
             sources.add(src);
         }
@@ -82,7 +85,7 @@ class DocSnippetsTest {
             StringBuilder report = new StringBuilder();
             diagnostics.getDiagnostics().forEach(d -> {
                 String file = d.getSource() == null ? "" : d.getSource().getName();
-                int index = file.isEmpty() ? -1 : Integer.parseInt(file.replaceAll(".*Snippet(\\d+)\\.java$", "$1"));
+                int index = file.isEmpty() ? -1 : Integer.parseInt(file.replaceAll(".*snippet(\\d+)[/\\\\][^/\\\\]+\\.java$", "$1"));
                 Snippet s = index >= 0 ? all.get(index) : null;
                 report.append(s == null ? "" : s.file().getFileName() + " (snippet at line " + s.line() + "): ")
                         .append(d.getMessage(null)).append('\n');
