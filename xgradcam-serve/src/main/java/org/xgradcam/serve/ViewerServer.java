@@ -516,6 +516,7 @@ public final class ViewerServer implements AutoCloseable {
         }
         Result r = p.explain(in, plan);
         Map<String, Object> out = r.toJson();
+        out.put("notes", p.notes()); // what the command line says before its first image (the preprocessing guessed)
         out.put("width", in.backdrop().width());
         out.put("height", in.backdrop().height());
         out.put("picture", base64(png(in.backdrop())));

@@ -150,6 +150,24 @@ class ViewerPageTest {
         assertThat(browser.findElement(By.cssSelector("#found li.chosen")).getText()).startsWith("circle");
         assertThat(browser.findElement(By.id("downloads")).getText()).contains("xgradcam.png").contains("summary.json")
                 .contains("xgradcam_cam.npy");
+        // the input beside the maps, and a favicon
+        assertThat(browser.findElement(By.cssSelector("#grid .cell.input img")).getAttribute("src")).startsWith("data:image/png");
+        assertThat((String) js.executeScript("return document.querySelector('link[rel=icon]').href")).endsWith("/favicon.svg");
+        assertThat((Long) js.executeScript("const r = new XMLHttpRequest(); r.open('GET', '/favicon.svg', false); r.send();"
+                + " return r.status === 200 && r.getResponseHeader('Content-Type').startsWith('image/svg') ? 1 : 0")).isEqualTo(1L);
+
+        // shift-click: the star beside the circle, two classes side by side
+        WebElement star = browser.findElements(By.cssSelector("#found li")).stream().filter(li -> li.getText().startsWith("star"))
+                .findFirst().orElseThrow();
+        new Actions(browser).keyDown(org.openqa.selenium.Keys.SHIFT).click(star).keyUp(org.openqa.selenium.Keys.SHIFT).perform();
+        wait.until(d -> d.findElements(By.cssSelector("#grid canvas")).size() == 4);
+        wait.until(d -> d.findElement(By.id("status")).getText().matches("circle .* and star .*"));
+        assertThat(browser.findElements(By.cssSelector("#grid .cell .about"))).extracting(WebElement::getText)
+                .contains("circle", "star");
+        Files.write(shot("two-classes"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        browser.findElements(By.cssSelector("#found li")).stream().filter(li -> li.getText().startsWith("circle")).findFirst()
+                .orElseThrow().click();
+        wait.until(d -> d.findElements(By.cssSelector("#grid canvas")).size() == 2);
 
         // faithfulness curves (plots with axes) and the Eq. (5) check, on request
         browser.findElement(By.id("metrics")).click();
@@ -181,7 +199,7 @@ class ViewerPageTest {
         assertThat(browser.findElement(By.cssSelector("#found li")).getText()).startsWith(PAYLOAD);
         assertThat(browser.findElement(By.cssSelector("#model")).getText()).contains(HOSTILE_ID);
         assertThat(browser.findElement(By.id("status")).getText()).contains("<img");
-        assertThat(browser.findElements(By.cssSelector("#found img, #layer img, #status img, #model svg, #grid img"))).isEmpty();
+        assertThat(browser.findElements(By.cssSelector("#found img, #layer img, #status img, #model svg, #grid img:not(.input > img)"))).isEmpty();
         // and never run, nor even stopped by the policy: it never reached the page as HTML
         Thread.sleep(300);
         assertThat(js.executeScript("return window.pwned === undefined")).isEqualTo(true);

@@ -23,7 +23,8 @@ function fill(parent, ...children) {   // replaces a container's content
   parent.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
 }
 let image = null;        // the Blob being explained
-let target = null;       // the class asked for, by index or name (null: the top class, or the most pixels)
+let targets = [];        // the classes asked for, by index or name: none (the top class, or the most pixels), one,
+                         // or two side by side (shift-click a second class)
 let box = null;          // the detection asked for: its number or 'all' (null: the best)
 let kind = null;         // what the model is: classifier, segmenter, detection head, detector
 let last = null;         // the last answer
@@ -62,7 +63,7 @@ async function loadLayers() {
   const model = (window.models || []).find((m) => m.id === $('model').value);
   fill($('class-names'), (model ? model.classes : []).map((c, i) => h('option', { value: c }, `${i}`)));
   $('class-search').hidden = kind === 'detector' || kind === 'detection head';
-  target = null;
+  targets = [];
   box = null;
 }
 
@@ -85,12 +86,13 @@ async function loadExamples() {
 
 function choose(blob) {
   image = blob;
-  target = null;
+  targets = [];
   box = null;
   explain();
 }
 
-async function explain() {
+// one request: the image explained for one class (null: the model's choice)
+async function request(target) {
   const form = new FormData();
   form.append('image', image, 'image.png');
   form.append('model', $('model').value);
@@ -102,18 +104,39 @@ async function explain() {
   if (box !== null) form.append('box', box);
   if ($('metrics').checked) form.append('metrics', 'true');
   form.append('raw', 'true');
-  status('explaining...');
   const r = await fetch('/api/explain', { method: 'POST', body: form });
   const body = await r.json();
-  if (!r.ok) { status(body.error || r.statusText, true); return; }
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return body;
+}
+
+async function explain() {
+  const started = Date.now();
+  status('explaining...');
+  const ticking = setInterval(() => status(`explaining... ${Math.round((Date.now() - started) / 1000)} s`), 1000);
+  let bodies;
+  try {
+    bodies = [];
+    for (const t of (targets.length ? targets : [null])) bodies.push(await request(t));
+  } catch (e) {
+    status(e.message, true);
+    return;
+  } finally {
+    clearInterval(ticking);
+  }
+  const body = bodies[0];
+  if (bodies.length > 1) {      // two classes side by side: each one's maps, named by its class
+    body.explanations = bodies.flatMap((b) => b.explanations.map((e) => ({ ...e, compared: true })));
+  }
   last = body;
   const first = body.explanations[0];
-  const warnings = (body.warnings || []).join(' ');
-  if (!first) status(warnings || 'nothing to explain', true);
+  const said = [...(body.notes || []), ...(body.warnings || [])].join(' ');
+  const classes = body.explanations.map((e) => `${e.class} (score ${e.score.toFixed(3)})`).join(' and ');
+  if (!first) status(said || 'nothing to explain', true);
   else if (first.detection !== undefined) {
     status(`${body.explanations.length > 1 ? body.explanations.length + ' detections' : 'detection ' + first.detection
-      + ': ' + first.class + ' (score ' + first.score.toFixed(3) + ')'} at ${body.layer}${warnings ? ' — ' + warnings : ''}`);
-  } else status(`${first.class} (score ${first.score.toFixed(3)}) at ${body.layer}${warnings ? ' — ' + warnings : ''}`);
+      + ': ' + first.class + ' (score ' + first.score.toFixed(3) + ')'} at ${body.layer}${said ? ' — ' + said : ''}`);
+  } else status(`${classes} at ${body.layer}${said ? ' — ' + said : ''}`);
   showFound(body);
   await showMaps(body);
   showCurves(first);
@@ -129,18 +152,21 @@ function showFound(body) {
     if (body.detections.length > 1) {
       items.push(['all', `all ${body.detections.length} detections`, () => { box = 'all'; }]);
     }
-  } else if (body.segments) {
-    items = body.segments.map((t) => [t.class_index, `${t.class}: ${(100 * t.pixel_share).toFixed(1)}% of pixels`,
-      () => { target = t.class_index; }]);
   } else {
-    items = body.top5.map((t) => [t.class_index, `${t.class}: ${(100 * t.probability).toFixed(1)}%`,
-      () => { target = t.class_index; }]);
+    // a click explains a class; shift-click adds it beside the one shown (two classes side by side)
+    const pick = (index) => (ev) => {
+      const shown = body.explanations.length ? body.explanations[0].class_index : null;
+      targets = ev.shiftKey && shown !== null && shown !== index ? [shown, index] : [index];
+    };
+    items = body.segments
+      ? body.segments.map((t) => [t.class_index, `${t.class}: ${(100 * t.pixel_share).toFixed(1)}% of pixels`, pick(t.class_index)])
+      : body.top5.map((t) => [t.class_index, `${t.class}: ${(100 * t.probability).toFixed(1)}%`, pick(t.class_index)]);
   }
   const all = box === 'all';
   fill($('found'), items.map(([key, text, choose]) => {
     const on = key === 'all' ? all : !all && chosen.includes(key);
     const li = h('li', { 'data-index': key, class: on ? 'chosen' : null }, text);
-    li.addEventListener('click', () => { choose(); explain(); });
+    li.addEventListener('click', (ev) => { choose(ev); explain(); });
     return li;
   }));
   $('overview').hidden = !body.overview;
@@ -204,13 +230,16 @@ function loadImage(src) {
 
 async function showMaps(body) {
   const base = await loadImage('data:image/png;base64,' + body.picture);
-  fill($('grid'));
+  // the input as the model sees it, first
+  fill($('grid'), h('div', { class: 'cell input' }, h('h3', {}, 'input'), h('p', { class: 'about' }, `${body.width} x ${body.height}`),
+    h('img', { src: 'data:image/png;base64,' + body.picture, alt: 'the input as the model sees it', width: body.width,
+      height: body.height })));
   const links = [];
   for (const e of body.explanations) {
     const backdrop = e.picture ? await loadImage('data:image/png;base64,' + e.picture) : base;
     const about = e.detection !== undefined ? `detection ${e.detection}: ${e.class}`
-      : e.rank !== undefined ? `${e.rank}: ${e.class}` : '';
-    const tag = e.detection !== undefined ? `box${e.detection}_` : '';
+      : e.rank !== undefined ? `${e.rank}: ${e.class}` : e.compared ? e.class : '';
+    const tag = e.detection !== undefined ? `box${e.detection}_` : e.compared ? `class${e.class_index}_` : '';
     for (const [id, m] of Object.entries(e.maps)) {
       const canvas = h('canvas', { width: body.width, height: body.height, 'data-method': id });
       const value = h('div', { class: 'value' });
@@ -274,7 +303,7 @@ $('class-search').addEventListener('submit', (e) => {   // any class, by name or
   e.preventDefault();
   const v = $('class').value.trim();
   if (!v) return;
-  target = v;
+  targets = [v];
   if (image) explain();
 });
 $('layer').addEventListener('change', () => image && explain());
