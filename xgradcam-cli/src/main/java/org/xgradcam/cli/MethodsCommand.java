@@ -10,11 +10,18 @@ import picocli.CommandLine.Command;
 public class MethodsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
-        System.out.printf("%-20s %-26s %s%n", "id", "name", "needs");
+        // columns as wide as their longest entry: the table stays aligned whatever the names
+        int idWidth = "id".length();
+        int nameWidth = "name".length();
+        for (String id : Methods.ids()) {
+            idWidth = Math.max(idWidth, id.length());
+            nameWidth = Math.max(nameWidth, Methods.byName(id).name().length());
+        }
+        String row = "%-" + idWidth + "s  %-" + nameWidth + "s  %s%n";
+        System.out.printf(row, "id", "name", "needs");
         for (String id : Methods.ids()) {
             CamMethod m = Methods.byName(id);
-            String needs = m.cost();
-            System.out.printf("%-20s %-26s %s%n", id, m.name(), needs);
+            System.out.printf(row, id, m.name(), m.cost());
         }
         return 0;
     }

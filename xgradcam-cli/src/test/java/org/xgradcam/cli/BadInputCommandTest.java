@@ -167,5 +167,12 @@ class BadInputCommandTest {
                     .doesNotContainPattern("\\s\\.\\n").doesNotContain("\nOther:");
         }
         assertThat(main.out()).doesNotContain("=<").doesNotContain("\nOther:");
+        // the methods table stays aligned, whatever the longest id (smoothgradcamplusplus)
+        String[] rows = CliRunner.run("methods").out().split("\\R");
+        int nameAt = rows[0].indexOf("name");
+        for (String row : java.util.Arrays.copyOfRange(rows, 1, rows.length)) {
+            assertThat(row.charAt(nameAt - 1)).as(row).isEqualTo(' ');
+            assertThat(row.charAt(nameAt)).as(row).isNotEqualTo(' ');
+        }
     }
 }
