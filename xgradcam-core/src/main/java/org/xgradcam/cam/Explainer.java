@@ -86,6 +86,11 @@ public final class Explainer implements AutoCloseable {
         }
     }
 
+    /** The options the model was opened with. */
+    public Options options() {
+        return options;
+    }
+
     /** What to compute for a batch. An empty layer list means the model's default layer. */
     public record Request(List<CamMethod> methods, Target target, List<String> layers, PostProcess convention,
                           long randomSeed, boolean eigenSmooth, boolean augmentationSmooth) {
@@ -375,10 +380,12 @@ public final class Explainer implements AutoCloseable {
         List<Explanation> base = null;
         Map<String, float[][]> sums = new LinkedHashMap<>();
         int variants = 0;
+        int pass = 0;
         for (boolean flip : new boolean[] {false, true}) {
             for (float factor : new float[] {0.9f, 1f, 1.1f}) {
                 FloatTensor x = augment(input, flip, factor);
                 List<Explanation> ex = explainOnce(x, plain);
+                options.progress().step("augmentation smoothing", ++pass, 6);
                 if (!flip && factor == 1f) {
                     base = ex;
                 }

@@ -345,9 +345,13 @@ public final class Pipeline implements AutoCloseable {
             }
         }
         List<Result.Explained> explained = new ArrayList<>();
+        int done = 0;
         for (int i : chosen) {
             Detection d = kept.get(i);
             Explanation e = explain.apply(d);
+            if (chosen.size() > 1) {
+                explainer.options().progress().step("detections", ++done, chosen.size());
+            }
             explained.add(explained(null, i, e, r.pictures() ? Boxes.outline(p.backdrop(), d.x0(), d.y0(), d.x1(), d.y1())
                     : p.backdrop(), d, plan));
         }

@@ -33,4 +33,29 @@ class WorkProgressTest {
         List<Step> ablation = steps.stream().filter(s -> s.what().equals("Ablation-CAM")).toList();
         assertThat(ablation.get(ablation.size() - 1)).isEqualTo(new Step("Ablation-CAM", channels, channels));
     }
+
+    @Test
+    void detectionsAndAugmentationPassesAreCounted() throws Exception {
+        List<Step> steps = new ArrayList<>();
+        ModelSpec detector = ModelSpec.demoDetector();
+        byte[] scene = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("..", "examples", "star-and-circle.png"));
+        try (org.xgradcam.pipeline.Pipeline p = org.xgradcam.pipeline.Pipeline.open(detector, detector.preprocessing(),
+                Explainer.Options.defaults().withProgress((what, done, total) -> steps.add(new Step(what, done, total))))) {
+            var r = p.explain(p.prepare(scene, "scene", false, org.xgradcam.image.ImageLoader.MAX_PIXELS),
+                    p.plan(org.xgradcam.pipeline.Request.defaults().withPictures(false, null, false, false)));
+            int n = r.explained().size();
+            assertThat(n).isGreaterThan(1);
+            assertThat(steps).filteredOn(s -> s.what().equals("detections")).extracting(Step::done)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, n).boxed().toList());
+        }
+        steps.clear();
+        ModelSpec demo = ModelSpec.demo();
+        try (org.xgradcam.pipeline.Pipeline p = org.xgradcam.pipeline.Pipeline.open(demo, demo.preprocessing(),
+                Explainer.Options.defaults().withProgress((what, done, total) -> steps.add(new Step(what, done, total))))) {
+            p.explain(p.prepare(scene, "scene", false, org.xgradcam.image.ImageLoader.MAX_PIXELS),
+                    p.plan(org.xgradcam.pipeline.Request.defaults().withNoise(0, false, true).withPictures(false, null, false, false)));
+        }
+        assertThat(steps).filteredOn(s -> s.what().equals("augmentation smoothing")).hasSize(6)
+                .last().isEqualTo(new Step("augmentation smoothing", 6, 6));
+    }
 }
