@@ -257,6 +257,26 @@ class GradientRulesTest {
                 g.node("ReduceSum", List.of(x, g.ints(1)), ofInt("keepdims", 1))));
         a.add(c("ReduceSum (opset 7, axes attribute, keepdims=0)", 7, b, gauss(b), (g, x) ->
                 g.node("ReduceSum", List.of(x), ofInts("axes", 1, 2), ofInt("keepdims", 0))));
+        a.add(c("ReduceL2 (SSD's L2Norm)", 13, b, gauss(b), (g, x) ->
+                g.node("Div", List.of(x, g.node("ReduceL2", List.of(x), ofInts("axes", 1), ofInt("keepdims", 1))))));
+        a.add(c("ReduceL2 (opset 18, axes input, keepdims=0)", 18, b, gauss(b), (g, x) ->
+                g.node("ReduceL2", List.of(x, g.ints(2, 3)), ofInt("keepdims", 0))));
+        a.add(c("ReduceL1", 13, b, away(b, 0), (g, x) -> g.node("ReduceL1", List.of(x), ofInts("axes", 1))));
+        a.add(c("ReduceSumSquare", 13, b, gauss(b), (g, x) -> g.node("ReduceSumSquare", List.of(x), ofInts("axes", 2, 3))));
+        a.add(c("ReduceLogSumExp", 13, b, gauss(b), (g, x) -> g.node("ReduceLogSumExp", List.of(x), ofInts("axes", 1))));
+        a.add(c("ReduceMax", 13, b, distinct(b), (g, x) -> g.node("ReduceMax", List.of(x), ofInts("axes", 2, 3))));
+        a.add(c("ReduceMax (opset 18, axes input, keepdims=0)", 18, b, distinct(b), (g, x) ->
+                g.node("ReduceMax", List.of(x, g.ints(1)), ofInt("keepdims", 0))));
+        a.add(c("ReduceMin", 13, b, distinct(b), (g, x) -> g.node("ReduceMin", List.of(x), ofInts("axes", 1))));
+        a.add(c("ReduceProd", 13, b, gauss(b), (g, x) -> g.node("ReduceProd", List.of(x), ofInts("axes", 1))));
+        // a product is linear in each entry, so differences are exact at a zero too: one zero, then two in one product
+        a.add(c("ReduceProd with zeros", 13, b, r -> {
+            float[] v = gauss(b).apply(r);
+            v[0] = 0f;       // channel 0 of the first pixel: alone in its product
+            v[1] = 0f;       // and the second pixel: with channel 1's below
+            v[16 + 1] = 0f;
+            return v;
+        }, (g, x) -> g.node("ReduceProd", List.of(x), ofInts("axes", 1))));
         // ---- shape ops -----------------------------------------------------------------------
         a.add(c("Flatten", 13, b, gauss(b), (g, x) ->
                 g.node("Gemm", List.of(g.node("Flatten", List.of(x)), g.random(w, 0.3f, 48, 4)))));

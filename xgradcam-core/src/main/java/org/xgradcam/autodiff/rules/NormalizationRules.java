@@ -17,9 +17,19 @@ public final class NormalizationRules {
         r.register("InstanceNormalization", NormalizationRules::instanceNorm);
         r.register("Softmax", (n, c) -> softmax(n, c, false));
         r.register("LogSoftmax", (n, c) -> softmax(n, c, true));
-        r.register("ReduceMean", (n, c) -> reduce(n, c, true));
-        r.register("ReduceSum", (n, c) -> reduce(n, c, false));
+        r.register("ReduceMean", (n, c) -> reduce(n, c, Reduction.MEAN));
+        r.register("ReduceSum", (n, c) -> reduce(n, c, Reduction.SUM));
+        r.register("ReduceSumSquare", (n, c) -> reduce(n, c, Reduction.SUM_SQUARE));
+        r.register("ReduceL1", (n, c) -> reduce(n, c, Reduction.L1));
+        r.register("ReduceL2", (n, c) -> reduce(n, c, Reduction.L2));
+        r.register("ReduceLogSumExp", (n, c) -> reduce(n, c, Reduction.LOG_SUM_EXP));
+        r.register("ReduceMax", (n, c) -> reduce(n, c, Reduction.MAX));
+        r.register("ReduceMin", (n, c) -> reduce(n, c, Reduction.MIN));
+        r.register("ReduceProd", (n, c) -> reduce(n, c, Reduction.PROD));
     }
+
+    /** The Reduce ops with a gradient, each dy/dx given y's gradient spread back over x. */
+    private enum Reduction { SUM, MEAN, SUM_SQUARE, L1, L2, LOG_SUM_EXP, MAX, MIN, PROD }
 
     private static void batchNorm(NodeProto n, BackwardContext c) {
         Emitter e = c.emit();
@@ -140,10 +150,18 @@ public final class NormalizationRules {
         }
     }
 
-    private static void reduce(NodeProto n, BackwardContext c, boolean mean) {
+    /**
+     * The Reduce family. The output's gradient (and, where the rule needs it, the output itself)
+     * is spread back over the reduced axes, then: sum 1, mean 1/count, sum of squares 2x, L1
+     * sign(x), L2 x/y (0 where y is 0), log-sum-exp exp(x - y), max and min the indicator of the
+     * entries equal to y shared equally between ties (as torch's amax), product y/x (at a zero the
+     * product of the others, 0 with two zeros or more).
+     */
+    private static void reduce(NodeProto n, BackwardContext c, Reduction kind) {
         Emitter e = c.emit();
         long[] xs = c.shape(n.getInput(0));
-        boolean axesAsInput = mean ? e.opset() >= 18 : e.opset() >= 13;
+        // axes as an input: ReduceSum from opset 13, the others from 18
+        boolean axesAsInput = kind == Reduction.SUM ? e.opset() >= 13 : e.opset() >= 18;
         long[] axes;
         if (axesAsInput && n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
             axes = c.constantLongs(n.getInput(1))
@@ -153,7 +171,12 @@ public final class NormalizationRules {
         }
         if (axes == null || axes.length == 0) {
             if (Attributes.getInt(n, "noop_with_empty_axes", 0) != 0) {
-                c.setInputGradient(0, c.gradOut());
+                // no reduction at all: sum, mean, max, min and product are x itself
+                c.setInputGradient(0, switch (kind) {
+                    case SUM, MEAN, MAX, MIN, PROD, LOG_SUM_EXP -> c.gradOut();
+                    case SUM_SQUARE -> e.mul(c.gradOut(), e.mul(n.getInput(0), e.scalar(2f)));
+                    case L1, L2 -> e.mul(c.gradOut(), e.op("Sign", n.getInput(0)));
+                });
                 return;
             }
             axes = new long[xs.length];
@@ -168,10 +191,6 @@ public final class NormalizationRules {
             count *= xs[ax];
             kept[ax] = 1;
         }
-        String g = c.gradOut();
-        if (Attributes.getInt(n, "keepdims", 1) == 0) {
-            g = kept[0] == 1 && xs[0] != 1 ? e.reshape(g, e.longs(kept)) : e.reshapeKeepBatch(g, kept);
-        }
         boolean batchReduced = false;
         for (long a : axes) {
             batchReduced |= (a < 0 ? a + xs.length : a) == 0;
@@ -179,6 +198,55 @@ public final class NormalizationRules {
         if (batchReduced && !c.singleImage()) {
             throw c.unsupported(n, "it reduces over the batch axis");
         }
-        c.setInputGradient(0, ConvolutionRules.spread(e, g, n.getInput(0), xs, mean ? 1f / count : 1f));
+        boolean dropped = Attributes.getInt(n, "keepdims", 1) == 0;
+        String g = keptDims(e, c.gradOut(), dropped, kept, xs);
+        String x = n.getInput(0);
+        if (kind == Reduction.SUM || kind == Reduction.MEAN) {
+            c.setInputGradient(0, ConvolutionRules.spread(e, g, x, xs, kind == Reduction.MEAN ? 1f / count : 1f));
+            return;
+        }
+        String spreadG = ConvolutionRules.spread(e, g, x, xs, 1f);
+        String y = keptDims(e, n.getOutput(0), dropped, kept, xs); // broadcasts against x
+        String local = switch (kind) {
+            case SUM_SQUARE -> e.mul(x, e.scalar(2f));
+            case L1 -> e.op("Sign", x);
+            case L2 -> e.div(x, e.op("Max", List.of(y, e.scalar(Float.MIN_NORMAL)))); // y = 0 only where x is all 0
+            case LOG_SUM_EXP -> e.op("Exp", e.sub(x, y));
+            case MAX, MIN -> {
+                // "equal to the extreme" is "not beyond it" (float Equal needs opset 11)
+                String hit = e.mask(e.op("Not", kind == Reduction.MAX ? e.less(x, y) : e.greater(x, y)));
+                yield e.div(hit, e.reduceSum(hit, axes, true));
+            }
+            case PROD -> product(e, x, y, axes);
+            default -> throw new IllegalStateException(kind.name());
+        };
+        c.setInputGradient(0, e.mul(spreadG, local));
+    }
+
+    /** A reduction's tensor (its output or gradient) with the reduced axes kept as 1s. */
+    private static String keptDims(Emitter e, String t, boolean dropped, long[] kept, long[] xs) {
+        if (!dropped) {
+            return t;
+        }
+        return kept[0] == 1 && xs[0] != 1 ? e.reshape(t, e.longs(kept)) : e.reshapeKeepBatch(t, kept);
+    }
+
+    /** d prod / dx_i: y / x_i where x_i is not 0; at a zero, the product of the others when it is the only one; else 0. */
+    private static String product(Emitter e, String x, String y, long[] axes) {
+        String zero = e.mask(e.and(e.op("Not", e.less(x, e.scalar(0f))), e.op("Not", e.greater(x, e.scalar(0f)))));
+        String one = e.scalar(1f);
+        String safe = e.add(x, zero);                      // the zeros made 1
+        String zeros = e.reduceSum(zero, axes, true);     // how many zeros each product has
+        String others = reduceProd(e, safe, axes);        // the product of the non-zero entries
+        String single = e.mask(e.and(e.op("Not", e.less(zeros, one)), e.op("Not", e.greater(zeros, one))));
+        // non-zero entries: y / x (y is 0 where the product has a zero); zeros: the others' product, if alone
+        return e.add(e.mul(e.sub(one, zero), e.div(y, safe)), e.mul(zero, e.mul(single, others)));
+    }
+
+    private static String reduceProd(Emitter e, String x, long[] axes) {
+        if (e.opset() >= 18) {
+            return e.op("ReduceProd", List.of(x, e.longs(axes)), Attributes.ofInt("keepdims", 1));
+        }
+        return e.op("ReduceProd", x, Attributes.ofInts("axes", axes), Attributes.ofInt("keepdims", 1));
     }
 }

@@ -42,15 +42,21 @@ public abstract class WeightedCam implements CamMethod {
                 }
                 continue;
             }
+            // sum_k w_k A_k in double: with weights of both signs the sum cancels (XGrad-CAM at a
+            // LayerNorm output), and float32 accumulation error would show in the map
+            double[] acc = new double[hw];
             for (int k = 0; k < c; k++) {
-                float wk = w[r][k];
+                double wk = w[r][k];
                 if (wk == 0) {
                     continue;
                 }
                 int base = (r * c + k) * hw;
                 for (int i = 0; i < hw; i++) {
-                    cam[r * hw + i] += wk * a.data()[base + i];
+                    acc[i] += wk * a.data()[base + i];
                 }
+            }
+            for (int i = 0; i < hw; i++) {
+                cam[r * hw + i] = (float) acc[i];
             }
         }
         return new LayerMap(new FloatTensor(new long[] {n, a.dim(2), a.dim(3)}, cam),
