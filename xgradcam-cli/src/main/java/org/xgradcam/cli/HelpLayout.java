@@ -23,7 +23,7 @@ final class HelpLayout {
                 "--limit"));
         SECTIONS.put("Model", List.of("--model", "--models", "--reference", "--labels", "--models-dir", "--use-cuda",
                 "--threads", "--cache-dir"));
-        SECTIONS.put("Preprocessing", List.of("--preprocessing", "--resize", "--interpolation", "--scale", "--mean", "--std",
+        SECTIONS.put("Preprocessing", List.of("--preprocessing", "--input-size", "--resize", "--interpolation", "--scale", "--mean", "--std",
                 "--bgr"));
         SECTIONS.put("What to explain", List.of("--target-index", "--top-k", "--layer", "--reference-layer", "--token-grid",
                 "--prefix-tokens"));

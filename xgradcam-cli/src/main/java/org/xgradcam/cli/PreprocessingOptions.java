@@ -12,6 +12,10 @@ public class PreprocessingOptions {
                     + " below change it further.")
     String preset;
 
+    @Option(names = "--input-size", paramLabel = "HxW",
+            description = "The model's input height and width, for models whose size is free (default: the model's, else 224x224).")
+    String size;
+
     @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode: direct (the original's) or crop (shorter side, centre crop).")
     String resize;
 
@@ -34,7 +38,7 @@ public class PreprocessingOptions {
 
     /** What the options ask for, for the core to apply and check. */
     PreprocessingOverrides overrides() {
-        return new PreprocessingOverrides(preset, resize, interpolation, scale, mean, std, bgr);
+        return new PreprocessingOverrides(preset, size, resize, interpolation, scale, mean, std, bgr);
     }
 
     /** The preset with the options given applied; every value checked. */

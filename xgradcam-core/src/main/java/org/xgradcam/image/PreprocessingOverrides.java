@@ -11,8 +11,8 @@ import org.xgradcam.validation.Check;
  * (keeping the model's input size and layout); the other fields then change one thing each. Null
  * fields leave the model's preprocessing as it is.
  */
-public record PreprocessingOverrides(String preset, String resize, String interpolation, String scale, String mean,
-                                     String std, boolean bgr) implements java.io.Serializable {
+public record PreprocessingOverrides(String preset, String size, String resize, String interpolation, String scale,
+                                     String mean, String std, boolean bgr) implements java.io.Serializable {
     /** The named presets: the original tool's, and torchvision's evaluation transform. */
     public static final java.util.List<String> PRESETS = java.util.List.of("original", "torchvision");
 
@@ -25,13 +25,13 @@ public record PreprocessingOverrides(String preset, String resize, String interp
             "xgradcam.interpolation", "xgradcam.scale", "xgradcam.mean", "xgradcam.std", "xgradcam.channels");
 
     public static PreprocessingOverrides none() {
-        return new PreprocessingOverrides(null, null, null, null, null, null, false);
+        return new PreprocessingOverrides(null, null, null, null, null, null, null, false);
     }
 
     /** Whether any change is asked for. */
     public boolean isEmpty() {
-        return preset == null && resize == null && interpolation == null && scale == null && mean == null && std == null
-                && !bgr;
+        return preset == null && size == null && resize == null && interpolation == null && scale == null && mean == null
+                && std == null && !bgr;
     }
 
     /**
@@ -53,6 +53,10 @@ public record PreprocessingOverrides(String preset, String resize, String interp
     /** The preset with the overrides applied; every value checked. */
     public Preprocessing apply(Preprocessing preset) {
         Preprocessing p = this.preset != null ? preset(this.preset, preset) : preset;
+        if (size != null) {
+            int[] hw = size(size);
+            p = p.withSize(hw[1], hw[0]);
+        }
         if (resize != null) {
             p = p.withResize(switch (resize) {
                 case "direct" -> Preprocessing.ResizeMode.DIRECT;
@@ -98,7 +102,7 @@ public record PreprocessingOverrides(String preset, String resize, String interp
             throw new XGradCamException(model + ": its metadata says xgradcam.channels = '" + channels + "'; the value must be"
                     + " rgb or bgr (docs/export.md)", XGradCamException.Advice.MODEL_FILE);
         }
-        PreprocessingOverrides o = new PreprocessingOverrides(v.get(KEY_PRESET), v.get("xgradcam.resize"),
+        PreprocessingOverrides o = new PreprocessingOverrides(v.get(KEY_PRESET), null, v.get("xgradcam.resize"),
                 v.get("xgradcam.interpolation"), v.get("xgradcam.scale"), v.get("xgradcam.mean"), v.get("xgradcam.std"),
                 "bgr".equals(channels));
         try {
@@ -109,6 +113,28 @@ public record PreprocessingOverrides(String preset, String resize, String interp
                     + " (the keys are in docs/export.md; the command line's options override them)", e);
         }
         return java.util.Optional.of(o);
+    }
+
+    /**
+     * HxW (or one number for a square) as height and width, each 8 to Preprocessing.MAX_SIDE: the
+     * input size of a model whose height and width are free.
+     */
+    static int[] size(String text) {
+        String[] parts = text.strip().toLowerCase(java.util.Locale.ROOT).split("x", -1);
+        if (parts.length < 1 || parts.length > 2) {
+            throw new XGradCamException("--input-size takes HxW (e.g. 480x640) or one number, not '" + text + "'");
+        }
+        int[] hw = new int[2];
+        for (int i = 0; i < 2; i++) {
+            String v = parts[Math.min(i, parts.length - 1)].strip();
+            try {
+                hw[i] = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new XGradCamException("--input-size takes HxW (e.g. 480x640) or one number, not '" + text + "'");
+            }
+            Check.range("--input-size", hw[i], 8, Preprocessing.MAX_SIDE);
+        }
+        return hw;
     }
 
     /** Checks the values before any model is loaded. */

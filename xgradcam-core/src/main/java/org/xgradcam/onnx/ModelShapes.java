@@ -137,7 +137,8 @@ public final class ModelShapes {
             for (int i = 1; i < rank; i++) {
                 if (shape[i] > 0 && shape[i] != requested[i]) {
                     throw new XGradCamException("wrong input shape " + Arrays.toString(requested) + " for input '"
-                            + input.getName() + "': the model expects " + describe(shape));
+                            + input.getName() + "': the model expects " + describe(shape) + " (its size is fixed;"
+                            + " --input-size is for models whose height and width are free)");
                 }
             }
             long[] out = requested.clone();

@@ -67,6 +67,9 @@ public final class XGradCamSparkJob implements Callable<Integer> {
             description = "A preset replacing the model's preprocessing (original: direct resize, OpenCV; torchvision: centre crop, PIL).")
     String preset;
 
+    @Option(names = "--input-size", paramLabel = "HxW", description = "Input height and width, for models whose size is free.")
+    String size;
+
     @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode (default: the model's).")
     String resize;
 
@@ -121,7 +124,7 @@ public final class XGradCamSparkJob implements Callable<Integer> {
             throw new XGradCamException("--images " + images + " is not a folder");
         }
         XGradCamSpark.Options o = new XGradCamSpark.Options(model, methods, layer, target, topK, scoreThreshold, maxDetections, box,
-                postprocess, new PreprocessingOverrides(preset, resize, interpolation, scale, mean, std, bgr), !noPictures);
+                postprocess, new PreprocessingOverrides(preset, size, resize, interpolation, scale, mean, std, bgr), !noPictures);
         // a model that cannot be read fails the job here, once, not as an error in every row
         org.xgradcam.models.ModelSpec.resolve(model, new org.xgradcam.models.ModelCache());
         if (output.contains("://")) {
