@@ -53,7 +53,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "evaluate", description = "Measure how faithful maps are: metrics over a folder, with an HTML report.")
 public class EvaluateCommand implements Callable<Integer> {
-    static final List<String> ALL_METRICS = List.of("confidence", "deletion", "insertion", "road", "adcc", "pointing",
+    static final List<String> ALL_METRICS = List.of("confidence", "deletion", "insertion", "road", "adcc", "arcc", "pointing",
             "energy", "localisation", "conservation", "sensitivity", "sanity");
 
     @Mixin
@@ -229,11 +229,24 @@ public class EvaluateCommand implements Callable<Integer> {
                             v.put("road_lerf_mean", road.stream().mapToDouble(Faithfulness.Road::leastRelevantFirst).average().orElse(0));
                             v.put("road_combined", Faithfulness.roadCombined(road));
                         }
+                        // coherency's map of the image times the map: ADCC and ARCC share it
+                        float[] mapOfMasked = chosen.contains("adcc") || chosen.contains("arcc")
+                                ? e.explain(Faithfulness.masked(x, map), req.withTarget(Target.classes(cls))).get(0)
+                                        .result(m.id()).map().data() : null;
                         if (chosen.contains("adcc")) {
-                            Explanation again = e.explain(Faithfulness.masked(x, map), req.withTarget(Target.classes(cls))).get(0);
                             Faithfulness.Confidence c = chosen.contains("confidence") ? null : f.confidence(x, map, cls);
                             double drop = (c != null ? c.averageDropPercent() : v.get("average_drop_percent")) / 100;
-                            v.put("adcc", Faithfulness.adcc(map, again.result(m.id()).map().data(), drop));
+                            v.put("adcc", Faithfulness.adcc(map, mapOfMasked, drop));
+                        }
+                        if (chosen.contains("arcc")) {
+                            // as pytorch-grad-cam's ARCC with its own test's targets: ROAD on the class logit
+                            var road = f.road(x, map, cls, new double[] {80, 60, 40, 20}, 0.01, seed + index,
+                                    Faithfulness.Score.LOGIT);
+                            Faithfulness.Arcc a = Faithfulness.arcc(map, mapOfMasked, Faithfulness.roadCombined(road));
+                            v.put("arcc_complexity", a.complexity());
+                            v.put("arcc_coherency", a.coherency());
+                            v.put("arcc_road_logit", a.road());
+                            v.put("arcc", a.arcc());
                         }
                         int w = fitted.width();
                         if (!classBoxes.isEmpty()) {

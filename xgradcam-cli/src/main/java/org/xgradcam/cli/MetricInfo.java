@@ -21,11 +21,17 @@ record MetricInfo(String definition, Better better) {
         put("deletion_auc", "area under the probability as the most relevant pixels are set to 0 (RISE)", Better.LOWER);
         put("insertion_auc", "area under the probability as the most relevant pixels are restored into a blurred copy"
                 + " (RISE)", Better.HIGHER);
-        put("road_morf_mean", "probability after removing the 10 to 90% most relevant pixels, filled by noisy linear"
-                + " imputation (ROAD)", Better.LOWER);
+        put("road_morf_mean", "probability after removing the 10 to 90% most relevant pixels (map at or above its"
+                + " percentile), filled by noisy linear imputation (ROAD)", Better.LOWER);
         put("road_lerf_mean", "the same, removing the least relevant pixels (ROAD)", Better.HIGHER);
         put("road_combined", "mean of (LeRF - MoRF) / 2 (ROAD)", Better.HIGHER);
         put("adcc", "harmonic mean of coherency, 1 - complexity and 1 - average drop (Poppi et al.)", Better.HIGHER);
+        put("arcc_complexity", "mean |map| (ARCC's complexity)", Better.LOWER);
+        put("arcc_coherency", "(Pearson(map, map of the image times the map) + 1) / 2 (ARCC's coherency)", Better.HIGHER);
+        put("arcc_road_logit", "ROAD combined over removing 20/40/60/80%, on the class logit (ARCC's ROAD term before"
+                + " doubling and clipping to [0, 1])", Better.HIGHER);
+        put("arcc", "harmonic mean of coherency, 1 - complexity and the clipped ROAD term (ARCC, pytorch-grad-cam)",
+                Better.HIGHER);
         put("pointing_game", "1 when the map's maximum lies in a box of the class", Better.HIGHER);
         put("energy_pointing_game", "share of the map's mass inside the class's boxes", Better.HIGHER);
         put("localisation_error", "0 when the box around the map's largest region above the threshold overlaps a box of"

@@ -33,6 +33,14 @@ public interface CamMethod {
         return false;
     }
 
+    /**
+     * Whether the maps of several layers are combined by their product, each scaled as if it were
+     * alone (RefineCAM), instead of the convention's mean or maximum.
+     */
+    default boolean multipliesLayers() {
+        return false;
+    }
+
     /** Raw map of one layer for every image of the batch. */
     LayerMap compute(CamContext ctx, String layer);
 

@@ -540,8 +540,9 @@ public final class Explainer implements AutoCloseable {
                         raws.add(lr.raw().data());
                         sizes.add(new int[] {lr.raw().dim(0), lr.raw().dim(1)});
                     }
-                    map = new FloatTensor(new long[] {size[0], size[1]},
-                            request.convention().apply(raws, sizes, size[0], size[1], !m.signedMap()));
+                    map = new FloatTensor(new long[] {size[0], size[1]}, m.multipliesLayers()
+                            ? request.convention().applyProduct(raws, sizes, size[0], size[1], !m.signedMap())
+                            : request.convention().apply(raws, sizes, size[0], size[1], !m.signedMap()));
                 }
                 FloatTensor pixels = null;
                 if (m instanceof GuidedCam) {

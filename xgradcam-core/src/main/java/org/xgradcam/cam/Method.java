@@ -28,6 +28,8 @@ public enum Method {
     EIGEN_GRAD_CAM("eigengradcam"),
     /** KPCA-CAM (Karmani et al. 2024). */
     KPCA_CAM("kpcacam"),
+    /** Seg-Eigen-CAM (Chung and Ying 2025): Eigen-CAM of |dS/dA| * A, for segmentation. */
+    SEG_EIGEN_CAM("segeigencam"),
     /** Deep Feature Factorization (Collins et al. 2018). */
     DFF("dff"),
     /** Score-CAM (Wang et al. 2020). */
@@ -55,7 +57,9 @@ public enum Method {
     /** Smooth Grad-CAM++ (Omeiza et al. 2019), as torch-cam computes it. */
     SMOOTH_GRAD_CAM_PLUS_PLUS("smoothgradcamplusplus"),
     /** ShapleyCAM (Cai et al. 2025): w_k = mean(g - H A / 2), with an exact Hessian-vector product. */
-    SHAPLEY_CAM("shapleycam");
+    SHAPLEY_CAM("shapleycam"),
+    /** RefineCAM (arXiv 2605.14641): the product of Grad-CAM++'s maps over several layers. */
+    REFINE_CAM("refinecam");
 
     private final String id;
 

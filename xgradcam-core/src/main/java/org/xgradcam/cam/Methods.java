@@ -32,6 +32,7 @@ public final class Methods {
         ALL.put("eigencam", EigenCam::eigenCam);
         ALL.put("eigengradcam", EigenCam::eigenGradCam);
         ALL.put("kpcacam", EigenCam::kpcaCam);
+        ALL.put("segeigencam", EigenCam::segEigenCam);
         ALL.put("dff", org.xgradcam.cam.methods.DeepFeatureFactorization::new);
         ALL.put("scorecam", ScoreCam::new);
         ALL.put("sscam", ScoreCam::smoothed);
@@ -46,6 +47,7 @@ public final class Methods {
         ALL.put("cam", org.xgradcam.cam.methods.ClassActivationMap::new);
         ALL.put("smoothgradcamplusplus", org.xgradcam.cam.methods.SmoothGradCamPlusPlus::new);
         ALL.put("shapleycam", org.xgradcam.cam.methods.ShapleyCam::new);
+        ALL.put("refinecam", org.xgradcam.cam.methods.RefineCam::new);
     }
 
     private Methods() {}
@@ -58,8 +60,13 @@ public final class Methods {
     public static CamMethod byName(String name) {
         String key = name.toLowerCase().replace("++", "plusplus").replaceAll("[^a-z0-9]", "");
         Supplier<CamMethod> m = ALL.get(key);
+        if (m == null && key.startsWith("refinecam") && ALL.containsKey(key.substring("refinecam".length()))) {
+            // RefineCAM over a named base method: "refinecam:xgradcam", "RefineCAM(Grad-CAM)"
+            return new org.xgradcam.cam.methods.RefineCam(ALL.get(key.substring("refinecam".length())).get());
+        }
         if (m == null) {
-            throw new XGradCamException("unknown method '" + name + "'; choose from: " + String.join(", ", ALL.keySet()));
+            throw new XGradCamException("unknown method '" + name + "'; choose from: " + String.join(", ", ALL.keySet())
+                    + " (RefineCAM over another base method: refinecam:METHOD)");
         }
         return m.get();
     }

@@ -83,9 +83,32 @@ public enum PostProcess {
         return Maps.minMax(Maps.relu(acc), 1e-7f);
     }
 
+    /**
+     * RefineCAM's combination: each layer's map as this convention makes it for that layer alone,
+     * their product, scaled again with the convention's final epsilon.
+     */
+    public float[] applyProduct(List<float[]> lowRes, List<int[]> sizes, int outH, int outW, boolean relu) {
+        float[] product = null;
+        for (int l = 0; l < lowRes.size(); l++) {
+            float[] m = apply(List.of(lowRes.get(l)), List.of(sizes.get(l)), outH, outW, relu);
+            if (product == null) {
+                product = m;
+            } else {
+                for (int i = 0; i < product.length; i++) {
+                    product[i] *= m[i];
+                }
+            }
+        }
+        return Maps.minMax(product, finalEps());
+    }
+
+    private float finalEps() {
+        return this == SEED ? 0f : this == TORCH_CAM ? 1e-8f : 1e-7f;
+    }
+
     /** A map that is already at the output size (FullGrad): ReLU and the final scaling only. */
     public float[] applyFullResolution(float[] map) {
-        return Maps.minMax(Maps.relu(map), this == SEED ? 0f : this == TORCH_CAM ? 1e-8f : 1e-7f);
+        return Maps.minMax(Maps.relu(map), finalEps());
     }
 
     /** The low-resolution maps scaled as torch-cam returns them, fused at the largest size, upsampled. */

@@ -170,37 +170,83 @@ public final class Faithfulness {
         return new FloatTensor(x.shape(), out);
     }
 
-    /** ROAD scores at one removal percentage: MoRF and LeRF probabilities after imputation. */
+    /** ROAD scores at one removal percentage: MoRF and LeRF scores after imputation. */
     public record Road(double percent, double mostRelevantFirst, double leastRelevantFirst) {}
 
-    /**
-     * ROAD (Rong et al. 2022): remove the `percent`% most (MoRF) or least (LeRF) relevant pixels,
-     * impute them (noisy linear, seeded), and score. A faithful map has a low MoRF score and a high
-     * LeRF score; "combined" is the mean over percentages of (LeRF - MoRF) / 2.
-     */
+    /** What a perturbation metric scores: the class's softmax probability, or its logit. */
+    public enum Score { PROBABILITY, LOGIT }
+
+    /** ROAD with the class probability and ROAD's own noise (0.01); see the full form. */
     public List<Road> road(FloatTensor x, float[] map, int c, double[] percents, long seed) {
+        return road(x, map, c, percents, 0.01, seed, Score.PROBABILITY);
+    }
+
+    /**
+     * ROAD (Rong et al. 2022) as pytorch-grad-cam computes it: to remove q% of the pixels, the most
+     * relevant first (MoRF) are those with map >= the (100 - q)th percentile of the map (numpy's
+     * linear percentile), the least relevant first (LeRF) those with 1 - map >= the (100 - q)th
+     * percentile of 1 - map; ties at the threshold go together. The removed pixels are imputed
+     * (noisy linear, noise std {@code noise}, seeded) and the image scored. A faithful map has a
+     * low MoRF score and a high LeRF score; "combined" is the mean of (LeRF - MoRF) / 2.
+     */
+    public List<Road> road(FloatTensor x, float[] map, int c, double[] percents, double noise, long seed, Score score) {
         int plane = map.length;
         int channels = x.size() / plane;
         int h = x.dim(2);
         int w = x.dim(3);
-        Integer[] order = rank(map);
+        float[] inverse = new float[plane];
+        for (int i = 0; i < plane; i++) {
+            inverse[i] = 1f - map[i];
+        }
+        float[] sortedMap = map.clone();
+        float[] sortedInverse = inverse.clone();
+        Arrays.sort(sortedMap);
+        Arrays.sort(sortedInverse);
         List<FloatTensor> states = new ArrayList<>();
         Random rnd = new Random(seed);
         for (double pct : percents) {
-            int count = (int) Math.round(plane * pct / 100);
             for (boolean most : new boolean[] {true, false}) {
+                float[] v = most ? map : inverse;
+                double threshold = percentile(most ? sortedMap : sortedInverse, 100 - pct);
                 boolean[] removed = new boolean[plane];
-                for (int i = 0; i < count; i++) {
-                    removed[order[most ? i : plane - 1 - i]] = true;
+                for (int i = 0; i < plane; i++) {
+                    removed[i] = !(v[i] < threshold);
                 }
                 states.add(new FloatTensor(Arrays.copyOfRange(x.shape(), 1, x.rank()),
-                        Imputation.noisyLinear(x.data(), channels, h, w, removed, 0.01, rnd)));
+                        Imputation.noisyLinear(x.data(), channels, h, w, removed, noise, rnd)));
             }
         }
-        double[] p = probabilities(FloatTensor.stack(states), c);
+        double[] p = scores(FloatTensor.stack(states), c, score);
         List<Road> out = new ArrayList<>();
         for (int i = 0; i < percents.length; i++) {
             out.add(new Road(percents[i], p[2 * i], p[2 * i + 1]));
+        }
+        return out;
+    }
+
+    /** numpy's default (linear) percentile of sorted values, with its interpolation's two forms. */
+    static double percentile(float[] sorted, double q) {
+        double index = q / 100 * (sorted.length - 1);
+        int lo = (int) Math.floor(index);
+        int hi = Math.min(lo + 1, sorted.length - 1);
+        double t = index - lo;
+        double a = sorted[lo];
+        double b = sorted[hi];
+        double diff = b - a;
+        // numpy's _lerp: a + d t, or b - d (1 - t) from the middle on (exact at both ends)
+        return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+    }
+
+    private double[] scores(FloatTensor batch, int c, Score score) {
+        if (score == Score.PROBABILITY) {
+            return probabilities(batch, c);
+        }
+        FloatTensor y = explainer.logits(batch);
+        int n = y.dim(0);
+        int k = y.size() / n;
+        double[] out = new double[n];
+        for (int r = 0; r < n; r++) {
+            out[r] = y.data()[r * k + c];
         }
         return out;
     }
@@ -232,6 +278,28 @@ public final class Faithfulness {
             return 0;
         }
         return 3 / (1 / a + 1 / b + 1 / d);
+    }
+
+    /** ARCC's parts for one map (ROAD combined as given, before its doubling), and their combination. */
+    public record Arcc(double complexity, double coherency, double road, double arcc) {}
+
+    /**
+     * ARCC (arXiv 2605.14641) as pytorch-grad-cam's metrics/arcc.py computes it: complexity = mean
+     * |map|; coherency = (Pearson(map, map of x * map) + 1) / 2; ROAD combined (given) doubled and
+     * clipped to [0, 1]; ARCC = 3 / (1 / (coherency + 1e-8) + 1 / (1 - complexity + 1e-8) + 1 /
+     * (road + 1e-8)), their harmonic mean. Its code comment expects ROAD in [-0.5, 0.5], true of
+     * probabilities; with logit targets (as its own test calls it) the clip saturates.
+     */
+    public static Arcc arcc(float[] map, float[] mapOfMasked, double roadCombined) {
+        double complexity = 0;
+        for (float v : map) {
+            complexity += Math.abs(v);
+        }
+        complexity /= map.length;
+        double coherency = (pearson(map, mapOfMasked) + 1) / 2;
+        double road = Math.min(1, Math.max(0, 2 * roadCombined));
+        double arcc = 3 / (1 / (coherency + 1e-8) + 1 / ((1 - complexity) + 1e-8) + 1 / (road + 1e-8));
+        return new Arcc(complexity, coherency, roadCombined, arcc);
     }
 
     public static double pearson(float[] a, float[] b) {

@@ -6,18 +6,35 @@ import org.xgradcam.cam.LayerMap;
 import org.xgradcam.tensor.FloatTensor;
 
 /**
- * Eigen-CAM (Muhammad and Yeasin 2020) and EigenGrad-CAM: the projection of the (h*w) x C
- * matrix of activations (or activations times gradients), centred per channel, on its first
- * principal direction. The sign of a singular vector is arbitrary (LAPACK's choice in
- * pytorch-grad-cam); here it is fixed so that the map's largest-magnitude cell is positive.
+ * Eigen-CAM (Muhammad and Yeasin 2020), EigenGrad-CAM and Seg-Eigen-CAM: the projection of the
+ * (h*w) x C matrix of activations (or activations times gradients, or times their absolute
+ * value), centred per channel, on its first principal direction. The sign of a singular vector is
+ * arbitrary (LAPACK's choice in pytorch-grad-cam's Eigen-CAM); here it is fixed so that the map's
+ * largest-magnitude cell is positive, which is Seg-Eigen-CAM's sign correction (flip when
+ * |min| > |max|) but for exact ties, where that rule is applied as written.
  */
 public final class EigenCam implements CamMethod {
     private final boolean withGradients;
     private final boolean kernel;
+    private final boolean absoluteGradients;
 
     private EigenCam(boolean withGradients, boolean kernel) {
+        this(withGradients, kernel, false);
+    }
+
+    private EigenCam(boolean withGradients, boolean kernel, boolean absoluteGradients) {
         this.withGradients = withGradients;
         this.kernel = kernel;
+        this.absoluteGradients = absoluteGradients;
+    }
+
+    /**
+     * Seg-Eigen-CAM (Chung and Ying 2025), as pytorch-grad-cam's SegEigenCAM: Eigen-CAM of
+     * |dS/dA| * A, made for segmentation targets (a class over a region keeps both signs of the
+     * gradient).
+     */
+    public static EigenCam segEigenCam() {
+        return new EigenCam(true, false, true);
     }
 
     /**
@@ -38,12 +55,12 @@ public final class EigenCam implements CamMethod {
 
     @Override
     public String name() {
-        return kernel ? "KPCA-CAM" : withGradients ? "EigenGrad-CAM" : "Eigen-CAM";
+        return kernel ? "KPCA-CAM" : absoluteGradients ? "Seg-Eigen-CAM" : withGradients ? "EigenGrad-CAM" : "Eigen-CAM";
     }
 
     @Override
     public String id() {
-        return kernel ? "kpcacam" : withGradients ? "eigengradcam" : "eigencam";
+        return kernel ? "kpcacam" : absoluteGradients ? "segeigencam" : withGradients ? "eigengradcam" : "eigencam";
     }
 
     @Override
@@ -65,7 +82,7 @@ public final class EigenCam implements CamMethod {
                 double mean = 0;
                 for (int i = 0; i < hw; i++) {
                     int j = (r * c + k) * hw + i;
-                    double v = a.data()[j] * (g == null ? 1.0 : g.data()[j]);
+                    double v = a.data()[j] * (g == null ? 1.0 : absoluteGradients ? Math.abs(g.data()[j]) : g.data()[j]);
                     x[i][k] = Double.isNaN(v) ? 0 : v;
                     mean += x[i][k];
                 }
@@ -75,10 +92,28 @@ public final class EigenCam implements CamMethod {
                 }
             }
             double[] p = kernel ? Pca.firstKernelProjection(x) : Pca.firstProjection(x);
+            if (absoluteGradients) {
+                flipWhereTheMinimumIsLarger(p);
+            }
             for (int i = 0; i < hw; i++) {
                 cam[r * hw + i] = (float) p[i];
             }
         }
         return new LayerMap(new FloatTensor(new long[] {n, a.dim(2), a.dim(3)}, cam), null);
+    }
+
+    /** Seg-Eigen-CAM's sign correction as written: negate when |min| > |max| (ties stay). */
+    private static void flipWhereTheMinimumIsLarger(double[] p) {
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : p) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        if (Math.abs(min) > Math.abs(max)) {
+            for (int i = 0; i < p.length; i++) {
+                p[i] = -p[i];
+            }
+        }
     }
 }
