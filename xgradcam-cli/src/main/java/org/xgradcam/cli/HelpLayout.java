@@ -25,7 +25,7 @@ final class HelpLayout {
                 "--threads", "--cache-dir"));
         SECTIONS.put("Preprocessing", List.of("--preprocessing", "--input-size", "--resize", "--interpolation", "--scale", "--mean", "--std",
                 "--bgr"));
-        SECTIONS.put("What to explain", List.of("--target-index", "--top-k", "--layer", "--reference-layer", "--token-grid",
+        SECTIONS.put("What to explain", List.of("--target-index", "--top-k", "--step", "--layer", "--reference-layer", "--token-grid",
                 "--prefix-tokens"));
         SECTIONS.put("Methods", List.of("--method", "--postprocess", "--eigen-smooth", "--aug-smooth", "--samples",
                 "--noise-std", "--seed", "--batch-size", "--metrics", "--steps", "--threshold"));

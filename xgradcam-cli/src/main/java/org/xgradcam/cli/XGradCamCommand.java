@@ -83,6 +83,10 @@ public class XGradCamCommand implements Callable<Integer> {
     @Option(names = "--box", paramLabel = "N", description = "Detectors: explain only the N-th detection (0-based, in score order).")
     Integer box;
 
+    @Option(names = "--step", paramLabel = "T", description = "Sequence models (text recognisers): explain step T's class"
+            + " (its best, or --target-index) instead of the decoded text.")
+    Integer step;
+
     @Option(names = "--max-detections", paramLabel = "N", description = "Detectors: keep (and explain) at most the N best"
             + " detections above the threshold; how many more there were is said (default: " + Request.DEFAULT_MAX_DETECTIONS + ").")
     int maxDetections = Request.DEFAULT_MAX_DETECTIONS;
@@ -332,7 +336,7 @@ public class XGradCamCommand implements Callable<Integer> {
         try (Pipeline pipeline = Pipeline.open(spec, pre, options)) {
             pipeline.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
             Request request = new Request(camMethods, layers, targetClass, topK, scoreThreshold, maxDetections, box, headLayout,
-                    convention, seed, eigenSmooth, augSmooth, !noPictures, cmap, overlay.equals("blend"), renormalize);
+                    convention, seed, eigenSmooth, augSmooth, !noPictures, cmap, overlay.equals("blend"), renormalize, step);
             Pipeline.Plan plan = pipeline.plan(request); // layers and target checked before any image is read
             plan.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
             double loadMs = (System.nanoTime() - t0) / 1e6;
@@ -683,7 +687,7 @@ public class XGradCamCommand implements Callable<Integer> {
                             f.name(), d.score(), d.x0(), d.y0(), d.x1(), d.y1());
                 }
             } else {
-                System.out.println(prefix + "class of interest: " + c.spec().labels().line(r.first().classIndex()));
+                System.out.println(prefix + headline(r, c));
                 for (int k = 1; k < r.explained().size(); k++) {
                     System.out.println(prefix + "top " + (k + 1) + ": " + c.spec().labels().line(r.explained().get(k).classIndex()));
                 }
@@ -700,11 +704,21 @@ public class XGradCamCommand implements Callable<Integer> {
         c.summaries().add(summary);
         if (p.key() != null) {
             // last, and atomically: a folder holding it holds every output of this image
-            String line = r.kind().detects() ? r.detections().size() + " detection(s)"
-                    : "class of interest: " + c.spec().labels().line(r.first().classIndex());
+            String line = r.kind().detects() ? r.detections().size() + " detection(s)" : headline(r, c);
             org.xgradcam.io.AtomicFiles.write(dir.resolve(DONE), (p.key() + "\n" + line + "\n" + Json.write(summary))
                     .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    /** What was explained, in one line: the class of interest, or a sequence model's text (or step). */
+    private static String headline(Result r, Context c) {
+        if (r.kind() == org.xgradcam.pipeline.ModelKind.SEQUENCE && r.sequence() != null) {
+            Result.Sequence q = r.sequence();
+            return q.step() == null ? "text: \"" + q.text() + "\" (" + q.symbols().size() + " symbol(s), explained as a whole)"
+                    : "step " + q.step() + ": \"" + r.first().name() + "\" (class " + r.first().classIndex() + ") of the text \""
+                    + q.text() + "\"";
+        }
+        return "class of interest: " + c.spec().labels().line(r.first().classIndex());
     }
 
     /** Each ranked class's folder in the summary's top_k entries. */

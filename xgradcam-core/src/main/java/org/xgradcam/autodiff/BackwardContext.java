@@ -51,6 +51,15 @@ public interface BackwardContext {
         return false;
     }
 
+    /**
+     * Whether an axis of a tensor carries the batch of images (never, for a single-image model):
+     * rules that gather, slice, pad, tile, resize or reduce along it refuse to. Followed through
+     * the graph ({@link org.xgradcam.onnx.BatchAxes}); axis 0 where no analysis is at hand.
+     */
+    default boolean isBatchAxis(String tensor, int axis) {
+        return !singleImage() && axis == 0;
+    }
+
     default XGradCamException unsupported(NodeProto node, String why) {
         return new UnsupportedOpsException("cannot differentiate " + Graph.label(node) + ": " + why, node.getOutputList());
     }

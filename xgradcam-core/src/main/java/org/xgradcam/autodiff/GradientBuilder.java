@@ -63,6 +63,7 @@ public final class GradientBuilder {
         final Map<String, String> totals = new HashMap<>();
         final Map<NodeProto, Map<Integer, String>> extraOutputs = new IdentityHashMap<>();
         final boolean singleImage;
+        private org.xgradcam.onnx.BatchAxes batchAxes;
 
         Run(Graph graph, ModelShapes shapes, GradientRequest request, GradientRegistry registry) {
             this.graph = graph;
@@ -417,6 +418,17 @@ public final class GradientBuilder {
                 @Override
                 public boolean singleImage() {
                     return singleImage;
+                }
+
+                @Override
+                public boolean isBatchAxis(String tensor, int axis) {
+                    if (singleImage) {
+                        return false;
+                    }
+                    if (batchAxes == null) {
+                        batchAxes = new org.xgradcam.onnx.BatchAxes(graph, shapes);
+                    }
+                    return batchAxes.isBatch(tensor, axis);
                 }
 
                 @Override

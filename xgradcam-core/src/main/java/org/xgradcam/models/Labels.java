@@ -33,8 +33,9 @@ public record Labels(List<String> lines) {
     public static Labels file(Path p) {
         byte[] b = org.xgradcam.validation.InputFiles.read(p, "labels file", 64L << 20);
         String text = new String(b, StandardCharsets.UTF_8);
-        Labels l = new Labels((text.startsWith("\uFEFF") ? text.substring(1) : text).lines().filter(x -> !x.isBlank()).toList());
-        if (l.lines().isEmpty()) {
+        // only empty lines are dropped: a symbol dictionary's space (U+3000 in PaddleOCR's) is a class
+        Labels l = new Labels((text.startsWith("\uFEFF") ? text.substring(1) : text).lines().filter(x -> !x.isEmpty()).toList());
+        if (l.lines().stream().allMatch(String::isBlank)) {
             throw new XGradCamException("labels file " + p + " has no class names; give one name per line, in class-index order");
         }
         return l;

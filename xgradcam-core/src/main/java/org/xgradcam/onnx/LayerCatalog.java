@@ -56,6 +56,8 @@ public final class LayerCatalog {
     }
 
     private final TokenLayout tokenLayout;
+    /** The steps T of a sequence score [1, T, C] (a text recogniser), or -1. */
+    private final long sequenceSteps;
 
     public LayerCatalog(Graph graph, ModelShapes shapes) {
         this(graph, shapes, null);
@@ -89,6 +91,8 @@ public final class LayerCatalog {
         }
         this.score = s;
         this.scoreNote = note;
+        long[] scoreShape = shapes.find(score).map(TensorInfo::shape).orElse(new long[0]);
+        this.sequenceSteps = SequenceOutputs.recognises(graph, score, scoreShape) ? scoreShape[1] : -1;
         Set<String> upstream = graph.ancestors(score);
         java.util.Map<String, int[]> layouts = layouts(graph, shapes);
         this.grid = tokenLayout != null && tokenLayout.height() > 0 ? new int[] {tokenLayout.height(), tokenLayout.width()}
@@ -193,11 +197,15 @@ public final class LayerCatalog {
     /**
      * A tensor [1, T, C] as tokens on a grid: the patch grid when T exceeds it by at most 8
      * leading tokens, else the nearest square (T - K = s * s, K <= 8 as small as possible), with
-     * s >= 2. Anything else (attention scores, sequence models) is not a map.
+     * s >= 2; for a sequence model, its T steps as a 1 x T row. Anything else (attention scores) is
+     * not a map.
      */
     private Optional<LayerView> tokenView(long[] shape) {
         long t = shape[1];
         int c = (int) shape[2];
+        if (tokenLayout == null && t == sequenceSteps) {
+            return Optional.of(LayerView.tokens(0, 1, (int) t, c)); // a sequence's steps: a row along the image's width
+        }
         if (tokenLayout != null && tokenLayout.prefixTokens() >= 0) {
             long rest = t - tokenLayout.prefixTokens();
             if (grid != null) {
@@ -329,7 +337,9 @@ public final class LayerCatalog {
      * average pool such as VGG's adaptive pool at 224x224), the earlier one is named instead.
      */
     private Layer pickDefault() {
-        Layer transformer = transformerDefault();
+        // a text recogniser: the last map of its convolutional backbone (each step's own columns),
+        // not the tokens after its attention, where every step has seen the whole line
+        Layer transformer = sequenceSteps > 0 ? null : transformerDefault();
         if (transformer != null) {
             return transformer;
         }

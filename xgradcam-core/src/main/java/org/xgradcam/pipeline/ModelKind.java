@@ -8,6 +8,8 @@ public enum ModelKind {
     SEGMENTER("segmenter"),
     /** A raw dense detection head [N, 4+K, A] or [N, A, 5+K] (YOLO-style): each detection by its class score. */
     DETECTION_HEAD("detection head"),
+    /** A sequence [N, T, C], each step classified (a CTC text recogniser): the decoded text, or one step. */
+    SEQUENCE("sequence"),
     /** A detector that selects its boxes in the graph (boxes, scores, labels): each detection by its score. */
     SELECTING_DETECTOR("detector");
 
@@ -17,7 +19,7 @@ public enum ModelKind {
         this.id = id;
     }
 
-    /** Its name in results ("classifier", "segmenter", "detection head", "detector"). */
+    /** Its name in results ("classifier", "segmenter", "detection head", "sequence", "detector"). */
     public String id() {
         return id;
     }

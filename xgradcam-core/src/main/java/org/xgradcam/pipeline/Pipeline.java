@@ -41,6 +41,7 @@ public final class Pipeline implements AutoCloseable {
     private final ModelKind kind;
     private final long[] scoreShape;
     private final PixelClasses perPixel;
+    private final SequenceHead sequence;
 
     private Pipeline(ModelSpec spec, Preprocessing pre, Explainer explainer, SelectingDetector detector) {
         this.spec = spec;
@@ -48,9 +49,11 @@ public final class Pipeline implements AutoCloseable {
         this.explainer = explainer;
         this.detector = detector;
         this.scoreShape = explainer.shapes().shape(explainer.layers().score());
-        this.kind = detector != null ? ModelKind.SELECTING_DETECTOR : scoreShape.length == 3 ? ModelKind.DETECTION_HEAD
-                : scoreShape.length == 4 ? ModelKind.SEGMENTER : ModelKind.CLASSIFIER;
+        boolean sequential = detector == null && SequenceHead.recognises(explainer.graph(), explainer.layers().score(), scoreShape);
+        this.kind = detector != null ? ModelKind.SELECTING_DETECTOR : sequential ? ModelKind.SEQUENCE
+                : scoreShape.length == 3 ? ModelKind.DETECTION_HEAD : scoreShape.length == 4 ? ModelKind.SEGMENTER : ModelKind.CLASSIFIER;
         this.perPixel = kind == ModelKind.SEGMENTER ? new PixelClasses(scoreShape) : null;
+        this.sequence = kind == ModelKind.SEQUENCE ? new SequenceHead(scoreShape, spec.labels()) : null;
     }
 
     /**
@@ -99,7 +102,7 @@ public final class Pipeline implements AutoCloseable {
 
     /** How many classes the model scores (per pixel for a segmenter, per detection for a head). */
     public int classes() {
-        return perPixel != null ? perPixel.classes() : kind == ModelKind.DETECTION_HEAD || kind == ModelKind.SELECTING_DETECTOR
+        return perPixel != null ? perPixel.classes() : sequence != null ? sequence.classes() : kind == ModelKind.DETECTION_HEAD || kind == ModelKind.SELECTING_DETECTOR
                 ? Math.max(spec.labels().lines().size(), 0) : explainer.numClasses();
     }
 
@@ -140,6 +143,18 @@ public final class Pipeline implements AutoCloseable {
             throw new XGradCamException((r.box() != null ? "choosing a detection" : "renormalising maps in boxes")
                     + " is for detectors; " + spec.name() + " is a " + kind.id() + " (explain a class, or the top k)");
         }
+        if (r.step() != null && kind != ModelKind.SEQUENCE) {
+            throw new XGradCamException("--step is for sequence models (text recognisers); " + spec.name() + " is a " + kind.id());
+        }
+        if (kind == ModelKind.SEQUENCE && (r.topK() != null || (r.target() != null && r.step() == null))) {
+            throw new XGradCamException(spec.name() + " is a sequence model (" + sequence.steps() + " steps of " + sequence.classes()
+                    + " classes): it explains its decoded text, or one step (--step T, with a target class for another"
+                    + " class at that step); " + (r.topK() != null ? "top-k" : "a target class alone") + " has no meaning here");
+        }
+        if (r.step() != null && r.step() >= sequence.steps()) {
+            throw new XGradCamException("step " + r.step() + " is out of range: " + spec.name() + "'s sequence has "
+                    + sequence.steps() + " steps (0.." + (sequence.steps() - 1) + ")");
+        }
         if (r.topK() != null && kind == ModelKind.SEGMENTER) {
             throw new XGradCamException("top-k is for classifiers; " + spec.name() + " scores classes per pixel (a segmenter):"
                     + " explain one class at a time");
@@ -169,7 +184,8 @@ public final class Pipeline implements AutoCloseable {
                 }
             }
         }
-        Integer target = r.target() == null ? null : ClassChoice.resolve(r.target(), spec.labels(), classes(),
+        Integer target = r.target() == null ? null : sequence != null ? sequence.classOf(r.target())
+                : ClassChoice.resolve(r.target(), spec.labels(), classes(),
                 perPixel != null ? "classes per pixel" : "classes");
         Explainer.Request engine = new Explainer.Request(r.methods(), target == null ? Target.topClass() : Target.classes(target),
                 layers, r.convention(), r.seed(), r.eigenSmooth(), r.augSmooth());
@@ -246,6 +262,7 @@ public final class Pipeline implements AutoCloseable {
             }
             case SEGMENTER -> segmented(p, plan);
             case DETECTION_HEAD -> headDetections(p, plan);
+            case SEQUENCE -> sequenced(p, plan);
             case SELECTING_DETECTOR -> selectedDetections(p, plan);
         };
     }
@@ -284,6 +301,26 @@ public final class Pipeline implements AutoCloseable {
         }
         return result(p, plan, List.of(), segments, List.of(), 0,
                 List.of(explained(null, null, e, p.backdrop(), null, plan, p.original())), warnings, null);
+    }
+
+    /** A sequence model: its decoded text explained as a whole, or one step's class. */
+    private Result sequenced(Prepared p, Plan plan) {
+        float[] scores = explainer.logits(p.x()).data();
+        List<SequenceHead.Symbol> decoded = sequence.decode(scores);
+        Integer step = plan.request().step();
+        List<String> warnings = new ArrayList<>();
+        if (decoded.isEmpty() && step == null) {
+            warnings.add("the model decodes no text from " + p.name() + " (every step's best class is the blank); every step's"
+                    + " best score is explained");
+        }
+        Explanation e = explainer.explain(p.x(), plan.engine().withTarget(sequence.target(scores, decoded, step,
+                plan.targetIndex()))).get(0);
+        Result.Explained x = explained(null, null, e, p.backdrop(), null, plan, p.original());
+        String what = step != null ? sequence.symbol(e.classIndex()) : SequenceHead.text(decoded);
+        double score = step != null ? scores[step * sequence.classes() + e.classIndex()] : e.score();
+        x = new Result.Explained(null, null, step != null ? e.classIndex() : -1, what, null, score, e, x.backdrop(), x.pictures());
+        return result(p, plan, List.of(), List.of(), List.of(), 0, List.of(x), warnings, null,
+                new Result.Sequence(SequenceHead.text(decoded), decoded, step));
     }
 
     private Result headDetections(Prepared p, Plan plan) {
@@ -416,6 +453,12 @@ public final class Pipeline implements AutoCloseable {
     private Result result(Prepared p, Plan plan, List<Result.ClassScore> classes, List<Result.Segment> segments,
                           List<Result.Found> detections, int leftOut, List<Result.Explained> explained, List<String> warnings,
                           RgbImage overview) {
+        return result(p, plan, classes, segments, detections, leftOut, explained, warnings, overview, null);
+    }
+
+    private Result result(Prepared p, Plan plan, List<Result.ClassScore> classes, List<Result.Segment> segments,
+                          List<Result.Found> detections, int leftOut, List<Result.Explained> explained, List<String> warnings,
+                          RgbImage overview, Result.Sequence sequence) {
         List<String> all = new ArrayList<>(p.warnings());
         all.addAll(warnings);
         for (Result.Explained e : explained) {
@@ -426,7 +469,8 @@ public final class Pipeline implements AutoCloseable {
             }
         }
         return new Result(p.name(), spec.name(), kind, plan.layers(), pre.describe(), classes, segments, detections, leftOut,
-                explained, plan.request().methods(), all, p.backdrop(), overview, (System.nanoTime() - p.startNanos()) / 1e6);
+                explained, plan.request().methods(), all, p.backdrop(), overview, (System.nanoTime() - p.startNanos()) / 1e6,
+                sequence);
     }
 
     @Override

@@ -13,13 +13,13 @@ import org.xgradcam.validation.Check;
  * API's fields, Spark's options carry these names): the methods, the layers, the target (a class
  * by index, name or WordNet id; by default the top class, or for a segmenter the class that wins
  * the most pixels), the top k classes, for detectors the score threshold, the detections kept
- * and the one explained, the post-processing convention, the noise seed and smoothing, and
+ * and the one explained, for a sequence the step explained (null: the decoded text), the post-processing convention, the noise seed and smoothing, and
  * whether pictures are rendered and how.
  */
 public record Request(List<CamMethod> methods, List<String> layers, String target, Integer topK, double scoreThreshold,
                       int maxDetections, Integer box, String headLayout, PostProcess convention, long seed,
                       boolean eigenSmooth, boolean augSmooth, boolean pictures, Colormap colormap, boolean blend,
-                      boolean renormalize) {
+                      boolean renormalize, Integer step) {
     /** The methods explained when none are asked for: the original tool's two (cam.jpg, X_cam.jpg). */
     public static final List<String> DEFAULT_METHODS = List.of("gradcam", "xgradcam");
 
@@ -41,12 +41,15 @@ public record Request(List<CamMethod> methods, List<String> layers, String targe
         }
         convention = convention == null ? PostProcess.SEED : convention;
         colormap = colormap == null ? Colormap.JET : colormap;
+        if (step != null) {
+            Check.range("step", step, 0, 1_000_000);
+        }
     }
 
     /** The defaults: Grad-CAM and XGrad-CAM at the default layer, for the top class (or every detection), pictures on. */
     public static Request defaults() {
         return new Request(null, null, null, null, 0.25, DEFAULT_MAX_DETECTIONS, null, null, PostProcess.SEED, 0, false, false,
-                true, Colormap.JET, false, false);
+                true, Colormap.JET, false, false, null);
     }
 
     /** Methods by id or name (comma-separated lists allowed); duplicates dropped. */
@@ -67,41 +70,47 @@ public record Request(List<CamMethod> methods, List<String> layers, String targe
 
     public Request withMethods(List<CamMethod> m) {
         return new Request(m, layers, target, topK, scoreThreshold, maxDetections, box, headLayout, convention, seed, eigenSmooth,
-                augSmooth, pictures, colormap, blend, renormalize);
+                augSmooth, pictures, colormap, blend, renormalize, step);
     }
 
     public Request withLayers(List<String> l) {
         return new Request(methods, l, target, topK, scoreThreshold, maxDetections, box, headLayout, convention, seed, eigenSmooth,
-                augSmooth, pictures, colormap, blend, renormalize);
+                augSmooth, pictures, colormap, blend, renormalize, step);
     }
 
     public Request withTarget(String t) {
         return new Request(methods, layers, t, topK, scoreThreshold, maxDetections, box, headLayout, convention, seed, eigenSmooth,
-                augSmooth, pictures, colormap, blend, renormalize);
+                augSmooth, pictures, colormap, blend, renormalize, step);
     }
 
     public Request withTopK(Integer k) {
         return new Request(methods, layers, target, k, scoreThreshold, maxDetections, box, headLayout, convention, seed, eigenSmooth,
-                augSmooth, pictures, colormap, blend, renormalize);
+                augSmooth, pictures, colormap, blend, renormalize, step);
     }
 
     public Request withDetections(double threshold, int max, Integer one, String layout) {
         return new Request(methods, layers, target, topK, threshold, max, one, layout, convention, seed, eigenSmooth, augSmooth,
-                pictures, colormap, blend, renormalize);
+                pictures, colormap, blend, renormalize, step);
     }
 
     public Request withConvention(PostProcess c) {
         return new Request(methods, layers, target, topK, scoreThreshold, maxDetections, box, headLayout, c, seed, eigenSmooth,
-                augSmooth, pictures, colormap, blend, renormalize);
+                augSmooth, pictures, colormap, blend, renormalize, step);
     }
 
     public Request withNoise(long s, boolean eigen, boolean aug) {
         return new Request(methods, layers, target, topK, scoreThreshold, maxDetections, box, headLayout, convention, s, eigen, aug,
-                pictures, colormap, blend, renormalize);
+                pictures, colormap, blend, renormalize, step);
     }
 
     public Request withPictures(boolean on, Colormap cmap, boolean blended, boolean inBox) {
         return new Request(methods, layers, target, topK, scoreThreshold, maxDetections, box, headLayout, convention, seed,
-                eigenSmooth, augSmooth, on, cmap, blended, inBox);
+                eigenSmooth, augSmooth, on, cmap, blended, inBox, step);
+    }
+
+    /** For a sequence model: the step explained (null: the decoded text). */
+    public Request withStep(Integer t) {
+        return new Request(methods, layers, target, topK, scoreThreshold, maxDetections, box, headLayout, convention, seed,
+                eigenSmooth, augSmooth, pictures, colormap, blend, renormalize, t);
     }
 }

@@ -20,7 +20,10 @@ import org.xgradcam.image.RgbImage;
 public record Result(String image, String model, ModelKind kind, List<String> layers, Map<String, Object> preprocessing,
                      List<ClassScore> classes, List<Segment> segments, List<Found> detections, int detectionsLeftOut,
                      List<Explained> explained, List<CamMethod> methods, List<String> warnings, RgbImage backdrop,
-                     RgbImage overview, double explainMs) {
+                     RgbImage overview, double explainMs, Sequence sequence) {
+
+    /** A sequence model's decoding: the text, its symbols by step, and the step explained (null: the text). */
+    public record Sequence(String text, List<SequenceHead.Symbol> symbols, Integer step) {}
 
     /** A class and how the model scored it: its logit and softmax probability. */
     public record ClassScore(int classIndex, String name, String wordNetId, double logit, double probability) {}
@@ -72,7 +75,11 @@ public record Result(String image, String model, ModelKind kind, List<String> la
         m.put("layers", layerInfo);
         Explained first = first();
         if (first != null && !kind.detects()) {
-            classFields(m, first.classIndex(), first.name(), first.wordNetId());
+            if (first.classIndex() >= 0) {
+                classFields(m, first.classIndex(), first.name(), first.wordNetId());
+            } else {
+                m.put("class", first.name()); // a sequence's decoded text, explained as a whole
+            }
             m.put("score", first.score());
         }
         if (kind == ModelKind.CLASSIFIER) {
@@ -106,6 +113,22 @@ public record Result(String image, String model, ModelKind kind, List<String> la
                 segs.add(t);
             }
             m.put("segments", segs);
+        }
+        if (kind == ModelKind.SEQUENCE && sequence != null) {
+            Map<String, Object> q = new LinkedHashMap<>();
+            q.put("text", sequence.text());
+            List<Object> symbols = new ArrayList<>();
+            for (SequenceHead.Symbol sym : sequence.symbols()) {
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("step", sym.step());
+                t.put("class", sym.classIndex());
+                t.put("text", sym.text());
+                t.put("score", sym.score());
+                symbols.add(t);
+            }
+            q.put("symbols", symbols);
+            q.put("explained_step", sequence.step());
+            m.put("sequence", q);
         }
         if (kind.detects()) {
             List<Object> dets = new ArrayList<>();

@@ -193,9 +193,9 @@ public final class NormalizationRules {
         }
         boolean batchReduced = false;
         for (long a : axes) {
-            batchReduced |= (a < 0 ? a + xs.length : a) == 0;
+            batchReduced |= c.isBatchAxis(n.getInput(0), (int) (a < 0 ? a + xs.length : a));
         }
-        if (batchReduced && !c.singleImage()) {
+        if (batchReduced) {
             throw c.unsupported(n, "it reduces over the batch axis");
         }
         boolean dropped = Attributes.getInt(n, "keepdims", 1) == 0;

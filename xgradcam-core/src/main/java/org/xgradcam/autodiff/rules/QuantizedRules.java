@@ -326,6 +326,11 @@ public final class QuantizedRules {
             public boolean singleImage() {
                 return c.singleImage();
             }
+
+            @Override
+            public boolean isBatchAxis(String tensor, int axis) {
+                return c.isBatchAxis(tensor, axis);
+            }
         };
         rule.backward(f, inner);
     }

@@ -46,7 +46,7 @@ public final class ResizeRules {
             if (in[d] == out[d] && scales[d] == 1f) {
                 continue;
             }
-            if (d == 0) {
+            if (c.isBatchAxis(n.getInput(0), d)) {
                 throw c.unsupported(n, "it resizes the batch axis");
             }
             float[] m = matrix((int) in[d], (int) out[d], scales[d], mode, coordinates, nearest, n, c);

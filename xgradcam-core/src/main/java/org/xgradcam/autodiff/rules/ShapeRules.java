@@ -38,9 +38,7 @@ public final class ShapeRules {
         int rank = in.length;
         int axis = (int) Attributes.getInt(n, "axis", 0);
         axis = axis < 0 ? axis + rank : axis;
-        if (axis == 0 && in[0] == 1 && !c.singleImage()) {
-            // (shapes are known at batch 1: an axis 0 of another size is not the batch, e.g. the
-            // q/k/v axis of a fused attention projection)
+        if (c.isBatchAxis(n.getInput(0), axis)) {
             throw c.unsupported(n, "it gathers along the batch axis");
         }
         int size = (int) in[axis];
@@ -80,6 +78,11 @@ public final class ShapeRules {
         grouped[axis] = k;
         for (int d = 0; d < axis; d++) {
             grouped[d] = 0; // 0 copies the axis, the batch included
+        }
+        for (int d = axis + 1; d < rank; d++) {
+            if (c.isBatchAxis(n.getInput(0), d)) {
+                grouped[d] = -1; // a batch after the gathered axis (a transposed q/k/v): inferred, not pinned to 1
+            }
         }
         String g = e.reshape(c.gradOut(), e.longs(grouped));
         long[] toLast = new long[rank];
@@ -215,7 +218,7 @@ public final class ShapeRules {
             long dim = xs[ax];
             long s = clamp(starts[i] < 0 ? starts[i] + dim : starts[i], dim);
             long en = clamp(ends[i] < 0 ? ends[i] + dim : ends[i], dim);
-            if (ax == 0 && !c.singleImage()) {
+            if (c.isBatchAxis(n.getInput(0), ax)) {
                 throw c.unsupported(n, "it slices the batch axis");
             }
             pads[ax] = s;
@@ -241,7 +244,7 @@ public final class ShapeRules {
             if (step < 1) {
                 throw c.unsupported(n, "only slices with positive steps are supported (step " + step + ")");
             }
-            if (ax == 0 && !c.singleImage()) {
+            if (c.isBatchAxis(n.getInput(0), ax)) {
                 throw c.unsupported(n, "it slices the batch axis");
             }
             long dim = xs[ax];
@@ -300,7 +303,7 @@ public final class ShapeRules {
             axes = e.op("Where", List.of(e.op("Less", List.of(raw, zero)), e.add(raw, e.longs(rank)), raw));
             c.constantLongs(n.getInput(3)).ifPresent(a -> {
                 for (long v : a) {
-                    if ((v == 0 || v == -rank) && !c.singleImage()) {
+                    if (c.isBatchAxis(n.getInput(0), (int) (v < 0 ? v + rank : v))) {
                         throw c.unsupported(n, "it slices the batch axis");
                     }
                 }
@@ -358,8 +361,10 @@ public final class ShapeRules {
         int rank = c.shape(n.getInput(0)).length;
         String repeats = n.getInput(1);
         c.constantLongs(repeats).ifPresent(rp -> {
-            if (rp.length > 0 && rp[0] != 1) {
-                throw c.unsupported(n, "it repeats the batch axis");
+            for (int i = 0; i < rp.length; i++) {
+                if (rp[i] != 1 && c.isBatchAxis(n.getInput(0), i)) {
+                    throw c.unsupported(n, "it repeats the batch axis");
+                }
             }
         });
         String dims = e.shapeOf(n.getInput(0));
@@ -409,7 +414,21 @@ public final class ShapeRules {
             axes[i] = i;
         }
         // the batch axis is never padded; slicing it would pin the batch size
-        c.setInputGradient(0, c.emit().slice(c.gradOut(), java.util.Arrays.copyOfRange(starts, 1, rank),
-                java.util.Arrays.copyOfRange(ends, 1, rank), java.util.Arrays.copyOfRange(axes, 1, rank)));
+        int batch = -1;
+        for (int i = 0; i < rank && batch < 0; i++) {
+            batch = c.isBatchAxis(n.getInput(0), i) ? i : -1;
+        }
+        int kept = batch < 0 ? rank : rank - 1;
+        long[] s2 = new long[kept];
+        long[] e2 = new long[kept];
+        long[] a2 = new long[kept];
+        for (int i = 0, j = 0; i < rank; i++) {
+            if (i != batch) {
+                s2[j] = starts[i];
+                e2[j] = ends[i];
+                a2[j++] = axes[i];
+            }
+        }
+        c.setInputGradient(0, c.emit().slice(c.gradOut(), s2, e2, a2));
     }
 }
