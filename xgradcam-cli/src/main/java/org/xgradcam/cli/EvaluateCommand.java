@@ -162,9 +162,15 @@ public class EvaluateCommand implements Callable<Integer> {
             if (p.kind() != ModelKind.CLASSIFIER) {
                 // the metrics ask how a class's probability moves as pixels go: a classifier's question
                 throw new XGradCamException("evaluate scores classifiers (class scores [N, classes]); " + spec.name() + " is a "
-                        + p.kind().id() + (p.kind().detects() ? " (it scores detections)" : " (it scores classes per pixel)")
-                        + ": explain it with 'xgradcam --model " + spec.name() + " --image-path IMAGE'"
-                        + (p.kind().detects() ? " (--box N for one detection)" : " (--target-index for a class)"));
+                        + p.kind().id() + switch (p.kind()) {
+                            case SEGMENTER -> " (it scores classes per pixel)";
+                            case SEQUENCE -> " (it scores a class per step of a sequence)";
+                            default -> " (it scores detections)";
+                        } + ": explain it with 'xgradcam --model " + spec.name() + " --image-path IMAGE'" + switch (p.kind()) {
+                            case SEGMENTER -> " (--target-index for a class)";
+                            case SEQUENCE -> " (--step T for one step)";
+                            default -> " (--box N for one detection)";
+                        });
             }
             Explainer e = p.explainer();
             usedLayer = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();

@@ -353,13 +353,14 @@ public final class XGradCamSpark {
         for (Result.Explained e : r.explained()) {
             Object[] m = maps(e, r, o.pictures());
             firstMaps = firstMaps == null ? m : firstMaps;
-            explained.add(RowFactory.create(e.rank(), e.detection(), e.classIndex(), e.name(), e.wordNetId(), e.score(), m[0], m[1],
+            // a sequence's text explained as a whole has no class index: its name is the text
+            explained.add(RowFactory.create(e.rank(), e.detection(), e.classIndex() < 0 ? null : e.classIndex(), e.name(), e.wordNetId(), e.score(), m[0], m[1],
                     m[2], m[3]));
         }
         Result.Explained first = r.kind().detects() ? null : r.first();
         Object[] fm = firstMaps != null && first != null ? firstMaps : new Object[4];
         return RowFactory.create(path, length, time, r.kind().id(), r.layers().isEmpty() ? null : r.layers().get(0),
-                first == null ? null : first.classIndex(), first == null ? null : first.name(),
+                first == null || first.classIndex() < 0 ? null : first.classIndex(), first == null ? null : first.name(),
                 first == null ? null : first.wordNetId(), first == null ? null : first.score(),
                 r.kind() == ModelKind.CLASSIFIER ? seq(top) : null, r.kind() == ModelKind.SEGMENTER ? seq(segments) : null,
                 r.kind().detects() ? seq(detections) : null, fm[0], fm[1], fm[2], fm[3], seq(explained), seq(r.warnings()), null);
