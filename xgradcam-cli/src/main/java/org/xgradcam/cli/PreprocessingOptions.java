@@ -13,7 +13,8 @@ public class PreprocessingOptions {
     String preset;
 
     @Option(names = "--input-size", paramLabel = "HxW",
-            description = "The model's input height and width, for models whose size is free (default: the model's, else 224x224).")
+            description = "The model's input height and width, for models whose size is free (default: each image at its own"
+                    + " aspect ratio, rounded to the model's stride).")
     String size;
 
     @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode: direct (the original's) or crop (shorter side, centre crop).")

@@ -333,7 +333,7 @@ public class XGradCamCommand implements Callable<Integer> {
                         work.done(); // a line per method, ended before anything is printed after it
                     }
                 } : null);
-        try (Pipeline pipeline = Pipeline.open(spec, pre, options)) {
+        try (Pipeline pipeline = Pipeline.open(spec, pre, options, Pipeline.Sizing.of(spec, preprocessing.overrides()))) {
             pipeline.notes().forEach(n -> System.err.println("xgradcam: note: " + n));
             Request request = new Request(camMethods, layers, targetClass, topK, scoreThreshold, maxDetections, box, headLayout,
                     convention, seed, eigenSmooth, augSmooth, !noPictures, cmap, overlay.equals("blend"), renormalize, step);

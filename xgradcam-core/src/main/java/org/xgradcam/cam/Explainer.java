@@ -765,6 +765,64 @@ public final class Explainer implements AutoCloseable {
         return explainFrom(images, raw, request.withTarget(Target.classes(top)), layers, false, false);
     }
 
+    /**
+     * One image explained for several fixed targets (a dense head's detections), for one forward
+     * pass: the layer is taken once, then only the graph after it runs, forward and backward, on
+     * one copy of the layer per target, each row seeded with its own target. Where that cannot be
+     * (several layers, a layer a skip connection bypasses, methods that need more than the
+     * layer's activations and gradients, a model that runs one image at a time, a graph after
+     * the layer that cannot stand alone) each target takes its own run. Same numbers either way.
+     */
+    public List<Explanation> explainEach(FloatTensor image, List<Target> targets, Request request) {
+        requireOpen();
+        requireFinite(image);
+        if (image.dim(0) != 1) {
+            throw new XGradCamException("explaining several targets takes one image at a time, got a batch of " + image.dim(0));
+        }
+        int k = targets.size();
+        List<String> layers = request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
+                : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
+        boolean simple = k > 1 && layers.size() == 1 && catalog.isCut(layers.get(0)) && !request.augmentationSmooth()
+                && !oneImagePerRun() && request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS
+                        || m.needs() == CamMethod.Needs.ACTIVATIONS);
+        GradientSession tail = null;
+        String layer = layers.get(0);
+        if (simple && !eachUnavailable.contains(layer)) {
+            try {
+                tail = tailGradient(layer, GradientRequest.ScoreTransform.NONE);
+            } catch (XGradCamException e) {
+                eachUnavailable.add(layer); // the graph after the layer does not stand alone: one run per target
+            }
+        }
+        if (tail != null) {
+            GradientResult once = forwardWithLayersRaw(layers, image);
+            requireFiniteScores(once.score());
+            Target rows = Target.perRow(targets);
+            try {
+                GradientResult tailRun = tail.run(repeat(once.activation(layer), k), rows.seed(k, shapes.shape(catalog.score())));
+                GradientResult raw = new GradientResult(tailRun.score(), Map.of(layer, tailRun.activation(layer)),
+                        Map.of(layer, tailRun.gradient(layer)), java.util.Optional.empty(), Map.of());
+                return explainFrom(repeat(image, k), raw, request.withTarget(rows), layers, false, false);
+            } catch (XGradCamException e) {
+                // a graph after the layer that runs one row only (a batch of 1 written into a Reshape)
+                eachUnavailable.add(layer);
+            }
+        }
+        {
+            List<Explanation> out = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                out.add(explain(image, request.withTarget(targets.get(i))).get(0));
+                if (k > 1) {
+                    options.progress().step("detections", i + 1, k);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Layers whose graph after them cannot run several rows: their targets take one run each. */
+    private final java.util.Set<String> eachUnavailable = ConcurrentHashMap.newKeySet();
+
     private final Map<String, Lazy<GradientSession>> rankedSessions = new ConcurrentHashMap<>();
 
     /** Layers whose ranked copies could not be built (their tail does not run at batch k): the two-pass way. */

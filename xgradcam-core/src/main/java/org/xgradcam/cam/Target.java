@@ -24,18 +24,40 @@ import org.xgradcam.tensor.Vectors;
  * </ul>
  */
 public final class Target {
-    private enum Kind { TOP, CLASSES, PROBABILITY, MIX, SEGMENTATION, EMBEDDING, SCORE_WEIGHTS }
+    private enum Kind { TOP, CLASSES, PROBABILITY, MIX, SEGMENTATION, EMBEDDING, SCORE_WEIGHTS, ROWS }
 
     private final Kind kind;
     private final int[] classes;
     private final float[] weights;   // mix weights, mask, or embedding
     private final boolean cosine;
+    private final java.util.List<Target> rows; // ROWS: one target per batch row
 
     private Target(Kind kind, int[] classes, float[] weights, boolean cosine) {
+        this(kind, classes, weights, cosine, null);
+    }
+
+    private Target(Kind kind, int[] classes, float[] weights, boolean cosine, java.util.List<Target> rows) {
         this.kind = kind;
         this.classes = classes;
         this.weights = weights;
         this.cosine = cosine;
+        this.rows = rows;
+    }
+
+    /**
+     * Row r of a batch explained for targets.get(r) (several detections of one image, its copies
+     * in a batch); the targets score the logits as they are (no softmax or normalisation).
+     */
+    public static Target perRow(java.util.List<Target> targets) {
+        if (targets.isEmpty()) {
+            throw new XGradCamException("no target given");
+        }
+        for (Target t : targets) {
+            if (t.kind == Kind.ROWS || t.kind == Kind.TOP || t.transform() != ScoreTransform.NONE) {
+                throw new IllegalArgumentException("a per-row target is made of fixed logit targets");
+            }
+        }
+        return new Target(Kind.ROWS, null, null, false, java.util.List.copyOf(targets));
     }
 
     public static Target topClass() {
@@ -110,6 +132,20 @@ public final class Target {
 
     /** The seed for a batch, given the score's shape at batch size 1. */
     public Seed seed(int batch, long[] scoreShape) {
+        if (kind == Kind.ROWS) {
+            if (batch != rows.size()) {
+                throw new XGradCamException(rows.size() + " targets for a batch of " + batch + " rows");
+            }
+            java.util.List<FloatTensor> each = new java.util.ArrayList<>();
+            for (Target t : rows) {
+                FloatTensor w = t.seed(1, scoreShape).weights();
+                if (w == null) {
+                    throw new IllegalStateException("a per-row target needs explicit seeds");
+                }
+                each.add(w.row(0));
+            }
+            return Seed.of(FloatTensor.stack(each));
+        }
         int numClasses = scoreShape.length > 1 ? (int) scoreShape[1] : 0; // a detector's scores [D] have no class axis
         switch (kind) {
             case TOP -> {
@@ -203,6 +239,7 @@ public final class Target {
      */
     public float[] seedRow(int r, float[] scoreRow) {
         return switch (kind) {
+            case ROWS -> rows.get(r).seedRow(0, scoreRow);
             case MIX, EMBEDDING, SCORE_WEIGHTS -> weights.clone();
             case SEGMENTATION -> {
                 float[] s = new float[scoreRow.length];
@@ -226,6 +263,7 @@ public final class Target {
             case MIX -> Vectors.argmax(weights);
             case SEGMENTATION, SCORE_WEIGHTS -> classes[0];
             case EMBEDDING -> -1;
+            case ROWS -> rows.get(r).classOf(0, scoreRow);
         };
     }
 }

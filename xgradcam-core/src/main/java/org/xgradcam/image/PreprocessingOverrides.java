@@ -137,6 +137,11 @@ public record PreprocessingOverrides(String preset, String size, String resize, 
         return hw;
     }
 
+    /** Whether the size is decided here (an input size, a resize mode or a preset), not left to each image. */
+    public boolean fixesTheSize() {
+        return size != null || resize != null || preset != null;
+    }
+
     /** Checks the values before any model is loaded. */
     public void validate() {
         apply(Preprocessing.seed());

@@ -203,8 +203,10 @@ public final class LayerCatalog {
     private Optional<LayerView> tokenView(long[] shape) {
         long t = shape[1];
         int c = (int) shape[2];
-        if (tokenLayout == null && t == sequenceSteps) {
-            return Optional.of(LayerView.tokens(0, 1, (int) t, c)); // a sequence's steps: a row along the image's width
+        if (tokenLayout == null && sequenceSteps > 0) {
+            // a sequence's steps: a row along the image's width; other rank-3 tensors of a text
+            // recogniser ([1, C, T] before its transpose) are no square grid
+            return t == sequenceSteps ? Optional.of(LayerView.tokens(0, 1, (int) t, c)) : Optional.empty();
         }
         if (tokenLayout != null && tokenLayout.prefixTokens() >= 0) {
             long rest = t - tokenLayout.prefixTokens();

@@ -39,36 +39,193 @@ public final class Pipeline implements AutoCloseable {
     private final Explainer explainer;
     private final SelectingDetector detector;
     private final ModelKind kind;
-    private final long[] scoreShape;
-    private final PixelClasses perPixel;
-    private final SequenceHead sequence;
+    private final Sized nominal;
+    private final Explainer.Options options;
+    /** Which of the input's height and width are free (image-sized inputs), and the strides to round them to. */
+    private final boolean[] free;
+    private final int[] stride;
+    /** Engines at other input sizes (image-sized inputs), the most recently used kept. */
+    private final Map<String, Sized> bySize = new java.util.LinkedHashMap<>(8, 0.75f, true);
 
-    private Pipeline(ModelSpec spec, Preprocessing pre, Explainer explainer, SelectingDetector detector) {
+    /** How the input size is chosen for a model whose height or width is free. */
+    public enum Sizing {
+        /** The preprocessing's size for every image. */
+        FIXED,
+        /**
+         * Each image at its own aspect ratio: a fixed side as the model has it, a free one from
+         * the image (both free: the shorter side at the preprocessing's), rounded to the stride
+         * the graph shows. Models of fixed size, and detectors that select their boxes, stay FIXED.
+         */
+        IMAGE;
+
+        /**
+         * Each image's own size where nothing chose one: no preprocessing in the model or the
+         * catalogue, and no input size, resize mode or preset asked for.
+         */
+        public static Sizing of(ModelSpec spec, org.xgradcam.image.PreprocessingOverrides asked) {
+            return spec.origin() == ModelSpec.Origin.DEFAULT && !asked.fixesTheSize() ? IMAGE : FIXED;
+        }
+    }
+
+    /** An engine at one input size, with what the model's score shape decides there. */
+    private record Sized(Explainer explainer, long[] scoreShape, PixelClasses perPixel, SequenceHead sequence,
+                         int[] users, boolean[] retired) {
+        Sized(Explainer explainer, long[] scoreShape, PixelClasses perPixel, SequenceHead sequence) {
+            this(explainer, scoreShape, perPixel, sequence, new int[1], new boolean[1]);
+        }
+    }
+
+    private Pipeline(ModelSpec spec, Preprocessing pre, Explainer explainer, SelectingDetector detector,
+                     Explainer.Options options, Sizing sizing) {
         this.spec = spec;
         this.pre = pre;
         this.explainer = explainer;
         this.detector = detector;
-        this.scoreShape = explainer.shapes().shape(explainer.layers().score());
+        this.options = options;
+        long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
         boolean sequential = detector == null && SequenceHead.recognises(explainer.graph(), explainer.layers().score(), scoreShape);
         this.kind = detector != null ? ModelKind.SELECTING_DETECTOR : sequential ? ModelKind.SEQUENCE
                 : scoreShape.length == 3 ? ModelKind.DETECTION_HEAD : scoreShape.length == 4 ? ModelKind.SEGMENTER : ModelKind.CLASSIFIER;
-        this.perPixel = kind == ModelKind.SEGMENTER ? new PixelClasses(scoreShape) : null;
-        this.sequence = kind == ModelKind.SEQUENCE ? new SequenceHead(scoreShape, spec.labels()) : null;
+        this.nominal = sized(explainer);
+        this.free = sizing == Sizing.IMAGE && detector == null ? freeAxes(explainer, pre) : new boolean[2];
+        this.stride = strides(explainer, pre);
+    }
+
+    private Sized sized(Explainer e) {
+        long[] score = e.shapes().shape(e.layers().score());
+        return new Sized(e, score, kind == ModelKind.SEGMENTER ? new PixelClasses(score) : null,
+                kind == ModelKind.SEQUENCE ? new SequenceHead(score, spec.labels()) : null);
+    }
+
+    /** Whether the model's image input leaves its height and width free (a symbolic or zero dim). */
+    private static boolean[] freeAxes(Explainer e, Preprocessing pre) {
+        var dims = org.xgradcam.onnx.ModelShapes.imageInput(e.graph()).getType().getTensorType().getShape().getDimList();
+        int rank = dims.size();
+        if (rank < 3) {
+            return new boolean[2];
+        }
+        int h = pre.nhwc() ? rank - 3 : rank - 2;
+        return new boolean[] {!dims.get(h).hasDimValue() || dims.get(h).getDimValue() <= 0,
+                !dims.get(h + 1).hasDimValue() || dims.get(h + 1).getDimValue() <= 0};
+    }
+
+    /**
+     * Per axis, the largest power of two (at most 64) by which a feature map that every path
+     * passes is smaller than the input: the backbone's downsampling (attention's inner tensors,
+     * seen as maps by their shape, do not count).
+     */
+    private static int[] strides(Explainer e, Preprocessing pre) {
+        int[] s = {1, 1};
+        for (var l : e.layers().layers()) {
+            if (!l.view().isIdentity() || !e.layers().isCut(l.tensor())) {
+                continue;
+            }
+            long[] shape = l.shape();
+            long[] in = {pre.height(), pre.width()};
+            for (int a = 0; a < 2; a++) {
+                long d = shape[2 + a];
+                if (d > 0 && in[a] % d == 0 && in[a] / d <= 64 && Long.bitCount(in[a] / d) == 1) {
+                    s[a] = (int) Math.max(s[a], in[a] / d);
+                }
+            }
+        }
+        return s;
+    }
+
+    /**
+     * The engine (and what its score shape decides) for an input of this shape, held until
+     * {@link #release}: an engine pushed out of the cache (at most 4 sizes) closes when its last
+     * image is done, never under one.
+     */
+    private Sized acquire(FloatTensor x) {
+        if (java.util.Arrays.equals(x.shape(), explainer.inputShape())) {
+            return nominal;
+        }
+        String key = java.util.Arrays.toString(x.shape());
+        synchronized (bySize) {
+            Sized s = bySize.get(key);
+            if (s == null) {
+                s = sized(Explainer.open(spec, options.withInputShape(x.shape())));
+                bySize.put(key, s);
+                if (bySize.size() > 4) {
+                    var eldest = bySize.entrySet().iterator().next();
+                    bySize.remove(eldest.getKey());
+                    eldest.getValue().retired()[0] = true;
+                    closeIfIdle(eldest.getValue());
+                }
+            }
+            s.users()[0]++;
+            return s;
+        }
+    }
+
+    private void release(Sized s) {
+        if (s == nominal) {
+            return;
+        }
+        synchronized (bySize) {
+            s.users()[0]--;
+            closeIfIdle(s);
+        }
+    }
+
+    private static void closeIfIdle(Sized s) {
+        if (s.retired()[0] && s.users()[0] == 0) {
+            s.explainer().close();
+        }
+    }
+
+    /**
+     * The preprocessing of an image of w x h: the pipeline's, or for image-sized inputs the same
+     * at the image's aspect ratio (the fixed side kept; both free: the shorter side at the
+     * preprocessing's, the longer at most 4 times it; one free: at most 8 times the preprocessing's),
+     * rounded to the graph's stride.
+     */
+    public Preprocessing preprocessingFor(int w, int h) {
+        if (!free[0] && !free[1]) {
+            return pre;
+        }
+        double th;
+        double tw;
+        if (free[0] && free[1]) {
+            double scale = (double) Math.min(pre.width(), pre.height()) / Math.min(w, h);
+            th = Math.min(h * scale, 4.0 * w * scale);
+            tw = Math.min(w * scale, 4.0 * h * scale);
+        } else if (free[1]) {
+            th = pre.height();
+            tw = Math.min((double) w * pre.height() / h, 8.0 * pre.width());
+        } else {
+            tw = pre.width();
+            th = Math.min((double) h * pre.width() / w, 8.0 * pre.height());
+        }
+        int outH = free[0] ? round(th, stride[0]) : pre.height();
+        int outW = free[1] ? round(tw, stride[1]) : pre.width();
+        return pre.withResize(Preprocessing.ResizeMode.DIRECT).withSize(outW, outH);
+    }
+
+    private static int round(double side, int stride) {
+        long r = Math.round(side / stride) * stride;
+        return (int) Math.max(stride, Math.min(r, Preprocessing.MAX_SIDE));
     }
 
     /**
      * Opens a model with the preprocessing its images get (its input shape follows it) and the
      * engine's options (runtime, perturbation batch, token layout); the input shape in
-     * {@code options} is replaced by the preprocessing's.
+     * {@code options} is replaced by the preprocessing's. Every image at the preprocessing's size.
      */
     public static Pipeline open(ModelSpec spec, Preprocessing pre, Explainer.Options options) {
+        return open(spec, pre, options, Sizing.FIXED);
+    }
+
+    /** As above, with the input size chosen per image where the model leaves it free ({@link Sizing#IMAGE}). */
+    public static Pipeline open(ModelSpec spec, Preprocessing pre, Explainer.Options options, Sizing sizing) {
         long[] shape = pre.nhwc() ? new long[] {1, pre.height(), pre.width(), 3} : new long[] {1, 3, pre.height(), pre.width()};
         Explainer.Options o = options.withInputShape(shape);
         Explainer e = Explainer.open(spec, o);
         SelectingDetector d = null;
         try {
             d = SelectingDetector.accepts(spec) ? new SelectingDetector(spec, o) : null;
-            return new Pipeline(spec, pre, e, d);
+            return new Pipeline(spec, pre, e, d, options, sizing);
         } catch (RuntimeException ex) {
             if (d != null) {
                 d.close();
@@ -78,9 +235,18 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** A model with its own preprocessing and the default engine options. */
+    /**
+     * A model with its own preprocessing and the default engine options; a model of free size
+     * whose preprocessing nothing names takes each image at its own size.
+     */
     public static Pipeline open(ModelSpec spec) {
-        return open(spec, spec.preprocessing(), Explainer.Options.defaults());
+        return open(spec, spec.preprocessing(), Explainer.Options.defaults(),
+                Sizing.of(spec, org.xgradcam.image.PreprocessingOverrides.none()));
+    }
+
+    /** Whether each image gets an input of its own size (a model of free size, opened with {@link Sizing#IMAGE}). */
+    public boolean imageSized() {
+        return free[0] || free[1];
     }
 
     public ModelSpec spec() {
@@ -102,7 +268,8 @@ public final class Pipeline implements AutoCloseable {
 
     /** How many classes the model scores (per pixel for a segmenter, per detection for a head). */
     public int classes() {
-        return perPixel != null ? perPixel.classes() : sequence != null ? sequence.classes() : kind == ModelKind.DETECTION_HEAD || kind == ModelKind.SELECTING_DETECTOR
+        return nominal.perPixel() != null ? nominal.perPixel().classes() : nominal.sequence() != null
+                ? nominal.sequence().classes() : kind == ModelKind.DETECTION_HEAD || kind == ModelKind.SELECTING_DETECTOR
                 ? Math.max(spec.labels().lines().size(), 0) : explainer.numClasses();
     }
 
@@ -119,7 +286,8 @@ public final class Pipeline implements AutoCloseable {
                 && pre.describe().equals(spec.preprocessing().describe())) {
             // a silent default answers wrongly for most models trained with torchvision: say it once
             notes.add(spec.name() + " says nothing of its preprocessing, so the original tool's is used (a direct resize to "
-                    + pre.width() + "x" + pre.height() + ", OpenCV bilinear, [0, 1], ImageNet mean and std); a model trained"
+                    + (imageSized() ? "a size of each image's aspect ratio (its height and width are free)" : pre.width() + "x"
+                    + pre.height()) + ", OpenCV bilinear, [0, 1], ImageNet mean and std); a model trained"
                     + " with torchvision's transforms wants the torchvision preset (--preprocessing torchvision: shorter side,"
                     + " centre crop, PIL bilinear). docs/export.md writes it into the model");
         }
@@ -147,13 +315,9 @@ public final class Pipeline implements AutoCloseable {
             throw new XGradCamException("--step is for sequence models (text recognisers); " + spec.name() + " is a " + kind.id());
         }
         if (kind == ModelKind.SEQUENCE && (r.topK() != null || (r.target() != null && r.step() == null))) {
-            throw new XGradCamException(spec.name() + " is a sequence model (" + sequence.steps() + " steps of " + sequence.classes()
+            throw new XGradCamException(spec.name() + " is a sequence model (a class per step, of " + nominal.sequence().classes()
                     + " classes): it explains its decoded text, or one step (--step T, with a target class for another"
                     + " class at that step); " + (r.topK() != null ? "top-k" : "a target class alone") + " has no meaning here");
-        }
-        if (r.step() != null && r.step() >= sequence.steps()) {
-            throw new XGradCamException("step " + r.step() + " is out of range: " + spec.name() + "'s sequence has "
-                    + sequence.steps() + " steps (0.." + (sequence.steps() - 1) + ")");
         }
         if (r.topK() != null && kind == ModelKind.SEGMENTER) {
             throw new XGradCamException("top-k is for classifiers; " + spec.name() + " scores classes per pixel (a segmenter):"
@@ -165,7 +329,7 @@ public final class Pipeline implements AutoCloseable {
         }
         DenseHead.Layout layout = null;
         if (kind == ModelKind.DETECTION_HEAD) {
-            long[] head = scoreShape.clone();
+            long[] head = nominal.scoreShape().clone();
             head[0] = 1;
             layout = r.headLayout() == null ? DenseHead.detect(head) : DenseHead.parse(r.headLayout(), head);
         }
@@ -184,9 +348,9 @@ public final class Pipeline implements AutoCloseable {
                 }
             }
         }
-        Integer target = r.target() == null ? null : sequence != null ? sequence.classOf(r.target())
+        Integer target = r.target() == null ? null : nominal.sequence() != null ? nominal.sequence().classOf(r.target())
                 : ClassChoice.resolve(r.target(), spec.labels(), classes(),
-                perPixel != null ? "classes per pixel" : "classes");
+                nominal.perPixel() != null ? "classes per pixel" : "classes");
         Explainer.Request engine = new Explainer.Request(r.methods(), target == null ? Target.topClass() : Target.classes(target),
                 layers, r.convention(), r.seed(), r.eigenSmooth(), r.augSmooth());
         return new Plan(r, engine, target, List.copyOf(layers), layout, List.copyOf(notes));
@@ -200,15 +364,17 @@ public final class Pipeline implements AutoCloseable {
         if (d.damaged()) {
             warnings.add(name + " is damaged (" + ImageLoader.summary(d.warnings()) + "); explained anyway, as asked");
         }
-        RgbImage fitted = pre.fit(d.image());
-        return new Prepared(name, pre.toTensor(fitted), fitted, d.image(), warnings, start);
+        Preprocessing q = preprocessingFor(d.image().width(), d.image().height());
+        RgbImage fitted = q.fit(d.image());
+        return new Prepared(name, q.toTensor(fitted), fitted, d.image(), warnings, start, q);
     }
 
     /** A decoded image, preprocessed. */
     public Prepared prepare(RgbImage image, String name) {
         long start = System.nanoTime();
-        RgbImage fitted = pre.fit(image);
-        return new Prepared(name, pre.toTensor(fitted), fitted, image, List.of(), start);
+        Preprocessing q = preprocessingFor(image.width(), image.height());
+        RgbImage fitted = q.fit(image);
+        return new Prepared(name, q.toTensor(fitted), fitted, image, List.of(), start, q);
     }
 
     /**
@@ -228,7 +394,7 @@ public final class Pipeline implements AutoCloseable {
             throw new XGradCamException(name + " has shape " + java.util.Arrays.toString(x.shape()) + ", but the model takes "
                     + java.util.Arrays.toString(want) + " (float32, one image)");
         }
-        return new Prepared(name, x, pre.undo(x), null, List.of(), start);
+        return new Prepared(name, x, pre.undo(x), null, List.of(), start, pre);
     }
 
     /** Whether images can go through the model together under this plan (a classifier's class, no top-k). */
@@ -238,11 +404,18 @@ public final class Pipeline implements AutoCloseable {
 
     /** Several images explained in one model run (see {@link #batchable}); a failure is the batch's. */
     public List<Result> explainBatch(List<Prepared> images, Plan plan) {
-        if (images.size() == 1 || !batchable(plan)) {
+        if (images.size() == 1 || !batchable(plan)
+                || images.stream().anyMatch(p -> !java.util.Arrays.equals(p.x().shape(), images.get(0).x().shape()))) {
             return images.stream().map(p -> explain(p, plan)).toList();
         }
         FloatTensor batch = FloatTensor.stack(images.stream().map(p -> p.x().row(0)).toList());
-        List<Explanation> es = explainer.explain(batch, plan.engine());
+        Sized sized = acquire(images.get(0).x());
+        List<Explanation> es;
+        try {
+            es = sized.explainer().explain(batch, plan.engine());
+        } finally {
+            release(sized);
+        }
         List<Result> out = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
             Prepared p = images.get(i);
@@ -253,18 +426,24 @@ public final class Pipeline implements AutoCloseable {
 
     /** Explains one prepared image as its model's kind asks. */
     public Result explain(Prepared p, Plan plan) {
-        return switch (kind) {
-            case CLASSIFIER -> {
-                Integer k = plan.request().topK();
-                List<Explanation> es = k != null ? explainer.explainTopK(p.x(), k, plan.engine())
-                        : List.of(explainer.explain(p.x(), plan.engine()).get(0));
-                yield classified(p, plan, es, List.of());
-            }
-            case SEGMENTER -> segmented(p, plan);
-            case DETECTION_HEAD -> headDetections(p, plan);
-            case SEQUENCE -> sequenced(p, plan);
-            case SELECTING_DETECTOR -> selectedDetections(p, plan);
-        };
+        Sized s = acquire(p.x());
+        try {
+            return switch (kind) {
+                case CLASSIFIER -> {
+                    Integer k = plan.request().topK();
+                    Explainer e = s.explainer();
+                    List<Explanation> es = k != null ? e.explainTopK(p.x(), k, plan.engine())
+                            : List.of(e.explain(p.x(), plan.engine()).get(0));
+                    yield classified(p, plan, es, List.of());
+                }
+                case SEGMENTER -> segmented(p, plan, s);
+                case DETECTION_HEAD -> headDetections(p, plan, s);
+                case SEQUENCE -> sequenced(p, plan, s);
+                case SELECTING_DETECTOR -> selectedDetections(p, plan);
+            };
+        } finally {
+            release(s);
+        }
     }
 
     private Result classified(Prepared p, Plan plan, List<Explanation> es, List<String> warnings) {
@@ -279,14 +458,15 @@ public final class Pipeline implements AutoCloseable {
         boolean ranked = plan.request().topK() != null;
         for (int r = 0; r < es.size(); r++) {
             Explanation e = es.get(r);
-            explained.add(explained(ranked ? r + 1 : null, null, e, p.backdrop(), null, plan, p.original()));
+            explained.add(explained(ranked ? r + 1 : null, null, e, p.backdrop(), null, plan, p));
         }
         return result(p, plan, top, List.of(), List.of(), 0, explained, warnings, null);
     }
 
-    private Result segmented(Prepared p, Plan plan) {
+    private Result segmented(Prepared p, Plan plan, Sized s) {
         Labels labels = spec.labels();
-        int[] winners = perPixel.winners(explainer.logits(p.x()).data());
+        PixelClasses perPixel = s.perPixel();
+        int[] winners = perPixel.winners(s.explainer().logits(p.x()).data());
         double[] shares = perPixel.shares(winners);
         int cls = plan.targetIndex() != null ? plan.targetIndex() : perPixel.ranked(shares, 1)[0];
         List<String> warnings = new ArrayList<>();
@@ -294,18 +474,19 @@ public final class Pipeline implements AutoCloseable {
             warnings.add("class " + cls + " (" + labels.name(cls) + ") wins no pixel of " + p.name()
                     + "; its scores are explained over the whole image");
         }
-        Explanation e = explainer.explain(p.x(), plan.engine().withTarget(perPixel.target(winners, cls))).get(0);
+        Explanation e = s.explainer().explain(p.x(), plan.engine().withTarget(perPixel.target(winners, cls))).get(0);
         List<Result.Segment> segments = new ArrayList<>();
         for (int c : perPixel.ranked(shares, 5)) {
             segments.add(new Result.Segment(c, labels.name(c), labels.wordNetId(c), shares[c]));
         }
         return result(p, plan, List.of(), segments, List.of(), 0,
-                List.of(explained(null, null, e, p.backdrop(), null, plan, p.original())), warnings, null);
+                List.of(explained(null, null, e, p.backdrop(), null, plan, p)), warnings, null);
     }
 
     /** A sequence model: its decoded text explained as a whole, or one step's class. */
-    private Result sequenced(Prepared p, Plan plan) {
-        float[] scores = explainer.logits(p.x()).data();
+    private Result sequenced(Prepared p, Plan plan, Sized s) {
+        SequenceHead sequence = s.sequence();
+        float[] scores = s.explainer().logits(p.x()).data();
         List<SequenceHead.Symbol> decoded = sequence.decode(scores);
         Integer step = plan.request().step();
         List<String> warnings = new ArrayList<>();
@@ -313,9 +494,9 @@ public final class Pipeline implements AutoCloseable {
             warnings.add("the model decodes no text from " + p.name() + " (every step's best class is the blank); every step's"
                     + " best score is explained");
         }
-        Explanation e = explainer.explain(p.x(), plan.engine().withTarget(sequence.target(scores, decoded, step,
+        Explanation e = s.explainer().explain(p.x(), plan.engine().withTarget(sequence.target(scores, decoded, step,
                 plan.targetIndex()))).get(0);
-        Result.Explained x = explained(null, null, e, p.backdrop(), null, plan, p.original());
+        Result.Explained x = explained(null, null, e, p.backdrop(), null, plan, p);
         String what = step != null ? sequence.symbol(e.classIndex()) : SequenceHead.text(decoded);
         double score = step != null ? scores[step * sequence.classes() + e.classIndex()] : e.score();
         x = new Result.Explained(null, null, step != null ? e.classIndex() : -1, what, null, score, e, x.backdrop(), x.pictures());
@@ -323,14 +504,14 @@ public final class Pipeline implements AutoCloseable {
                 new Result.Sequence(SequenceHead.text(decoded), decoded, step));
     }
 
-    private Result headDetections(Prepared p, Plan plan) {
-        long[] head = scoreShape.clone();
+    private Result headDetections(Prepared p, Plan plan, Sized s) {
+        long[] head = s.scoreShape().clone();
         head[0] = 1;
-        FloatTensor raw = explainer.logits(p.x());
+        FloatTensor raw = s.explainer().logits(p.x());
         List<Detection> all = DenseHead.decode(raw, plan.layout(), plan.request().scoreThreshold(), 0.45);
         return detections(p, plan, all, all.isEmpty() ? "(and check the preprocessing: YOLO exports take [0, 1] values,"
-                + " mean 0 and std 1)" : "", d -> explainer.explain(p.x(), plan.engine().withTarget(DenseHead.target(d,
-                plan.layout(), head))).get(0));
+                + " mean 0 and std 1)" : "", ds -> s.explainer().explainEach(p.x(), ds.stream().map(d -> DenseHead.target(d,
+                plan.layout(), head)).toList(), plan.engine()));
     }
 
     private Result selectedDetections(Prepared p, Plan plan) {
@@ -342,14 +523,14 @@ public final class Pipeline implements AutoCloseable {
             return detections(p, plan, all, hint, null);
         }
         try (Explainer perImage = detector.explainerFor(p.x(), found)) {
-            return detections(p, plan, all, hint, d -> perImage.explain(p.x(), plan.engine().withTarget(
-                    SelectingDetector.target(d, found.size()))).get(0));
+            return detections(p, plan, all, hint, ds -> perImage.explainEach(p.x(), ds.stream().map(d ->
+                    SelectingDetector.target(d, found.size())).toList(), plan.engine()));
         }
     }
 
     /** Kept detections (the first max), the chosen ones explained, with pictures on request. */
     private Result detections(Prepared p, Plan plan, List<Detection> all, String hint,
-                              java.util.function.Function<Detection, Explanation> explain) {
+                              java.util.function.Function<List<Detection>, List<Explanation>> explain) {
         Labels labels = spec.labels();
         Request r = plan.request();
         List<String> warnings = new ArrayList<>();
@@ -382,13 +563,12 @@ public final class Pipeline implements AutoCloseable {
             }
         }
         List<Result.Explained> explained = new ArrayList<>();
-        int done = 0;
-        for (int i : chosen) {
+        // all chosen detections together: one run where the engine can (explainEach), else one each
+        List<Explanation> each = chosen.isEmpty() ? List.of() : explain.apply(chosen.stream().map(kept::get).toList());
+        for (int j = 0; j < chosen.size(); j++) {
+            int i = chosen.get(j);
             Detection d = kept.get(i);
-            Explanation e = explain.apply(d);
-            if (chosen.size() > 1) {
-                explainer.options().progress().step("detections", ++done, chosen.size());
-            }
+            Explanation e = each.get(j);
             explained.add(explained(null, i, e, r.pictures() ? Boxes.outline(p.backdrop(), d.x0(), d.y0(), d.x1(), d.y1())
                     : p.backdrop(), d, plan));
         }
@@ -413,9 +593,11 @@ public final class Pipeline implements AutoCloseable {
         return explained(rank, detection, e, backdrop, box, plan, null);
     }
 
-    /** As above, with the photo the input came from (null: none), for the pictures over it. */
+    /** As above, with the image prepared (null: none), for the pictures over its photo. */
     private Result.Explained explained(Integer rank, Integer detection, Explanation e, RgbImage backdrop, Detection box,
-                                       Plan plan, RgbImage photo) {
+                                       Plan plan, Prepared prepared) {
+        RgbImage photo = prepared == null ? null : prepared.original();
+        Preprocessing q = prepared == null ? pre : prepared.preprocessing();
         Labels labels = spec.labels();
         Request r = plan.request();
         Map<String, Result.Pictures> pictures = new LinkedHashMap<>();
@@ -434,9 +616,9 @@ public final class Pipeline implements AutoCloseable {
                                 backdrop.height(), List.of(box)), r);
                     }
                     if (photo != null && !(photo.width() == backdrop.width() && photo.height() == backdrop.height()
-                            && pre.resize() == Preprocessing.ResizeMode.DIRECT)) {
+                            && q.resize() == Preprocessing.ResizeMode.DIRECT)) {
                         onPhoto = Overlay.onPhoto(photo, cr.map().data(), backdrop.width(), backdrop.height(),
-                                pre.seenRegion(photo.width(), photo.height()), r.blend(), r.colormap());
+                                q.seenRegion(photo.width(), photo.height()), r.blend(), r.colormap());
                     }
                 }
                 pictures.put(m.id(), new Result.Pictures(overlay, inBox, onPhoto));
@@ -468,7 +650,7 @@ public final class Pipeline implements AutoCloseable {
                 }
             }
         }
-        return new Result(p.name(), spec.name(), kind, plan.layers(), pre.describe(), classes, segments, detections, leftOut,
+        return new Result(p.name(), spec.name(), kind, plan.layers(), p.preprocessing().describe(), classes, segments, detections, leftOut,
                 explained, plan.request().methods(), all, p.backdrop(), overview, (System.nanoTime() - p.startNanos()) / 1e6,
                 sequence);
     }
@@ -480,6 +662,13 @@ public final class Pipeline implements AutoCloseable {
                 detector.close();
             }
         } finally {
+            synchronized (bySize) {
+                bySize.values().forEach(x -> {
+                    x.retired()[0] = true;
+                    closeIfIdle(x);
+                });
+                bySize.clear();
+            }
             explainer.close();
         }
     }

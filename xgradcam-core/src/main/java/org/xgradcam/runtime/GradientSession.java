@@ -43,6 +43,11 @@ public final class GradientSession implements AutoCloseable {
             return new Seed(null, 1f);
         }
 
+        /** The weights per row (null: the top class, chosen inside the graph). */
+        public FloatTensor weights() {
+            return weights;
+        }
+
         public static Seed of(FloatTensor weights) {
             return new Seed(weights, 0f);
         }

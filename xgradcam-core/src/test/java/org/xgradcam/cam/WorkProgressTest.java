@@ -45,6 +45,11 @@ class WorkProgressTest {
                     p.plan(org.xgradcam.pipeline.Request.defaults().withPictures(false, null, false, false)));
             int n = r.explained().size();
             assertThat(n).isGreaterThan(1);
+            // all detections in one run: nothing to count
+            assertThat(steps).filteredOn(s -> s.what().equals("detections")).isEmpty();
+            // with augmentation smoothing each detection takes its own runs: counted
+            p.explain(p.prepare(scene, "scene", false, org.xgradcam.image.ImageLoader.MAX_PIXELS),
+                    p.plan(org.xgradcam.pipeline.Request.defaults().withNoise(0, false, true).withPictures(false, null, false, false)));
             assertThat(steps).filteredOn(s -> s.what().equals("detections")).extracting(Step::done)
                     .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, n).boxed().toList());
         }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.xgradcam.cam.Explainer;
 import org.xgradcam.cam.Explanation;
 import org.xgradcam.cam.Methods;
@@ -63,6 +65,68 @@ class DenseHeadExplainTest {
                 assertThat(ex.gradients().data()[i]).as("dS/dA at %d", i).isCloseTo((float) fd,
                         org.assertj.core.data.Offset.offset(1e-3f));
             }
+        }
+    }
+
+    /**
+     * Several detections of one image explained together (the layer once, the head on one copy
+     * per detection, each row seeded with its own class score) give what one run per detection gives.
+     */
+    @ParameterizedTest(name = "batch written into the head: {0}")
+    @ValueSource(booleans = {false, true})
+    void allDetectionsInOneRunEqualOneRunEach(boolean fixedBatch) {
+        TestGraph g = new TestGraph(13);
+        Random w = new Random(9);
+        String x = g.input("input", 1, 3, 16, 16);
+        String f = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.4f, 6, 3, 3, 3), g.random(w, 0.1f, 6)),
+                Attributes.ofInts("pads", 1, 1, 1, 1))));
+        String head = g.node("Conv", List.of(f, g.random(w, 0.5f, 7, 6, 3, 3), g.random(w, 0.3f, 7)),
+                Attributes.ofInts("pads", 1, 1, 1, 1), Attributes.ofInts("strides", 2, 2));
+        // a Reshape to [0, 7, 64] keeps the batch; one to [1, 7, 64] runs one row only (then one run each)
+        String out = g.node("Sigmoid", List.of(g.node("Reshape", List.of(head, g.ints(fixedBatch ? 1 : 0, 7, 64)))));
+        OnnxModel model = g.build(out);
+        float[] in = new float[3 * 16 * 16];
+        Random r = new Random(5);
+        for (int i = 0; i < in.length; i++) {
+            in[i] = (float) r.nextGaussian();
+        }
+        FloatTensor image = new FloatTensor(new long[] {1, 3, 16, 16}, in);
+        java.util.concurrent.atomic.AtomicInteger oneEach = new java.util.concurrent.atomic.AtomicInteger();
+        try (Explainer e = Explainer.open(model, Explainer.Options.defaults().withProgress((what, done, all) -> {
+            if (what.equals("detections")) {
+                oneEach.incrementAndGet(); // only the one-run-each way counts detections done
+            }
+        }))) {
+            FloatTensor raw = e.logits(image);
+            DenseHead.Layout layout = DenseHead.detect(raw.shape());
+            List<Detection> found = DenseHead.decode(raw, layout, Double.NEGATIVE_INFINITY, 1.0).subList(0, 6);
+            List<org.xgradcam.cam.Target> targets = found.stream().map(d -> DenseHead.target(d, layout, raw.shape())).toList();
+            Explainer.Request request = new Explainer.Request(List.of(Methods.byName("gradcam"), Methods.byName("xgradcam")),
+                    org.xgradcam.cam.Target.topClass(), List.of(f), PostProcess.SEED, 0);
+            List<Explanation> together = e.explainEach(image, targets, request);
+            assertThat(together).hasSize(6);
+            assertThat(oneEach.get()).as("runs one detection at a time").isEqualTo(fixedBatch ? 6 : 0);
+            for (int i = 0; i < 6; i++) {
+                Explanation alone = e.explain(image, request.withTarget(targets.get(i))).get(0);
+                assertThat(together.get(i).classIndex()).isEqualTo(found.get(i).label());
+                assertThat(together.get(i).score()).isCloseTo(alone.score(), org.assertj.core.data.Offset.offset(1e-5));
+                for (String m : List.of("gradcam", "xgradcam")) {
+                    float[] a = together.get(i).result(m).map().data();
+                    float[] b = alone.result(m).map().data();
+                    double diff = 0;
+                    for (int j = 0; j < a.length; j++) {
+                        diff = Math.max(diff, Math.abs(a[j] - b[j]));
+                    }
+                    assertThat(diff).as("%s map of detection %d", m, i).isLessThan(1e-5);
+                }
+                double gd = 0;
+                for (int j = 0; j < alone.gradients().size(); j++) {
+                    gd = Math.max(gd, Math.abs(alone.gradients().data()[j] - together.get(i).gradients().data()[j]));
+                }
+                assertThat(gd).as("gradients of detection %d", i).isLessThan(1e-6);
+            }
+            // the detections differ: their maps are not all the same
+            assertThat(together.get(0).result("gradcam").map().data()).isNotEqualTo(together.get(1).result("gradcam").map().data());
         }
     }
 

@@ -48,6 +48,23 @@ class PaddleOcrTest {
         }
     }
 
+    /** No input size given: the line keeps its aspect ratio at the model's height of 48, whatever its own size. */
+    @Test
+    void withoutAnInputSizeEachLineKeepsItsAspectRatio() throws Exception {
+        ModelSpec spec = ModelSpec.ofFile(NpmShippedModelsTest.model("paddleocr-rec-v4.onnx"))
+                .withLabels(Labels.file(NpmShippedModelsTest.model("paddleocr-keys-v1.txt")), "keys");
+        var asked = new PreprocessingOverrides(null, null, null, null, null, "0.5,0.5,0.5", "0.5,0.5,0.5", true);
+        org.xgradcam.image.RgbImage line = ImageLoader.decode(Files.readAllBytes(Fixtures.resource("sequence/hello-2026.png")),
+                "hello", false, ImageLoader.MAX_PIXELS).image();
+        try (Pipeline p = Pipeline.open(spec, asked.apply(spec.preprocessing()), org.xgradcam.cam.Explainer.Options.defaults(),
+                Pipeline.Sizing.of(spec, asked))) {
+            Prepared big = p.prepare(line.resize(640, 96, org.xgradcam.image.Preprocessing.Interpolation.OPENCV), "big");
+            assertThat(big.x().shape()).containsExactly(1, 3, 48, 320);
+            Result r = p.explain(big, p.plan(Request.defaults().withPictures(false, null, false, false)));
+            assertThat(r.sequence().text()).startsWith("HELLO 2026");
+        }
+    }
+
     private static int peakColumn(float[] map, int w, int h) {
         int best = 0;
         double bestSum = -1;

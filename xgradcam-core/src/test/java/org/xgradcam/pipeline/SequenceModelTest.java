@@ -124,13 +124,45 @@ class SequenceModelTest {
         }
     }
 
+    /**
+     * The model's width is free and nothing names its preprocessing: each image keeps its aspect
+     * ratio (height 16 as the model has it, width from the image, rounded to the graph's stride
+     * of 4), and the sequence is as long as the image is wide.
+     */
+    @Test
+    void aModelOfFreeWidthTakesEachImageAtItsOwnWidth() throws Exception {
+        ModelSpec spec = ModelSpec.ofFile(DIR.resolve("model.onnx"));
+        try (Pipeline p = Pipeline.open(spec)) {
+            assertThat(p.imageSized()).isTrue();
+            for (int[] wh : new int[][] {{101, 16}, {50, 8}, {400, 32}}) {
+                org.xgradcam.image.RgbImage img = new org.xgradcam.image.RgbImage(wh[0], wh[1], new byte[wh[0] * wh[1] * 3]);
+                Prepared prepared = p.prepare(img, "blank");
+                int w = (int) Math.round(16.0 * wh[0] / wh[1] / 4) * 4;
+                assertThat(prepared.x().shape()).containsExactly(1, 3, 16, w);
+                Result r = p.explain(prepared, p.plan(Request.defaults().withStep(w / 4 - 1)));
+                assertThat(r.sequence().step()).isEqualTo(w / 4 - 1);
+                assertThat(r.toJson().get("preprocessing")).asString().contains("width=" + w);
+                assertThat(r.first().explanation().result("gradcam").map().shape()).containsExactly(16, w);
+            }
+        }
+        // an input size asked for is kept
+        try (Pipeline p = Pipeline.open(spec, spec.preprocessing().withSize(64, 16), Explainer.Options.defaults(),
+                Pipeline.Sizing.of(spec, new org.xgradcam.image.PreprocessingOverrides(null, "16x64", null, null, null, null,
+                        null, false)))) {
+            assertThat(p.imageSized()).isFalse();
+            Prepared prepared = p.prepare(new org.xgradcam.image.RgbImage(101, 16, new byte[101 * 16 * 3]), "blank");
+            assertThat(prepared.x().shape()).containsExactly(1, 3, 16, 64);
+        }
+    }
+
     @Test
     void sequenceOnlyOptionsAreRefusedElsewhereAndClassOptionsHere() throws Exception {
         try (Pipeline p = open()) {
             assertThatThrownBy(() -> p.plan(Request.defaults().withTopK(3))).isInstanceOf(XGradCamException.class)
                     .hasMessageContaining("sequence model").hasMessageContaining("--step");
-            assertThatThrownBy(() -> p.plan(Request.defaults().withStep(16))).isInstanceOf(XGradCamException.class)
-                    .hasMessageContaining("16 steps (0..15)");
+            FloatTensor x = Npy.read(DIR.resolve("input.npy")).row(0);
+            assertThatThrownBy(() -> p.explain(p.prepare(x, "row0"), p.plan(Request.defaults().withStep(16))))
+                    .isInstanceOf(XGradCamException.class).hasMessageContaining("16 steps (0..15)");
         }
         Path classifier = Fixtures.resource("torchvision/vgg/model.onnx");
         try (Pipeline p = Pipeline.open(ModelSpec.ofFile(classifier), Preprocessing.seed().withSize(32, 32),

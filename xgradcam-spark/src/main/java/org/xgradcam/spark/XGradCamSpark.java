@@ -327,7 +327,8 @@ public final class XGradCamSpark {
             String name = k.model();
             ModelSpec spec = name.startsWith("sparkfile:") ? ModelSpec.ofFile(Path.of(SparkFiles.get(name.substring(10))))
                     : ModelSpec.resolve(name, new ModelCache());
-            return Pipeline.open(spec, k.preprocessing().apply(spec.preprocessing()), Explainer.Options.defaults());
+            return Pipeline.open(spec, k.preprocessing().apply(spec.preprocessing()), Explainer.Options.defaults(),
+                    Pipeline.Sizing.of(spec, k.preprocessing()));
         });
     }
 
