@@ -406,6 +406,15 @@ public final class LayerCatalog {
                 best = features;
             }
         }
+        if (head && best != null && !isCut(best.tensor())) {
+            // a head over several scales: the features of one scale do not reach the others'
+            // detections (their gradient there is zero); the last map every scale's path passes
+            for (Layer l : layers) {
+                if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor()) && isCut(l.tensor())) {
+                    best = l;
+                }
+            }
+        }
         return best;
     }
 
