@@ -130,6 +130,26 @@ class DenseHeadExplainTest {
         }
     }
 
+    /** Two scales, each with its head: the default layer is the last map both paths pass, not one scale's. */
+    @Test
+    void aHeadOverTwoScalesIsExplainedWhereBothPathsPass() {
+        TestGraph g = new TestGraph(13);
+        Random w = new Random(3);
+        String x = g.input("input", 1, 3, 16, 16);
+        String r1 = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.4f, 6, 3, 3, 3), g.random(w, 0.1f, 6)),
+                Attributes.ofInts("pads", 1, 1, 1, 1))));
+        String r2 = g.node("Relu", List.of(g.node("Conv", List.of(r1, g.random(w, 0.4f, 6, 6, 3, 3), g.random(w, 0.1f, 6)),
+                Attributes.ofInts("pads", 1, 1, 1, 1), Attributes.ofInts("strides", 2, 2))));
+        String h1 = g.node("Reshape", List.of(g.node("Conv", List.of(r1, g.random(w, 0.5f, 7, 6, 1, 1), g.random(w, 0.3f, 7))),
+                g.ints(0, 7, 256)));
+        String h2 = g.node("Reshape", List.of(g.node("Conv", List.of(r2, g.random(w, 0.5f, 7, 6, 1, 1), g.random(w, 0.3f, 7))),
+                g.ints(0, 7, 64)));
+        String out = g.node("Concat", List.of(h1, h2), Attributes.ofInt("axis", 2));
+        try (Explainer e = Explainer.open(g.build(out), Explainer.Options.defaults())) {
+            assertThat(e.layers().requireDefault().tensor()).isEqualTo(r1);
+        }
+    }
+
     private static double score(Engines tail, float[] a, long[] rowShape, int entry) {
         long[] shape = new long[rowShape.length + 1];
         shape[0] = 1;
