@@ -44,7 +44,25 @@ public final class SelectingDetector implements AutoCloseable {
 
     /** The model's own detections of one image [1, 3, H, W], in its order (by decreasing score). */
     public List<Detection> detect(FloatTensor x) {
-        Map<String, FloatTensor> out = forward.run(x, outputs.boxes(), outputs.scores(), outputs.labels());
+        return detectWithParts(x).detections();
+    }
+
+    /** The detections, and for each its mask and keypoints where the model outputs them. */
+    public record Found(List<Detection> detections, List<org.xgradcam.image.Boxes.Parts> parts) {}
+
+    /**
+     * The model's own detections of one image, with their masks ([D, 1, H, W] pasted into the
+     * image, as torchvision's Mask R-CNN gives them) and keypoints ([D, K, 3]) where it has them.
+     */
+    public Found detectWithParts(FloatTensor x) {
+        List<String> names = new ArrayList<>(List.of(outputs.boxes(), outputs.scores(), outputs.labels()));
+        if (outputs.masks() != null) {
+            names.add(outputs.masks());
+        }
+        if (outputs.keypoints() != null) {
+            names.add(outputs.keypoints());
+        }
+        Map<String, FloatTensor> out = forward.run(x, names.toArray(String[]::new));
         float[] boxes = out.get(outputs.boxes()).data();
         float[] scores = out.get(outputs.scores()).data();
         float[] labels = out.get(outputs.labels()).data();
@@ -53,11 +71,17 @@ public final class SelectingDetector implements AutoCloseable {
                     + boxes.length / 4 + " boxes: not one of each per detection");
         }
         List<Detection> found = new ArrayList<>();
+        List<org.xgradcam.image.Boxes.Parts> parts = new ArrayList<>();
+        FloatTensor masks = outputs.masks() == null ? null : out.get(outputs.masks());
+        FloatTensor keypoints = outputs.keypoints() == null ? null : out.get(outputs.keypoints());
         for (int i = 0; i < scores.length; i++) {
             found.add(new Detection(i, (int) labels[i], scores[i], boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2],
                     boxes[4 * i + 3]));
+            float[] mask = masks != null && masks.dim(0) == scores.length ? masks.row(i).data() : null;
+            float[] kp = keypoints != null && keypoints.dim(0) == scores.length ? keypoints.row(i).data() : null;
+            parts.add(mask == null && kp == null ? org.xgradcam.image.Boxes.Parts.NONE : new org.xgradcam.image.Boxes.Parts(mask, kp));
         }
-        return found;
+        return new Found(found, parts);
     }
 
     /**

@@ -16,6 +16,63 @@ public final class Boxes {
     /** A box in image pixels [x0, y0, x1, y1] with the text written above it. */
     public record Box(float x0, float y0, float x1, float y1, String label) {}
 
+    /**
+     * What an instance detector adds to a box: its mask (image-sized, [H * W], values in [0, 1],
+     * the object where above 0.5) and its keypoints ([K * 3]: x, y and a visibility or score);
+     * either may be null.
+     */
+    public record Parts(float[] mask, float[] keypoints) {
+        public static final Parts NONE = new Parts(null, null);
+    }
+
+    /**
+     * The image with a detection's parts drawn: its mask tinted in the class's colour (40%) and
+     * its keypoints as small white-ringed dots; the mask is at the image's size.
+     */
+    public static RgbImage parts(RgbImage image, Parts parts, int classIndex) {
+        if (parts == null || (parts.mask() == null && parts.keypoints() == null)) {
+            return image;
+        }
+        byte[] px = image.rgb().clone();
+        int w = image.width();
+        int h = image.height();
+        Color c = PALETTE[Math.floorMod(classIndex, PALETTE.length)];
+        int[] rgb = {c.getRed(), c.getGreen(), c.getBlue()};
+        float[] m = parts.mask();
+        if (m != null && m.length == w * h) {
+            for (int i = 0; i < m.length; i++) {
+                if (m[i] > 0.5f) {
+                    for (int k = 0; k < 3; k++) {
+                        int v = px[3 * i + k] & 0xff;
+                        px[3 * i + k] = (byte) Math.round(0.6f * v + 0.4f * rgb[k]);
+                    }
+                }
+            }
+        }
+        RgbImage tinted = new RgbImage(w, h, px);
+        float[] kp = parts.keypoints();
+        if (kp == null || kp.length < 3) {
+            return tinted;
+        }
+        BufferedImage img = tinted.toBufferedImage();
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            int r = Math.max(2, Math.min(w, h) / 80);
+            for (int i = 0; i + 2 < kp.length; i += 3) {
+                int x = Math.round(kp[i]);
+                int y = Math.round(kp[i + 1]);
+                g.setColor(Color.WHITE);
+                g.fillOval(x - r - 1, y - r - 1, 2 * r + 2, 2 * r + 2);
+                g.setColor(c);
+                g.fillOval(x - r, y - r, 2 * r, 2 * r);
+            }
+        } finally {
+            g.dispose();
+        }
+        return RgbImage.of(img);
+    }
+
     /** Distinct colours, one per class (by index), repeated past their number. */
     private static final Color[] PALETTE = {new Color(230, 25, 75), new Color(60, 180, 75), new Color(255, 225, 25),
         new Color(0, 130, 200), new Color(245, 130, 48), new Color(145, 30, 180), new Color(70, 240, 240),

@@ -65,7 +65,9 @@ public final class OrtSessions {
                     }
                     t.setGlobalInterOpNumThreads(1);
                     t.setGlobalSpinControl(false);
-                    env = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+                    // errors only: its warnings (an exported output's declared shape that a run does not
+                    // keep, as Mask R-CNN's masks) are the model's, not the user's; failures raise anyway
+                    env = OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
                             OrtEnvironment.DEFAULT_NAME, t);
                 }
                 created = true;

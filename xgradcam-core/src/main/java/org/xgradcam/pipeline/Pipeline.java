@@ -511,26 +511,29 @@ public final class Pipeline implements AutoCloseable {
         List<Detection> all = DenseHead.decode(raw, plan.layout(), plan.request().scoreThreshold(), 0.45);
         return detections(p, plan, all, all.isEmpty() ? "(and check the preprocessing: YOLO exports take [0, 1] values,"
                 + " mean 0 and std 1)" : "", ds -> s.explainer().explainEach(p.x(), ds.stream().map(d -> DenseHead.target(d,
-                plan.layout(), head)).toList(), plan.engine()));
+                plan.layout(), head)).toList(), plan.engine()), d -> org.xgradcam.image.Boxes.Parts.NONE);
     }
 
     private Result selectedDetections(Prepared p, Plan plan) {
-        List<Detection> found = detector.detect(p.x());
+        SelectingDetector.Found withParts = detector.detectWithParts(p.x());
+        List<Detection> found = withParts.detections();
         List<Detection> all = found.stream().filter(d -> d.score() > plan.request().scoreThreshold()).toList();
         String hint = found.isEmpty() ? "(the model found none)" : all.isEmpty() ? String.format(Locale.ROOT,
                 "(the model gave %d, the best scoring %.3f)", found.size(), found.get(0).score()) : "";
+        java.util.function.Function<Detection, org.xgradcam.image.Boxes.Parts> parts = d -> withParts.parts().get(d.anchor());
         if (all.isEmpty()) {
-            return detections(p, plan, all, hint, null);
+            return detections(p, plan, all, hint, null, parts);
         }
         try (Explainer perImage = detector.explainerFor(p.x(), found)) {
             return detections(p, plan, all, hint, ds -> perImage.explainEach(p.x(), ds.stream().map(d ->
-                    SelectingDetector.target(d, found.size())).toList(), plan.engine()));
+                    SelectingDetector.target(d, found.size())).toList(), plan.engine()), parts);
         }
     }
 
     /** Kept detections (the first max), the chosen ones explained, with pictures on request. */
     private Result detections(Prepared p, Plan plan, List<Detection> all, String hint,
-                              java.util.function.Function<List<Detection>, List<Explanation>> explain) {
+                              java.util.function.Function<List<Detection>, List<Explanation>> explain,
+                              java.util.function.Function<Detection, org.xgradcam.image.Boxes.Parts> partsOf) {
         Labels labels = spec.labels();
         Request r = plan.request();
         List<String> warnings = new ArrayList<>();
@@ -547,7 +550,7 @@ public final class Pipeline implements AutoCloseable {
         List<Result.Found> found = new ArrayList<>();
         for (int i = 0; i < kept.size(); i++) {
             Detection d = kept.get(i);
-            found.add(new Result.Found(i, d, labels.name(d.label()), labels.wordNetId(d.label())));
+            found.add(new Result.Found(i, d, labels.name(d.label()), labels.wordNetId(d.label()), partsOf.apply(d)));
         }
         List<Integer> chosen = new ArrayList<>();
         if (r.box() != null) {
@@ -569,8 +572,8 @@ public final class Pipeline implements AutoCloseable {
             int i = chosen.get(j);
             Detection d = kept.get(i);
             Explanation e = each.get(j);
-            explained.add(explained(null, i, e, r.pictures() ? Boxes.outline(p.backdrop(), d.x0(), d.y0(), d.x1(), d.y1())
-                    : p.backdrop(), d, plan));
+            explained.add(explained(null, i, e, r.pictures() ? Boxes.outline(Boxes.parts(p.backdrop(), partsOf.apply(d), d.label()),
+                    d.x0(), d.y0(), d.x1(), d.y1()) : p.backdrop(), d, plan));
         }
         RgbImage overview = null;
         if (r.pictures() && !kept.isEmpty()) {
@@ -582,7 +585,11 @@ public final class Pipeline implements AutoCloseable {
                         f.name(), d.score())));
                 classes.add(d.label());
             }
-            overview = Boxes.draw(p.backdrop(), drawn, classes);
+            RgbImage withParts = p.backdrop();
+            for (int i = found.size() - 1; i >= 0; i--) {
+                withParts = Boxes.parts(withParts, found.get(i).parts(), found.get(i).detection().label());
+            }
+            overview = Boxes.draw(withParts, drawn, classes);
         }
         return result(p, plan, List.of(), List.of(), found, leftOut, explained, warnings, overview);
     }

@@ -32,7 +32,11 @@ public record Result(String image, String model, ModelKind kind, List<String> la
     public record Segment(int classIndex, String name, String wordNetId, double pixelShare) {}
 
     /** A detection, numbered in the model's order (by decreasing score), with its class's names. */
-    public record Found(int index, Detection detection, String name, String wordNetId) {}
+    public record Found(int index, Detection detection, String name, String wordNetId, org.xgradcam.image.Boxes.Parts parts) {
+        public Found(int index, Detection detection, String name, String wordNetId) {
+            this(index, detection, name, wordNetId, org.xgradcam.image.Boxes.Parts.NONE);
+        }
+    }
 
     /**
      * The pictures of one method: the map over the image as the model saw it, (detections, on
@@ -141,6 +145,21 @@ public record Result(String image, String model, ModelKind kind, List<String> la
                 t.put("box", List.of((double) d.x0(), (double) d.y0(), (double) d.x1(), (double) d.y1()));
                 if (kind == ModelKind.DETECTION_HEAD) {
                     t.put("anchor", d.anchor()); // the head's row; a selecting detector's own order is the index
+                }
+                if (f.parts() != null && f.parts().mask() != null) {
+                    int pixels = 0;
+                    for (float v : f.parts().mask()) {
+                        pixels += v > 0.5f ? 1 : 0;
+                    }
+                    t.put("mask_pixels", pixels); // the instance mask's area (above 0.5), drawn in the pictures
+                }
+                if (f.parts() != null && f.parts().keypoints() != null) {
+                    List<Object> points = new ArrayList<>();
+                    float[] k = f.parts().keypoints();
+                    for (int i = 0; i + 2 < k.length; i += 3) {
+                        points.add(List.of((double) k[i], (double) k[i + 1], (double) k[i + 2]));
+                    }
+                    t.put("keypoints", points);
                 }
                 dets.add(t);
             }

@@ -26,7 +26,7 @@ class SelectingDetectorTest {
     static final double MAX_RELATIVE_ERROR = 1e-4;
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "retinanet_op11", "fasterrcnn_op11"})
+    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "retinanet_op11", "fasterrcnn_op11", "maskrcnn", "keypointrcnn", "maskrcnn_op13"})
     void detectionsAndGradientsMatchPytorch(String name) throws IOException {
         Path dir = Fixtures.resource("detectors/" + name);
         ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
@@ -63,12 +63,44 @@ class SelectingDetectorTest {
     }
 
     /**
+     * Mask R-CNN and Keypoint R-CNN exported with every output: read as detectors (not as
+     * classifiers scoring their boxes), and each detection's mask or keypoints equal torch's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"maskrcnn", "keypointrcnn"})
+    void masksAndKeypointsComeWithTheirDetections(String name) throws IOException {
+        Path dir = Fixtures.resource("detectors/" + name);
+        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
+        assertThat(SelectingDetector.accepts(spec)).isTrue();
+        FloatTensor image = Npy.read(dir.resolve("input.npy"));
+        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
+        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+            SelectingDetector.Found found = detector.detectWithParts(x);
+            assertThat(found.parts()).hasSameSizeAs(found.detections());
+            for (int det = 0; det < 2; det++) {
+                org.xgradcam.image.Boxes.Parts parts = found.parts().get(det);
+                if (name.equals("maskrcnn")) {
+                    FloatTensor mask = Npy.read(dir.resolve("masks.npy")).row(det);
+                    assertThat(Fixtures.relativeError(new FloatTensor(mask.shape(), parts.mask()), mask)).as("mask %d", det)
+                            .isLessThanOrEqualTo(1e-3);
+                    assertThat(parts.keypoints()).isNull();
+                } else {
+                    FloatTensor kp = Npy.read(dir.resolve("keypoints.npy")).row(det);
+                    assertThat(Fixtures.relativeError(new FloatTensor(kp.shape(), parts.keypoints()), kp)).as("keypoints %d", det)
+                            .isLessThanOrEqualTo(1e-4);
+                    assertThat(parts.mask()).isNull();
+                }
+            }
+        }
+    }
+
+    /**
      * pytorch-grad-cam's maps for detection 0 as its Faster R-CNN tutorial makes them
      * (FasterRCNNBoxScoreTarget with the detection's label and box; its IoU term adds no gradient
      * at the detection's own box), with pytorch-grad-cam's post-processing.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn"})
+    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "maskrcnn", "keypointrcnn"})
     void mapsMatchPytorchGradCam(String name) throws IOException {
         Path dir = Fixtures.resource("detectors/" + name);
         ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
