@@ -30,6 +30,32 @@ public final class CamContext {
     private final Function<String, float[][]> classifierWeights;
     private final Function<String, FloatTensor> hessianTimesActivations;
     private final Map<String, Object> cache = new HashMap<>();
+    private java.util.List<String> layers = java.util.List.of();
+    private ChannelAblation ablation;
+
+    /**
+     * The whole model's scores for copies of one image with the same channels ablated at every
+     * layer of the run at once: mask [M, C], 1 where row m ablates channel c.
+     */
+    public interface ChannelAblation {
+        FloatTensor scores(int row, FloatTensor mask);
+    }
+
+    /** The run's layers, and how to score them ablated together (set by the engine). */
+    void allLayers(java.util.List<String> runLayers, ChannelAblation a) {
+        this.layers = java.util.List.copyOf(runLayers);
+        this.ablation = a;
+    }
+
+    /** Every layer of this run, in the order given. */
+    public java.util.List<String> layers() {
+        return layers;
+    }
+
+    /** See {@link ChannelAblation}: the scores [M, ...] of image row {@code row} with the masked channels ablated everywhere. */
+    public FloatTensor scoreWithChannelsAblated(int row, FloatTensor mask) {
+        return ablation.scores(row, mask);
+    }
 
     public CamContext(FloatTensor input, GradientResult run, GradientResult guided, GradientResult full,
                       java.util.List<org.xgradcam.autodiff.BiasTerm> biasTerms, float[][] seeds,

@@ -497,6 +497,7 @@ public final class Explainer implements AutoCloseable {
                 other -> viewed(session(layers, false, false, transform).run(other, GradientSession.Seed.of(seedTensor(seeds)))),
                 this::classifierWeights,
                 layer -> viewedTensor(layer, hessian(layer, transform).run(input, seedTensor(seeds)).hessianTimesActivations()));
+        ctx.allLayers(layers, (row, mask) -> ablatedScores(layers, FloatTensor.stack(List.of(input.row(row))), mask));
         Map<String, List<CamResult.LayerResult>[]> perMethod = new LinkedHashMap<>();
         Map<String, LayerMap> fullRes = new HashMap<>();
         for (CamMethod m : request.methods()) {
@@ -595,6 +596,42 @@ public final class Explainer implements AutoCloseable {
                 return false;
             }
         });
+    }
+
+    private final Map<String, Lazy<ForwardSession>> ablationForwards = new ConcurrentHashMap<>();
+
+    /**
+     * The whole model's scores for copies of one image ([1, ...]) with channels ablated at all the
+     * layers at once (mask [M, C]: 1 where row m ablates channel c); the layers must be feature
+     * maps of the same channel count.
+     */
+    private FloatTensor ablatedScores(List<String> layers, FloatTensor image, FloatTensor mask) {
+        long c = -1;
+        for (String l : layers) {
+            LayerCatalog.Layer layer = catalog.resolve(l);
+            if (!layer.view().isIdentity()) {
+                throw new XGradCamException("ablating channels at several layers needs feature maps [N, C, H, W]; " + l
+                        + " is " + layer.view().describe());
+            }
+            long lc = shapes.shape(l)[1];
+            if (c >= 0 && lc != c) {
+                throw new XGradCamException("the layers ablated together must have as many channels each; " + layers.get(0)
+                        + " has " + c + ", " + l + " has " + lc + " (choose layers of one width, as an FPN's levels)");
+            }
+            c = lc;
+        }
+        if (model.opset() < 11) {
+            throw new XGradCamException("ablating channels at several layers needs ONNX opset 11 (Equal on floats); this model"
+                    + " has " + model.opset());
+        }
+        int m = mask.dim(0);
+        ForwardSession s = ablationForwards.computeIfAbsent(String.join("\u0000", layers), k -> new Lazy<>(() ->
+                new ForwardSession(GraphSurgery.channelAblation(graph, shapes, layers, catalog.score()), shapes.inputName(),
+                        options.runtime()))).get();
+        Map<String, FloatTensor> feeds = new LinkedHashMap<>();
+        feeds.put(shapes.inputName(), repeat(image, m));
+        feeds.put(GraphSurgery.ABLATION_MASK, new FloatTensor(new long[] {m, c, 1, 1}, mask.data()));
+        return s.run(feeds, catalog.score());
     }
 
     /** The score and the layers' activations from a plain forward (no gradients). */
@@ -1082,6 +1119,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(replacedTails.values());
         all.addAll(hessians.values());
         all.addAll(layerForwards.values());
+        all.addAll(ablationForwards.values());
         all.addAll(tailGradients.values());
         all.addAll(rankedSessions.values());
         all.addAll(selectingTails.values());

@@ -42,6 +42,8 @@ public enum Method {
     FASTER_SCORE_CAM("fasterscorecam"),
     /** Ablation-CAM (Desai and Ramaswamy 2020). */
     ABLATION_CAM("ablationcam"),
+    /** Ablation-CAM with each channel ablated at every given layer at once (weights shared by the layers). */
+    ABLATION_CAM_MULTILAYER("ablationcammultilayer"),
     /** FullGrad (Srinivas and Fleuret 2019). */
     FULL_GRAD("fullgrad"),
     /** Guided Backprop (Springenberg et al. 2015): a picture, no heat map. */

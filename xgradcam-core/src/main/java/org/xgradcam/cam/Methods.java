@@ -39,6 +39,7 @@ public final class Methods {
         ALL.put("iscam", ScoreCam::integrated);
         ALL.put("fasterscorecam", ScoreCam::faster);
         ALL.put("ablationcam", AblationCam::new);
+        ALL.put("ablationcammultilayer", org.xgradcam.cam.methods.MultiLayerAblationCam::new);
         ALL.put("fullgrad", FullGrad::new);
         ALL.put("guidedbackprop", GuidedCam::backprop);
         ALL.put("guidedgradcam", () -> GuidedCam.of(new GradCam()));

@@ -387,6 +387,53 @@ public final class GraphSurgery {
     }
 
     /** The model with the given tensors as outputs besides the score (and only them). */
+    /** The input of {@link #channelAblation}: per row, 1 for each channel to ablate, [M, C, 1, 1]. */
+    public static final String ABLATION_MASK = "xgradcam_ablation_mask";
+
+    /**
+     * The whole model with the same channels ablated at several layers at once, as pytorch-grad-cam's
+     * multi-layer Ablation-CAM replaces each layer's output in one forward: where the mask input
+     * {@link #ABLATION_MASK} [M, C, 1, 1] is 1, a layer's channel becomes 0 when the layer's
+     * minimum over the whole batch is 0, else that minimum - 1e5. Every consumer of a layer reads
+     * the ablated tensor; the output is the score.
+     */
+    public static OnnxModel channelAblation(Graph graph, ModelShapes shapes, List<String> layers, String score) {
+        GraphProto.Builder g = graph.model().proto().getGraph().toBuilder().clearOutput().clearValueInfo().clearNode();
+        long[] first = shapes.shape(layers.get(0));
+        g.addInput(ValueInfoProto.newBuilder().setName(ABLATION_MASK).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(TensorInfo.FLOAT).setShape(TensorShapeProto.newBuilder()
+                        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("rows"))
+                        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(first[1]))
+                        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1))
+                        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1))))).build());
+        g.addInitializer(TensorProtos.ofFloats("xgradcam_ablation_zero", new float[] {0f}));
+        g.addInitializer(TensorProtos.ofFloats("xgradcam_ablation_offset", new float[] {1e5f}));
+        g.addInitializer(TensorProtos.ofFloats("xgradcam_ablation_half", new float[] {0.5f}));
+        g.addNode(node("Greater", List.of(ABLATION_MASK, "xgradcam_ablation_half"), List.of("xgradcam_ablation_where")));
+        java.util.Map<String, String> ablated = new java.util.HashMap<>();
+        for (String l : layers) {
+            ablated.put(l, l + "/xgradcam_ablated");
+        }
+        for (NodeProto n : graph.model().proto().getGraph().getNodeList()) {
+            NodeProto.Builder c = n.toBuilder().clearInput();
+            n.getInputList().forEach(i -> c.addInput(ablated.getOrDefault(i, i)));
+            g.addNode(c);
+            for (String out : n.getOutputList()) {
+                if (!ablated.containsKey(out)) {
+                    continue;
+                }
+                String p = out + "/xgradcam_ablation";
+                g.addNode(node("ReduceMin", List.of(out), List.of(p + "_min"), Attributes.ofInt("keepdims", 0)));
+                g.addNode(node("Equal", List.of(p + "_min", "xgradcam_ablation_zero"), List.of(p + "_zero")));
+                g.addNode(node("Sub", List.of(p + "_min", "xgradcam_ablation_offset"), List.of(p + "_low")));
+                g.addNode(node("Where", List.of(p + "_zero", "xgradcam_ablation_zero", p + "_low"), List.of(p + "_value")));
+                g.addNode(node("Where", List.of("xgradcam_ablation_where", p + "_value", out), List.of(ablated.get(out))));
+            }
+        }
+        g.addOutput(floatValue(score, shapes.shape(score), false));
+        return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
+    }
+
     public static OnnxModel withOutputs(Graph graph, ModelShapes shapes, String score, List<String> tensors) {
         GraphProto.Builder g = graph.model().proto().getGraph().toBuilder().clearOutput().clearValueInfo();
         g.addOutput(floatValue(score, shapes.shape(score), false));

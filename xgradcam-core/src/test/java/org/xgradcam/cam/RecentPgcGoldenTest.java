@@ -78,6 +78,41 @@ class RecentPgcGoldenTest {
         }
     }
 
+    /**
+     * Ablation-CAM with each channel ablated at both layers at once (weights shared), against
+     * pytorch-grad-cam's ablation_cam_multilayer.py with only its call signature adapted (as
+     * shipped it fails with a TypeError); its batch is the channel count, as the fixture sets it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"vgg, features.9, features.10", "resnet, layer1.0, layer1"})
+    void multiLayerAblationCamIsPytorchGradCamsAsItMeansToRun(String model, String first, String second) throws Exception {
+        Path dir = Fixtures.resource("torchvision/" + model);
+        FloatTensor x = Npy.read(dir.resolve("input.npy"));
+        List<String> layers = List.of(tensor(dir, first), tensor(dir, second));
+        FloatTensor weights = Npy.read(dir.resolve("recent/ablationcammultilayer_weights.npy"));
+        try (Explainer e = Explainer.open(OnnxModel.load(dir.resolve("model.onnx")),
+                Explainer.Options.defaults().withInputShape(x.shape()).withBatchSize(weights.dim(1)))) {
+            List<Explanation> ex = e.explain(x, Explainer.Request.of(Methods.byName("ablationcammultilayer")).withLayers(layers)
+                    .withConvention(PostProcess.PYTORCH_GRAD_CAM));
+            for (int l = 0; l < 2; l++) {
+                final int layer = l;
+                FloatTensor w = FloatTensor.stack(ex.stream().map(r -> r.result("ablationcammultilayer").layers().get(layer)
+                        .weights()).toList());
+                assertThat(Fixtures.relativeError(w, weights)).as("weights at %s", layers.get(l)).isLessThanOrEqualTo(1e-4);
+            }
+            assertThat(CamGoldenTest.maxAbs(maps(ex, "ablationcammultilayer"),
+                    Npy.read(dir.resolve("recent/ablationcammultilayer_pgc.npy")))).isLessThanOrEqualTo(1e-4);
+            if (model.equals("vgg")) {
+                return; // a ReLU, then its max-pool: ablating the first already ablates the second
+            }
+            // ResNet's block 1.1 adds to what it reads: not each layer ablated alone, whose weights differ
+            List<Explanation> alone = e.explain(x, Explainer.Request.of(Methods.byName("ablationcam")).withLayers(layers)
+                    .withConvention(PostProcess.PYTORCH_GRAD_CAM));
+            FloatTensor w0 = FloatTensor.stack(alone.stream().map(r -> r.result("ablationcam").layers().get(0).weights()).toList());
+            assertThat(Fixtures.relativeError(w0, weights)).isGreaterThan(1e-2);
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"vgg, gradcam", "resnet, gradcam", "vgg, refinecam", "resnet, refinecam"})
     void arccIsPytorchGradCams(String model, String method) throws Exception {
