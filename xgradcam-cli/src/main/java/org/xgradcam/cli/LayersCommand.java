@@ -17,20 +17,24 @@ public class LayersCommand implements Callable<Integer> {
     @Mixin
     TokenOptions tokens = new TokenOptions();
 
+    @Mixin
+    PreprocessingOptions preprocessing = new PreprocessingOptions();
+
     @Override
     public Integer call() {
         ModelSpec spec = common.resolveModel();
         try (Explainer e = Explainer.open(spec, Explainer.Options.defaults()
-                .withInputShape(shape(spec)).withRuntime(common.runtime()).withTokenLayout(tokens.layout()))) {
+                .withInputShape(shape(preprocessing.apply(spec.preprocessing()))).withRuntime(common.runtime()).withTokenLayout(tokens.layout()))) {
             LayerCatalog c = e.layers();
             String def = c.defaultLayer().map(LayerCatalog.Layer::tensor).orElse("");
+            // the name column: the longest name after the two-character default mark
             int width = c.layers().stream().mapToInt(l -> l.tensor().length()).max().orElse(10);
             int ops = Math.max(18, c.layers().stream().mapToInt(l -> l.opType().length()).max().orElse(0));
-            System.out.printf("%-" + width + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", "  layer", "op", "shape (CxHxW)", "type",
+            System.out.printf("%-" + (width + 2) + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", "  layer", "op", "shape (CxHxW)", "type",
                     "seen as", "every path passes");
             for (LayerCatalog.Layer l : c.layers()) {
                 String seen = l.view().isIdentity() ? "map" : l.view().describe();
-                System.out.printf("%s %-" + (width - 1) + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", l.tensor().equals(def) ? "*" : " ",
+                System.out.printf("%s %-" + width + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", l.tensor().equals(def) ? "*" : " ",
                         l.tensor(), l.opType(), l.describe(), c.typeOf(l.tensor()), seen, l.shape()[2] * l.shape()[3] <= 1
                                 ? "(1x1: no spatial map to explain)" : !c.gradientReaches(l.tensor())
                                 ? "(no gradient reaches it: only a shape or an index is read from it)"

@@ -118,6 +118,13 @@ class ExplainCommandTest {
             def = e.layers().requireDefault().tensor();
         }
         assertThat(layers.out().lines().filter(l -> l.startsWith("*"))).singleElement().asString().contains(def);
+        // every row's op column starts where the header's does, the longest name included
+        java.util.List<String> rows = layers.out().lines().filter(l -> !l.startsWith("score:")).toList();
+        int opColumn = rows.get(0).indexOf("op ");
+        for (String row : rows.subList(1, rows.size())) {
+            assertThat(row.charAt(opColumn - 1)).as(row).isEqualTo(' ');
+            assertThat(row.charAt(opColumn)).as(row).isNotEqualTo(' ');
+        }
         var methods = CliRunner.run("methods");
         assertThat(methods.out()).contains("xgradcam").contains("scorecam").contains("fullgrad");
         var models = CliRunner.run("models", "--cache-dir", tmp.toString());
