@@ -653,7 +653,7 @@ public class XGradCamCommand implements Callable<Integer> {
         for (Result.Explained e : r.explained()) {
             Path at = e.rank() != null && topK != null ? dir.resolve(e.rank() + "-" + folderName(e.name()))
                     : e.detection() != null ? dir.resolve("box-" + e.detection()) : dir;
-            List<Map<String, Object>> info = writeOutputs(at, e, r, c, files);
+            List<Map<String, Object>> info = writeOutputs(at, e, r, c, files, p.image());
             layerInfo = layerInfo == null ? info : layerInfo;
             written.add(at);
         }
@@ -755,7 +755,8 @@ public class XGradCamCommand implements Callable<Integer> {
      * by the pipeline), the comparison figure, and with --save-raw its arrays; if a file cannot
      * be written, the ones written so far are removed again. Returns what the JSON says of each layer.
      */
-    private List<Map<String, Object>> writeOutputs(Path dir, Result.Explained ex, Result r, Context c, List<Path> written) {
+    private List<Map<String, Object>> writeOutputs(Path dir, Result.Explained ex, Result r, Context c, List<Path> written,
+                                                   org.xgradcam.pipeline.Prepared image) {
         Explanation e = ex.explanation();
         Map<Path, RgbImage> pictures = new LinkedHashMap<>();
         Map<Path, FloatTensor> arrays = new LinkedHashMap<>();
@@ -832,7 +833,7 @@ public class XGradCamCommand implements Callable<Integer> {
         if (saveRaw) {
             // the score of one image: [1, classes], or [1, K, H, W] for a segmentation model
             long[] scoreShape = r.kind() == org.xgradcam.pipeline.ModelKind.SELECTING_DETECTOR ? new long[] {e.logits().length}
-                    : c.pipeline().explainer().shapes().shape(c.pipeline().explainer().layers().score()).clone();
+                    : c.pipeline().scoreShape(image.x()); // at this image's own size (a model of free size)
             if (scoreShape.length > 1) {
                 scoreShape[0] = 1;
             }

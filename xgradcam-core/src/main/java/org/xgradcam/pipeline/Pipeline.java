@@ -159,6 +159,30 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    /** The score's shape (at batch 1) for an input of this shape: a sequence's steps and a segmenter's grid follow the input. */
+    public long[] scoreShape(FloatTensor x) {
+        Sized s = acquire(x);
+        try {
+            return s.scoreShape().clone();
+        } finally {
+            release(s);
+        }
+    }
+
+    /**
+     * Work on the engine of an input's own size (a model of free size runs each image size on an
+     * engine of its own; the pipeline's {@link #explainer()} is the preprocessing's size): the
+     * metrics' re-scoring of a prepared image, say.
+     */
+    public <T> T withExplainer(FloatTensor x, java.util.function.Function<Explainer, T> work) {
+        Sized s = acquire(x);
+        try {
+            return work.apply(s.explainer());
+        } finally {
+            release(s);
+        }
+    }
+
     private void release(Sized s) {
         if (s == nominal) {
             return;

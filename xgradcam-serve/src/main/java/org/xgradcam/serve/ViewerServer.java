@@ -555,10 +555,12 @@ public final class ViewerServer implements AutoCloseable {
                 }
                 if (metrics && cr.map() != null && r.kind() == org.xgradcam.pipeline.ModelKind.CLASSIFIER) {
                     // deletion and insertion games (RISE), 32 steps each, on the class explained
-                    org.xgradcam.metrics.Faithfulness f = new org.xgradcam.metrics.Faithfulness(p.explainer());
+                    // on the engine of this image's own size (a model of free size keeps each image's aspect)
                     int step = Math.max(1, cr.map().size() / 32);
-                    var del = f.deletion(in.x(), cr.map().data(), ex.classIndex(), step);
-                    var ins = f.insertion(in.x(), cr.map().data(), ex.classIndex(), step);
+                    var del = p.withExplainer(in.x(), e -> new org.xgradcam.metrics.Faithfulness(e)
+                            .deletion(in.x(), cr.map().data(), ex.classIndex(), step));
+                    var ins = p.withExplainer(in.x(), e -> new org.xgradcam.metrics.Faithfulness(e)
+                            .insertion(in.x(), cr.map().data(), ex.classIndex(), step));
                     map.put("deletion", Map.of("scores", del.scores(), "auc", del.auc()));
                     map.put("insertion", Map.of("scores", ins.scores(), "auc", ins.auc()));
                 }
@@ -570,7 +572,8 @@ public final class ViewerServer implements AutoCloseable {
         out.put("explanations", explanations);
         if (metrics) {
             out.put("eq5", r.kind() == org.xgradcam.pipeline.ModelKind.CLASSIFIER && !r.explained().isEmpty()
-                    ? eq5(p.explainer(), modelId, r.first().explanation(), in.x())
+                    ? p.withExplainer(in.x(), e -> eq5(e, modelId, r.first().explanation(), in.x(),
+                            java.util.Arrays.equals(in.x().shape(), p.explainer().inputShape())))
                     : Map.of("note", "the Eq. (5) check and the faithfulness curves are for classifiers"));
         }
         return out;
@@ -583,16 +586,26 @@ public final class ViewerServer implements AutoCloseable {
      * Eq. (5) of the paper at the layer: class score = sum(A dS/dA) + the bias term, and the
      * residual; only where every path passes through the layer.
      */
-    private Map<String, Object> eq5(Explainer e, String modelId, Explanation ex, FloatTensor x) {
+    private Map<String, Object> eq5(Explainer e, String modelId, Explanation ex, FloatTensor x, boolean kept) {
         String l = ex.layer();
         if (!e.layers().isCut(l)) {
             return Map.of("note", "a skip connection bypasses " + l + ", where Eq. (5) does not apply");
         }
-        org.xgradcam.runtime.GradientSession s = eq5Sessions.computeIfAbsent(modelId + "\n" + l, k ->
-                new org.xgradcam.runtime.GradientSession(org.xgradcam.autodiff.GradientBuilder.build(e.graph(), e.shapes(),
+        java.util.function.Supplier<org.xgradcam.runtime.GradientSession> make = () -> new org.xgradcam.runtime.GradientSession(
+                org.xgradcam.autodiff.GradientBuilder.build(e.graph(), e.shapes(),
                         org.xgradcam.autodiff.GradientRequest.of(List.of(l), e.layers().score()).withBiasGradients()),
-                        org.xgradcam.runtime.RuntimeOptions.cpu()));
-        int k = e.numClasses();
+                org.xgradcam.runtime.RuntimeOptions.cpu());
+        if (!kept) {
+            // an image of its own size (a model of free size): a session for it alone, not kept
+            try (org.xgradcam.runtime.GradientSession once = make.get()) {
+                return eq5(once, l, ex, x, e.numClasses());
+            }
+        }
+        return eq5(eq5Sessions.computeIfAbsent(modelId + "\n" + l, k -> make.get()), l, ex, x, e.numClasses());
+    }
+
+    private static Map<String, Object> eq5(org.xgradcam.runtime.GradientSession s, String l, Explanation ex, FloatTensor x,
+                                           int k) {
         var r = s.run(x, org.xgradcam.runtime.GradientSession.Seed.classes(new int[] {ex.classIndex()}, k));
         float[] seed = new float[k];
         seed[ex.classIndex()] = 1;
