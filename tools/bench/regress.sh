@@ -14,6 +14,9 @@
 #   first       first picture (VGG16, fresh process) against the PyTorch script when torch is
 #               present (goal <= 0.5x), and against loading the model plus one forward
 #   folder      a folder image over decoding + forward (goal <= 1.05x), with FOLDER set
+#   vitlayers   ViT-B/16's augmented session at three layers (what its backward crosses), not in the default ROWS
+#   methods     every gradient and activation method over a plain forward, VGG16 and ResNet-50 at
+#               batch 1 and 8 (the table of docs/benchmarks.md; not in the default ROWS: it is long)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-/tmp/xgradcam-bench}
@@ -83,8 +86,29 @@ if [[ " $rows " == *" folder "* ]] && [ -n "${FOLDER:-}" ]; then
     row "a folder image over decoding + forward, $model" "${r:-?}x" "<= 1.05x" "$(check "${r:-99}" 1.05)"
   done
 fi
+if [[ " $rows " == *" vitlayers "* ]]; then
+  for layer in /encoder/layers/encoder_layer_11/ln_1/LayerNormalization_output_0 \
+      /encoder/layers/encoder_layer_11/ln_2/LayerNormalization_output_0 /encoder/ln/LayerNormalization_output_0; do
+    java -jar "$jar" bench --model "$dir/vit_b_16.onnx" --layer "$layer" --methods gradcam --iterations "$iter" --quiet > "$out/vit.txt"
+    row "ViT-B/16 at $layer: augmented session, Grad-CAM call" "$(ratio "augmented session (fwd + bwd)" "$out/vit.txt")x, $(ratio Grad-CAM "$out/vit.txt")x" "-" "-"
+  done
+fi
+if [[ " $rows " == *" methods "* ]]; then
+  fast=xgradcam,gradcam,gradcamplusplus,hirescam,gradcamelementwise,layercam,finercam,fem,eigencam,eigengradcam,kpcacam,segeigencam,fullgrad,guidedbackprop,guidedxgradcam,randomcam,shapleycam
+  for model in vgg16 resnet50; do
+    for batch in 1 8; do
+      java -jar "$jar" bench --model "$dir/$model.onnx" --batch "$batch" --methods "$fast" --iterations 5 --warmup 1 --quiet
+    done
+    java -jar "$jar" bench --model "$dir/$model.onnx" --methods ablationcam,fasterscorecam --iterations 3 --warmup 1 --quiet
+  done > "$out/methods.txt"
+  methods_table=$($py tools/bench/table.py "$out/methods.txt")
+fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -m); $(java -version 2>&1 | head -1)"
 echo
 echo "| what | now | goal | met |"
 echo "|---|---|---|---|"
-printf '%s\n' "${table[@]}"
+[ ${#table[@]} -gt 0 ] && printf '%s\n' "${table[@]}"
+if [ -n "${methods_table:-}" ]; then
+  echo
+  echo "$methods_table"
+fi

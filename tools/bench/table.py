@@ -12,7 +12,7 @@ for line in open(sys.argv[1]):
     m = re.match(r"model (\S+?)(?:\.onnx)?, input \[(\d+),", line)
     if m:
         current = f"{m.group(1)} b{m.group(2)}"
-        runs[current] = {}
+        runs.setdefault(current, {})  # several runs of one model and batch (slow methods apart) share a column
         continue
     m = re.match(r"(.+?)\s+([\d.]+) ms\s+([\d.]+)x", line)
     if m and current:
