@@ -21,7 +21,7 @@ import org.xgradcam.testing.ResultSchema;
 
 /**
  * The command line renders the core pipeline's result and nothing else: for a classifier, the
- * demo detector and a segmenter, its --json line conforms to the result schema and says what the
+ * demo detector, a segmenter, a text recogniser (a sequence) and Mask R-CNN, its --json line conforms to the result schema and says what the
  * pipeline says (class_index, class, score, detections), and the maps it writes are the
  * pipeline's to the last bit. The API and Spark are held to the same pipeline in their modules.
  */
@@ -34,7 +34,9 @@ class OneVocabularyTest {
     @Test
     void everyKindIsThePipelinesResult() throws Exception {
         Path scene = Path.of("..", "examples", "star-and-circle.png");
-        for (String model : List.of("shapes", "shapes-detector", KindsOfModels.segmenter(tmp).toString())) {
+        Path fixtures = Path.of("..", "xgradcam-core", "src", "test", "resources");
+        for (String model : List.of("shapes", "shapes-detector", KindsOfModels.segmenter(tmp).toString(),
+                fixtures.resolve("sequence/model.onnx").toString(), fixtures.resolve("detectors/maskrcnn/model.onnx").toString())) {
             Path out = tmp.resolve("out" + model.hashCode());
             CliRunner.Result run = CliRunner.run("--image-path", scene.toString(), "--model", model, "--method", "gradcam,xgradcam",
                     "--json", "--save-raw", "--no-figure", "--output-dir", out.toString());
@@ -49,7 +51,12 @@ class OneVocabularyTest {
                 for (int i = 0; i < r.explained().size(); i++) {
                     Result.Explained want = r.explained().get(i);
                     Path dir = want.detection() != null ? out.resolve("box-" + want.detection()) : out;
-                    if (want.detection() == null) {
+                    if (want.detection() == null && want.classIndex() < 0) {
+                        // a sequence's text explained as a whole: the text, no class index
+                        assertThat(line.has("class_index")).isFalse();
+                        assertThat(line.get("class").asText()).isEqualTo(want.name()).isEqualTo(r.sequence().text());
+                        assertThat(line.get("sequence").get("text").asText()).isEqualTo(r.sequence().text());
+                    } else if (want.detection() == null) {
                         assertThat(line.get("class_index").asInt()).isEqualTo(want.classIndex());
                         assertThat(line.get("class").asText()).isEqualTo(want.name());
                         assertThat(line.get("score").asDouble()).isEqualTo(want.score());
@@ -58,6 +65,11 @@ class OneVocabularyTest {
                         assertThat(d.get("class_index").asInt()).isEqualTo(want.classIndex());
                         assertThat(d.get("class").asText()).isEqualTo(want.name());
                         assertThat(d.get("outputs").asText()).isEqualTo(dir.toString());
+                        Object masks = ((java.util.Map<?, ?>) ((List<?>) r.toJson().get("detections")).get(want.detection()))
+                                .get("mask_pixels");
+                        if (masks != null) {
+                            assertThat(d.get("mask_pixels").asInt()).isEqualTo(masks);
+                        }
                     }
                     for (String m : List.of("gradcam", "xgradcam")) {
                         assertThat(Npy.read(dir.resolve(m + "_cam_lowres_signed.npy")).data())

@@ -430,10 +430,19 @@ public final class ViewerServer implements AutoCloseable {
                 throw new ApiError(400, "score_threshold '" + ctx.formParam("score_threshold") + "' is not a number (0 to 1)");
             }
         }
+        Integer step = null;
+        String stepParam = blankToNull(ctx.formParam("step"));
+        if (stepParam != null) {
+            try {
+                step = Integer.parseInt(stepParam.strip());
+            } catch (NumberFormatException ex) {
+                throw new ApiError(400, "step '" + stepParam + "' is not a step's number (sequence models: 0 to T - 1)");
+            }
+        }
         String layer = blankToNull(ctx.formParam("layer"));
         Request request = Request.defaults().withMethods(methods).withLayers(layer == null ? List.of() : List.of(layer))
                 .withTarget(p.kind().detects() ? null : blankToNull(ctx.formParam("target")))
-                .withDetections(threshold, Request.DEFAULT_MAX_DETECTIONS, boxIndex, null)
+                .withDetections(threshold, Request.DEFAULT_MAX_DETECTIONS, boxIndex, null).withStep(step)
                 .withConvention(ctx.formParam("convention") == null ? PostProcess.SEED : PostProcess.parse(ctx.formParam("convention")))
                 .withPictures(true, blankToNull(ctx.formParam("colormap")) == null ? Colormap.JET
                         : Colormap.parse(ctx.formParam("colormap")), false, false);
@@ -532,7 +541,9 @@ public final class ViewerServer implements AutoCloseable {
             if (ex.detection() != null) {
                 one.put("detection", ex.detection());
             }
-            one.put("class_index", ex.classIndex());
+            if (ex.classIndex() >= 0) {
+                one.put("class_index", ex.classIndex()); // (a sequence's text explained as a whole has none)
+            }
             one.put("class", ex.name());
             if (ex.wordNetId() != null) {
                 one.put("wnid", ex.wordNetId());

@@ -39,6 +39,9 @@ class ViewerKindsTest {
         models.put("shapes", ModelSpec.demo());
         models.put("shapes-detector", ModelSpec.demoDetector());
         models.put("seg", ModelSpec.ofFile(KindsOfModels.segmenter(tmp)));
+        Path fixtures = Path.of("..", "xgradcam-core", "src", "test", "resources");
+        models.put("text", ModelSpec.ofFile(fixtures.resolve("sequence/model.onnx")));
+        models.put("maskrcnn", ModelSpec.ofFile(fixtures.resolve("detectors/maskrcnn/model.onnx")));
         server = ViewerServer.start(models, ViewerServer.Limits.defaults().withPort(0));
     }
 
@@ -51,7 +54,7 @@ class ViewerKindsTest {
     void everyKindIsThePipelinesResult() throws Exception {
         byte[] scene = Files.readAllBytes(Path.of("..", "examples", "star-and-circle.png"));
         for (String id : models.keySet()) {
-            boolean detects = id.equals("shapes-detector");
+            boolean detects = id.equals("shapes-detector") || id.equals("maskrcnn");
             var r0 = ViewerServerTest.post(server, scene, "model", id, "method", "gradcam,xgradcam", "raw", "true",
                     "box", detects ? "all" : "");
             assertThat(r0.statusCode()).as(r0.body()).isEqualTo(200);
@@ -65,7 +68,11 @@ class ViewerKindsTest {
                 for (int i = 0; i < r.explained().size(); i++) {
                     Result.Explained want = r.explained().get(i);
                     JsonNode got = explanations.get(i);
-                    assertThat(got.get("class_index").asInt()).isEqualTo(want.classIndex());
+                    if (want.classIndex() >= 0) {
+                        assertThat(got.get("class_index").asInt()).isEqualTo(want.classIndex());
+                    } else {
+                        assertThat(got.has("class_index")).as("a text explained as a whole").isFalse();
+                    }
                     assertThat(got.get("class").asText()).isEqualTo(want.name());
                     assertThat(got.get("score").asDouble()).isEqualTo(want.score());
                     for (String m : List.of("gradcam", "xgradcam")) {
@@ -89,6 +96,18 @@ class ViewerKindsTest {
                     assertThat(best.get("explanations").get(0).get("detection").asInt()).isZero();
                     JsonNode second = JSON.readTree(ViewerServerTest.post(server, scene, "model", id, "box", "1").body());
                     assertThat(second.get("explanations").get(0).get("detection").asInt()).isEqualTo(1);
+                    if (id.equals("maskrcnn")) {
+                        assertThat(body.get("detections").get(0).get("mask_pixels").asInt()).isEqualTo(
+                                ((Map<?, ?>) ((List<?>) r.toJson().get("detections")).get(0)).get("mask_pixels"));
+                    }
+                } else if (id.equals("text")) {
+                    assertThat(body.get("sequence").get("text").asText()).isEqualTo(r.sequence().text());
+                    // one step, by its number, as --step on the command line
+                    JsonNode step = JSON.readTree(ViewerServerTest.post(server, scene, "model", id, "step", "2").body());
+                    assertThat(step.get("sequence").get("explained_step").asInt()).isEqualTo(2);
+                    var bad = ViewerServerTest.post(server, scene, "model", id, "step", "two");
+                    assertThat(bad.statusCode()).isEqualTo(400);
+                    assertThat(bad.body()).contains("step");
                 } else if (id.equals("seg")) {
                     assertThat(body.get("segments").get(0).get("pixel_share").asDouble()).isEqualTo(r.segments().get(0).pixelShare());
                 } else {

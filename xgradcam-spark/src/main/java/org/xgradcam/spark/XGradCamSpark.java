@@ -50,11 +50,12 @@ public final class XGradCamSpark {
      * model, the methods (default Grad-CAM and XGrad-CAM), the layer, the target (a class by
      * index, name or WordNet id), the top k classes, for detectors the score threshold, the most
      * detections kept and the one explained, the post-processing convention, the preprocessing
-     * overrides, and whether the overlays are kept as PNG bytes.
+     * overrides, whether the overlays are kept as PNG bytes, and for a sequence model the step
+     * explained (null: the decoded text).
      */
     public record Options(String model, List<String> methods, String layer, String target, Integer topK, double scoreThreshold,
                           int maxDetections, Integer box, String postprocess, PreprocessingOverrides preprocessing,
-                          boolean pictures) implements Serializable {
+                          boolean pictures, Integer step) implements Serializable {
         public Options {
             if (model == null || model.isBlank()) {
                 throw new XGradCamException("no model given: a catalogue name or an .onnx file");
@@ -63,48 +64,54 @@ public final class XGradCamSpark {
             preprocessing = preprocessing == null ? PreprocessingOverrides.none() : preprocessing;
             postprocess = postprocess == null ? "seed" : postprocess;
             preprocessing.validate();
-            request(methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, pictures); // checked now
+            request(methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, pictures, step); // checked now
         }
 
         public static Options of(String model, String... methods) {
             return new Options(model, List.of(methods), null, null, null, 0.25, Request.DEFAULT_MAX_DETECTIONS, null, "seed",
-                    PreprocessingOverrides.none(), true);
+                    PreprocessingOverrides.none(), true, null);
         }
 
         public Options withLayer(String l) {
             return new Options(model, methods, l, target, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
-                    pictures);
+                    pictures, step);
         }
 
         public Options withTarget(String t) {
             return new Options(model, methods, layer, t, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
-                    pictures);
+                    pictures, step);
         }
 
         public Options withTopK(Integer k) {
             return new Options(model, methods, layer, target, k, scoreThreshold, maxDetections, box, postprocess, preprocessing,
-                    pictures);
+                    pictures, step);
         }
 
         public Options withPictures(boolean p) {
             return new Options(model, methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
-                    p);
+                    p, step);
+        }
+
+        /** For a sequence model (a text recogniser): explain step t instead of the decoded text. */
+        public Options withStep(Integer t) {
+            return new Options(model, methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
+                    pictures, t);
         }
 
         public Options withModel(String m) {
             return new Options(m, methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, preprocessing,
-                    pictures);
+                    pictures, step);
         }
 
         /** The pipeline's request these options make. */
         Request request() {
-            return request(methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, pictures);
+            return request(methods, layer, target, topK, scoreThreshold, maxDetections, box, postprocess, pictures, step);
         }
 
         private static Request request(List<String> methods, String layer, String target, Integer topK, double threshold,
-                                       int max, Integer box, String postprocess, boolean pictures) {
+                                       int max, Integer box, String postprocess, boolean pictures, Integer step) {
             return Request.defaults().withMethods(Request.methods(methods)).withLayers(layer == null ? List.of() : List.of(layer))
-                    .withTarget(target).withTopK(topK).withDetections(threshold, max, box, null)
+                    .withTarget(target).withTopK(topK).withDetections(threshold, max, box, null).withStep(step)
                     .withConvention(PostProcess.parse(postprocess)).withPictures(pictures, Colormap.JET, false, false);
         }
     }
@@ -125,7 +132,13 @@ public final class XGradCamSpark {
         field("class", DataTypes.StringType), field("wnid", DataTypes.StringType), field("pixel_share", DataTypes.DoubleType)});
     private static final StructType DETECTION = new StructType(new StructField[] {field("index", DataTypes.IntegerType),
         field("class_index", DataTypes.IntegerType), field("class", DataTypes.StringType), field("wnid", DataTypes.StringType),
-        field("score", DataTypes.DoubleType), field("box", DataTypes.createArrayType(DataTypes.DoubleType))});
+        field("score", DataTypes.DoubleType), field("box", DataTypes.createArrayType(DataTypes.DoubleType)),
+        field("mask_pixels", DataTypes.IntegerType),
+        field("keypoints", DataTypes.createArrayType(DataTypes.createArrayType(DataTypes.DoubleType)))});
+    private static final StructType SYMBOL = new StructType(new StructField[] {field("step", DataTypes.IntegerType),
+        field("class", DataTypes.IntegerType), field("text", DataTypes.StringType), field("score", DataTypes.DoubleType)});
+    private static final StructType SEQUENCE = new StructType(new StructField[] {field("text", DataTypes.StringType),
+        field("symbols", DataTypes.createArrayType(SYMBOL)), field("explained_step", DataTypes.IntegerType)});
     private static final StructType EXPLAINED = new StructType(new StructField[] {field("rank", DataTypes.IntegerType),
         field("detection", DataTypes.IntegerType), field("class_index", DataTypes.IntegerType),
         field("class", DataTypes.StringType), field("wnid", DataTypes.StringType), field("score", DataTypes.DoubleType),
@@ -153,6 +166,7 @@ public final class XGradCamSpark {
             field("top5", DataTypes.createArrayType(CLASS_SCORE)),
             field("segments", DataTypes.createArrayType(SEGMENT)),
             field("detections", DataTypes.createArrayType(DETECTION)),
+            field("sequence", SEQUENCE),
             field("map_height", DataTypes.IntegerType),
             field("map_width", DataTypes.IntegerType),
             field("maps", MAPS),
@@ -344,10 +358,26 @@ public final class XGradCamSpark {
             segments.add(RowFactory.create(s.classIndex(), s.name(), s.wordNetId(), s.pixelShare()));
         }
         List<Row> detections = new ArrayList<>();
-        for (Result.Found f : r.detections()) {
-            var d = f.detection();
-            detections.add(RowFactory.create(f.index(), d.label(), f.name(), f.wordNetId(), (double) d.score(),
-                    seq(List.of((double) d.x0(), (double) d.y0(), (double) d.x1(), (double) d.y1()))));
+        for (Object o2 : (List<?>) r.toJson().getOrDefault("detections", List.of())) {
+            // the result document's detection entries, field by field (mask_pixels, keypoints where the model has them)
+            java.util.Map<?, ?> d = (java.util.Map<?, ?>) o2;
+            List<Object> keypoints = null;
+            if (d.get("keypoints") instanceof List<?> k) {
+                keypoints = new ArrayList<>();
+                for (Object point : k) {
+                    keypoints.add(seq((List<?>) point));
+                }
+            }
+            detections.add(RowFactory.create(d.get("index"), d.get("class_index"), d.get("class"), d.get("wnid"), d.get("score"),
+                    seq((List<?>) d.get("box")), d.get("mask_pixels"), keypoints == null ? null : seq(keypoints)));
+        }
+        Row sequence = null;
+        if (r.sequence() != null) {
+            List<Row> symbols = new ArrayList<>();
+            for (var sym : r.sequence().symbols()) {
+                symbols.add(RowFactory.create(sym.step(), sym.classIndex(), sym.text(), sym.score()));
+            }
+            sequence = RowFactory.create(r.sequence().text(), seq(symbols), r.sequence().step());
         }
         List<Row> explained = new ArrayList<>();
         Object[] firstMaps = null;
@@ -364,7 +394,8 @@ public final class XGradCamSpark {
                 first == null || first.classIndex() < 0 ? null : first.classIndex(), first == null ? null : first.name(),
                 first == null ? null : first.wordNetId(), first == null ? null : first.score(),
                 r.kind() == ModelKind.CLASSIFIER ? seq(top) : null, r.kind() == ModelKind.SEGMENTER ? seq(segments) : null,
-                r.kind().detects() ? seq(detections) : null, fm[0], fm[1], fm[2], fm[3], seq(explained), seq(r.warnings()), null);
+                r.kind().detects() ? seq(detections) : null, sequence, fm[0], fm[1], fm[2], fm[3], seq(explained),
+                seq(r.warnings()), null);
     }
 
     /** One explained thing's map size, maps (the layer's map as floats) and pictures (PNG) per method id. */

@@ -59,6 +59,10 @@ public final class XGradCamSparkJob implements Callable<Integer> {
     @Option(names = "--box", paramLabel = "N", description = "Detectors: explain only the N-th detection.")
     Integer box;
 
+    @Option(names = "--step", paramLabel = "T", description = "Sequence models (text recognisers): explain step T's class"
+            + " instead of the decoded text.")
+    Integer step;
+
     @Option(names = "--postprocess", paramLabel = "seed|pytorch-grad-cam|torch-cam", description = "Map post-processing"
             + " convention (default seed).")
     String postprocess = "seed";
@@ -124,7 +128,7 @@ public final class XGradCamSparkJob implements Callable<Integer> {
             throw new XGradCamException("--images " + images + " is not a folder");
         }
         XGradCamSpark.Options o = new XGradCamSpark.Options(model, methods, layer, target, topK, scoreThreshold, maxDetections, box,
-                postprocess, new PreprocessingOverrides(preset, size, resize, interpolation, scale, mean, std, bgr), !noPictures);
+                postprocess, new PreprocessingOverrides(preset, size, resize, interpolation, scale, mean, std, bgr), !noPictures, step);
         // a model that cannot be read fails the job here, once, not as an error in every row
         org.xgradcam.models.ModelSpec.resolve(model, new org.xgradcam.models.ModelCache());
         if (output.contains("://")) {

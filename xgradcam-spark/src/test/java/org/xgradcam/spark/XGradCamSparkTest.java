@@ -111,7 +111,9 @@ class XGradCamSparkTest {
         Files.createDirectories(one);
         Files.copy(scene, one.resolve("scene.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Path seg = org.xgradcam.testing.KindsOfModels.segmenter(tmp);
-        for (String model : List.of("shapes", "shapes-detector", seg.toString())) {
+        Path fixtures = Path.of("..", "xgradcam-core", "src", "test", "resources");
+        for (String model : List.of("shapes", "shapes-detector", seg.toString(), fixtures.resolve("sequence/model.onnx").toString(),
+                fixtures.resolve("detectors/maskrcnn/model.onnx").toString())) {
             XGradCamSpark.Options o = XGradCamSpark.Options.of(model, "gradcam", "xgradcam");
             Row row = XGradCamSpark.explain(XGradCamSpark.readImages(spark, one.toString()), o).collectAsList().get(0);
             assertThat((String) row.getAs("error")).as(model).isNull();
@@ -125,7 +127,8 @@ class XGradCamSparkTest {
                 for (int i = 0; i < explained.size(); i++) {
                     var want = r.explained().get(i);
                     Row got = explained.get(i);
-                    assertThat(got.<Integer>getAs("class_index")).isEqualTo(want.classIndex());
+                    // a sequence's text explained as a whole has no class index
+                    assertThat(got.<Integer>getAs("class_index")).isEqualTo(want.classIndex() < 0 ? null : want.classIndex());
                     assertThat(got.<String>getAs("class")).isEqualTo(want.name());
                     assertThat(got.<Double>getAs("score")).isEqualTo(want.score());
                     for (String m : List.of("gradcam", "xgradcam")) {
@@ -149,6 +152,18 @@ class XGradCamSparkTest {
                         List<Row> segs = row.getList(row.fieldIndex("segments"));
                         assertThat(segs.get(0).<Double>getAs("pixel_share")).isEqualTo(r.segments().get(0).pixelShare());
                         assertThat((int) row.getAs("class_index")).isEqualTo(r.first().classIndex());
+                    }
+                    case SEQUENCE -> {
+                        Row q = row.getAs("sequence");
+                        assertThat(q.<String>getAs("text")).isEqualTo(r.sequence().text());
+                        assertThat(q.getList(q.fieldIndex("symbols"))).hasSize(r.sequence().symbols().size());
+                        assertThat((Object) row.getAs("class_index")).isNull();
+                    }
+                    case SELECTING_DETECTOR -> {
+                        List<Row> dets = row.getList(row.fieldIndex("detections"));
+                        assertThat(dets).hasSize(r.detections().size()).isNotEmpty();
+                        assertThat(dets.get(0).<Integer>getAs("mask_pixels")).isEqualTo(
+                                ((java.util.Map<?, ?>) ((List<?>) r.toJson().get("detections")).get(0)).get("mask_pixels"));
                     }
                     default -> assertThat((String) row.getAs("class")).isEqualTo("star");
                 }
