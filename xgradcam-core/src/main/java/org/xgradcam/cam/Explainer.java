@@ -454,8 +454,7 @@ public final class Explainer implements AutoCloseable {
     }
 
     private List<Explanation> explainOnce(FloatTensor input, Request request) {
-        List<String> layers = request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
-                : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
+        List<String> layers = layersOf(request);
         boolean full = false;
         boolean guided = false;
         for (CamMethod m : request.methods()) {
@@ -750,17 +749,14 @@ public final class Explainer implements AutoCloseable {
         if (image.dim(0) != 1) {
             throw new XGradCamException("top-k explains one image at a time, got a batch of " + image.dim(0));
         }
-        List<String> layers = request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
-                : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
+        List<String> layers = layersOf(request);
         long[] scoreShape = shapes.shape(catalog.score());
         if (scoreShape.length != 2) {
             throw new XGradCamException("top-k needs class scores [N, classes]; this model scores " + java.util.Arrays.toString(scoreShape));
         }
         int classes = (int) scoreShape[1];
         int kk = org.xgradcam.validation.Check.range("top-k", k, 1, classes);
-        boolean simple = layers.size() == 1 && catalog.isCut(layers.get(0)) && !request.augmentationSmooth()
-                && request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS
-                        || m.needs() == CamMethod.Needs.ACTIVATIONS);
+        boolean simple = tailSuffices(request, layers);
         if (!simple) {
             GradientResult once = forwardWithLayersRaw(layers, image);
             requireFiniteScores(once.score());
@@ -802,6 +798,23 @@ public final class Explainer implements AutoCloseable {
         return explainFrom(images, raw, request.withTarget(Target.classes(top)), layers, false, false);
     }
 
+    /** The request's layers as tensor names (the default layer where none is named), each once. */
+    private List<String> layersOf(Request request) {
+        return request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
+                : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
+    }
+
+    /**
+     * Whether the graph after the layer alone can serve several targets of one image (top-k's
+     * ranks, a head's detections): one layer that every path passes, no augmentation, and methods
+     * that need nothing but its activations and gradients.
+     */
+    private boolean tailSuffices(Request request, List<String> layers) {
+        return layers.size() == 1 && catalog.isCut(layers.get(0)) && !request.augmentationSmooth()
+                && request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS
+                        || m.needs() == CamMethod.Needs.ACTIVATIONS);
+    }
+
     /**
      * One image explained for several fixed targets (a dense head's detections), for one forward
      * pass: the layer is taken once, then only the graph after it runs, forward and backward, on
@@ -817,11 +830,8 @@ public final class Explainer implements AutoCloseable {
             throw new XGradCamException("explaining several targets takes one image at a time, got a batch of " + image.dim(0));
         }
         int k = targets.size();
-        List<String> layers = request.layers().isEmpty() ? List.of(catalog.requireDefault().tensor())
-                : request.layers().stream().map(l -> catalog.resolve(l).tensor()).distinct().toList();
-        boolean simple = k > 1 && layers.size() == 1 && catalog.isCut(layers.get(0)) && !request.augmentationSmooth()
-                && !oneImagePerRun() && request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS
-                        || m.needs() == CamMethod.Needs.ACTIVATIONS);
+        List<String> layers = layersOf(request);
+        boolean simple = k > 1 && !oneImagePerRun() && tailSuffices(request, layers);
         GradientSession tail = null;
         String layer = layers.get(0);
         if (simple && !eachUnavailable.contains(layer)) {

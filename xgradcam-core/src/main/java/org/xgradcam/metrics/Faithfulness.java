@@ -22,14 +22,7 @@ public final class Faithfulness {
 
     /** Softmax probability of class c for each input of a batch. */
     public double[] probabilities(FloatTensor batch, int c) {
-        FloatTensor y = explainer.logits(batch);
-        int n = y.dim(0);
-        int k = y.size() / n;
-        double[] p = new double[n];
-        for (int r = 0; r < n; r++) {
-            p[r] = Vectors.softmax(y.data(), r * k, k)[c];
-        }
-        return p;
+        return scores(batch, c, Score.PROBABILITY);
     }
 
     /** The input with every channel multiplied by the map (the explanation map E * I). */
@@ -237,16 +230,14 @@ public final class Faithfulness {
         return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
     }
 
+    /** Class c's score for each input of a batch: its softmax probability, or its logit. */
     private double[] scores(FloatTensor batch, int c, Score score) {
-        if (score == Score.PROBABILITY) {
-            return probabilities(batch, c);
-        }
         FloatTensor y = explainer.logits(batch);
         int n = y.dim(0);
         int k = y.size() / n;
         double[] out = new double[n];
         for (int r = 0; r < n; r++) {
-            out[r] = y.data()[r * k + c];
+            out[r] = score == Score.PROBABILITY ? Vectors.softmax(y.data(), r * k, k)[c] : y.data()[r * k + c];
         }
         return out;
     }

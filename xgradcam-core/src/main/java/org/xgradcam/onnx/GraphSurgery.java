@@ -191,13 +191,22 @@ public final class GraphSurgery {
 
     private static NodeProto node(String op, List<String> inputs, List<String> outputs,
                                   org.xgradcam.onnx.proto.OnnxProto.AttributeProto... attrs) {
-        NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName("xgradcam_ranked_" + op + "_" + outputs.get(0));
+        // named after its output (each surgery's outputs carry its own prefix): unique in the graph
+        NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName("xgradcam_" + op + "_" + outputs.get(0));
         inputs.forEach(b::addInput);
         outputs.forEach(b::addOutput);
         for (var a : attrs) {
             b.addAttribute(a);
         }
         return b.build();
+    }
+
+    /** The graph's one input that is not an initializer, if it is a tensor; else null. */
+    private static ValueInfoProto soleTensorInput(GraphProto g) {
+        Set<String> init = new HashSet<>();
+        g.getInitializerList().forEach(t -> init.add(t.getName()));
+        List<ValueInfoProto> inputs = g.getInputList().stream().filter(v -> !init.contains(v.getName())).toList();
+        return inputs.size() == 1 && inputs.get(0).getType().hasTensorType() ? inputs.get(0) : null;
     }
 
     /** The name the original rank-3 image tensor gets inside a model given a batch axis. */
@@ -211,13 +220,10 @@ public final class GraphSurgery {
      */
     public static OnnxModel withBatchAxis(OnnxModel model) {
         GraphProto g = model.proto().getGraph();
-        Set<String> init = new HashSet<>();
-        g.getInitializerList().forEach(t -> init.add(t.getName()));
-        List<ValueInfoProto> inputs = g.getInputList().stream().filter(v -> !init.contains(v.getName())).toList();
-        if (inputs.size() != 1 || !inputs.get(0).getType().hasTensorType()) {
+        ValueInfoProto in = soleTensorInput(g);
+        if (in == null) {
             return model;
         }
-        ValueInfoProto in = inputs.get(0);
         TypeProto.Tensor t = in.getType().getTensorType();
         if (t.getElemType() != TensorInfo.FLOAT || !t.hasShape() || t.getShape().getDimCount() != 3
                 || !t.getShape().getDim(0).hasDimValue() || t.getShape().getDim(0).getDimValue() != 3) {
@@ -262,13 +268,10 @@ public final class GraphSurgery {
      */
     public static OnnxModel withFloatInput(OnnxModel model) {
         GraphProto g = model.proto().getGraph();
-        Set<String> init = new HashSet<>();
-        g.getInitializerList().forEach(t -> init.add(t.getName()));
-        List<ValueInfoProto> inputs = g.getInputList().stream().filter(v -> !init.contains(v.getName())).toList();
-        if (inputs.size() != 1 || !inputs.get(0).getType().hasTensorType()) {
+        ValueInfoProto in = soleTensorInput(g);
+        if (in == null) {
             return model;
         }
-        ValueInfoProto in = inputs.get(0);
         int type = in.getType().getTensorType().getElemType();
         if (type == TensorInfo.FLOAT || !TensorInfo.isFloating(type)) {
             return model;

@@ -67,12 +67,19 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** An engine at one input size, with what the model's score shape decides there. */
-    private record Sized(Explainer explainer, long[] scoreShape, PixelClasses perPixel, SequenceHead sequence,
-                         int[] users, boolean[] retired) {
+    /**
+     * An engine at one input size, with what the model's score shape decides there, and (guarded
+     * by {@code bySize}) how many images use it and whether the cache has let it go.
+     */
+    private record Sized(Explainer explainer, long[] scoreShape, PixelClasses perPixel, SequenceHead sequence, Use use) {
         Sized(Explainer explainer, long[] scoreShape, PixelClasses perPixel, SequenceHead sequence) {
-            this(explainer, scoreShape, perPixel, sequence, new int[1], new boolean[1]);
+            this(explainer, scoreShape, perPixel, sequence, new Use());
         }
+    }
+
+    private static final class Use {
+        int users;
+        boolean retired;
     }
 
     private Pipeline(ModelSpec spec, Preprocessing pre, Explainer explainer, SelectingDetector detector,
@@ -150,11 +157,11 @@ public final class Pipeline implements AutoCloseable {
                 if (bySize.size() > 4) {
                     var eldest = bySize.entrySet().iterator().next();
                     bySize.remove(eldest.getKey());
-                    eldest.getValue().retired()[0] = true;
+                    eldest.getValue().use().retired = true;
                     closeIfIdle(eldest.getValue());
                 }
             }
-            s.users()[0]++;
+            s.use().users++;
             return s;
         }
     }
@@ -188,13 +195,13 @@ public final class Pipeline implements AutoCloseable {
             return;
         }
         synchronized (bySize) {
-            s.users()[0]--;
+            s.use().users--;
             closeIfIdle(s);
         }
     }
 
     private static void closeIfIdle(Sized s) {
-        if (s.retired()[0] && s.users()[0] == 0) {
+        if (s.use().retired && s.use().users == 0) {
             s.explainer().close();
         }
     }
@@ -695,7 +702,7 @@ public final class Pipeline implements AutoCloseable {
         } finally {
             synchronized (bySize) {
                 bySize.values().forEach(x -> {
-                    x.retired()[0] = true;
+                    x.use().retired = true;
                     closeIfIdle(x);
                 });
                 bySize.clear();

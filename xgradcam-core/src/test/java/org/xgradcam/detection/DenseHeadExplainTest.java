@@ -29,18 +29,11 @@ class DenseHeadExplainTest {
         TestGraph g = new TestGraph(13);
         Random w = new Random(9);
         String x = g.input("input", 1, 3, 16, 16);
-        String f = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.4f, 6, 3, 3, 3), g.random(w, 0.1f, 6)),
-                Attributes.ofInts("pads", 1, 1, 1, 1))));
-        String head = g.node("Conv", List.of(f, g.random(w, 0.5f, 7, 6, 3, 3), g.random(w, 0.3f, 7)),
-                Attributes.ofInts("pads", 1, 1, 1, 1), Attributes.ofInts("strides", 2, 2));
+        String f = features(g, w, x);
+        String head = headConv(g, w, f);
         String out = g.node("Reshape", List.of(head, g.ints(1, 7, 64)));
         OnnxModel model = g.build(out);
-        float[] in = new float[3 * 16 * 16];
-        Random r = new Random(4);
-        for (int i = 0; i < in.length; i++) {
-            in[i] = (float) r.nextGaussian();
-        }
-        FloatTensor image = new FloatTensor(new long[] {1, 3, 16, 16}, in);
+        FloatTensor image = image(4);
         try (Explainer e = Explainer.open(model, Explainer.Options.defaults())) {
             FloatTensor raw = e.logits(image);
             DenseHead.Layout layout = DenseHead.detect(raw.shape());
@@ -78,19 +71,12 @@ class DenseHeadExplainTest {
         TestGraph g = new TestGraph(13);
         Random w = new Random(9);
         String x = g.input("input", 1, 3, 16, 16);
-        String f = g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.4f, 6, 3, 3, 3), g.random(w, 0.1f, 6)),
-                Attributes.ofInts("pads", 1, 1, 1, 1))));
-        String head = g.node("Conv", List.of(f, g.random(w, 0.5f, 7, 6, 3, 3), g.random(w, 0.3f, 7)),
-                Attributes.ofInts("pads", 1, 1, 1, 1), Attributes.ofInts("strides", 2, 2));
+        String f = features(g, w, x);
+        String head = headConv(g, w, f);
         // a Reshape to [0, 7, 64] keeps the batch; one to [1, 7, 64] runs one row only (then one run each)
         String out = g.node("Sigmoid", List.of(g.node("Reshape", List.of(head, g.ints(fixedBatch ? 1 : 0, 7, 64)))));
         OnnxModel model = g.build(out);
-        float[] in = new float[3 * 16 * 16];
-        Random r = new Random(5);
-        for (int i = 0; i < in.length; i++) {
-            in[i] = (float) r.nextGaussian();
-        }
-        FloatTensor image = new FloatTensor(new long[] {1, 3, 16, 16}, in);
+        FloatTensor image = image(5);
         java.util.concurrent.atomic.AtomicInteger oneEach = new java.util.concurrent.atomic.AtomicInteger();
         try (Explainer e = Explainer.open(model, Explainer.Options.defaults().withProgress((what, done, all) -> {
             if (what.equals("detections")) {
@@ -148,6 +134,28 @@ class DenseHeadExplainTest {
         try (Explainer e = Explainer.open(g.build(out), Explainer.Options.defaults())) {
             assertThat(e.layers().requireDefault().tensor()).isEqualTo(r1);
         }
+    }
+
+    /** The backbone: a 3x3 convolution to 6 channels and a ReLU, at 16x16. */
+    private static String features(TestGraph g, Random w, String x) {
+        return g.node("Relu", List.of(g.node("Conv", List.of(x, g.random(w, 0.4f, 6, 3, 3, 3), g.random(w, 0.1f, 6)),
+                Attributes.ofInts("pads", 1, 1, 1, 1))));
+    }
+
+    /** The head's convolution: 4 box values and 3 classes per cell of an 8x8 grid. */
+    private static String headConv(TestGraph g, Random w, String f) {
+        return g.node("Conv", List.of(f, g.random(w, 0.5f, 7, 6, 3, 3), g.random(w, 0.3f, 7)),
+                Attributes.ofInts("pads", 1, 1, 1, 1), Attributes.ofInts("strides", 2, 2));
+    }
+
+    /** A Gaussian image [1, 3, 16, 16]. */
+    private static FloatTensor image(long seed) {
+        float[] in = new float[3 * 16 * 16];
+        Random r = new Random(seed);
+        for (int i = 0; i < in.length; i++) {
+            in[i] = (float) r.nextGaussian();
+        }
+        return new FloatTensor(new long[] {1, 3, 16, 16}, in);
     }
 
     private static double score(Engines tail, float[] a, long[] rowShape, int entry) {
