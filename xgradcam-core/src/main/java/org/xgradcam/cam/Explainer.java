@@ -211,10 +211,11 @@ public final class Explainer implements AutoCloseable {
         this.rescoring = rescoring;
         long[] score = shapes.shape(catalog.score());
         boolean selected = org.xgradcam.onnx.DetectionOutputs.of(model).isPresent() && score.length == 1;
-        if (!selected && (score.length < 2 || score.length > 4)) {
+        if (!selected && (score.length < 2 || score.length > 5)) {
             throw new XGradCamException("the score '" + catalog.score() + "' of " + model.source() + " has shape "
                     + java.util.Arrays.toString(score) + "; xgradcam explains classifiers ([N, classes] scores),"
-                    + " raw detection heads ([N, 4+K, anchors] or [N, anchors, 5+K]) and segmentation models ([N, classes, H, W])");
+                    + " raw detection heads ([N, 4+K, anchors] or [N, anchors, 5+K]) and segmentation models ([N, classes, H, W],"
+                    + " or [N, classes, D, H, W] for volumes)");
         }
     }
 
@@ -251,7 +252,7 @@ public final class Explainer implements AutoCloseable {
     }
 
     private static long[] shapeOf(Preprocessing p) {
-        return p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
+        return p.inputShape();
     }
 
     /**
@@ -355,11 +356,29 @@ public final class Explainer implements AutoCloseable {
         return shapes.inputShape();
     }
 
-    /** Height and width of the image input (NCHW, or NHWC for channels-last models). */
+    /**
+     * Height and width of the picture the maps cover: the image input's (NCHW, or NHWC for
+     * channels-last models); for a clip or volume, its frames stacked top to bottom (T * H, W).
+     */
     public int[] inputSize() {
+        int[] f = frameSize();
+        return new int[] {frames() * f[0], f[1]};
+    }
+
+    /** Height and width of one frame of the input (of the image, for an image model). */
+    public int[] frameSize() {
         long[] s = shapes.inputShape();
+        if (s.length == 5) {
+            return ModelShapes.clipChannelsLast(s) ? new int[] {(int) s[2], (int) s[3]} : new int[] {(int) s[3], (int) s[4]};
+        }
         boolean nhwc = s.length == 4 && s[3] == 3 && s[1] != 3;
         return nhwc ? new int[] {(int) s[1], (int) s[2]} : new int[] {(int) s[2], (int) s[3]};
+    }
+
+    /** The frames (or slices) of a clip or volume input [N, C, T, H, W]; 1 for an image. */
+    public int frames() {
+        long[] s = shapes.inputShape();
+        return s.length != 5 ? 1 : (int) (ModelShapes.clipChannelsLast(s) ? s[1] : s[2]);
     }
 
     /**
@@ -374,7 +393,8 @@ public final class Explainer implements AutoCloseable {
             return explainOnce(input, request);
         }
         if (input.rank() != 4 || inputSize()[1] != input.dim(3)) {
-            throw new XGradCamException("augmentation smoothing needs an NCHW image input");
+            throw new XGradCamException("augmentation smoothing needs an NCHW image input" + (input.rank() == 5
+                    ? " (it flips and scales images; a clip or volume is not one)" : ""));
         }
         Request plain = request.withAugmentationSmooth(false);
         List<Explanation> base = null;
@@ -522,7 +542,10 @@ public final class Explainer implements AutoCloseable {
             }
             perMethod.put(m.id(), rows);
         }
-        int[] size = inputSize();
+        int[] size = frameSize();
+        int frames = frames();
+        long[] mapShape = frames > 1 || shapes.inputShape().length == 5 ? new long[] {frames, size[0], size[1]}
+                : new long[] {size[0], size[1]};
         List<Explanation> out = new ArrayList<>();
         for (int r = 0; r < n; r++) {
             float[] logits = java.util.Arrays.copyOfRange(run.score().data(), r * k, (r + 1) * k);
@@ -531,18 +554,18 @@ public final class Explainer implements AutoCloseable {
                 List<CamResult.LayerResult> lrs = perMethod.get(m.id())[r];
                 FloatTensor map = null;
                 if (fullRes.containsKey(m.id())) {
-                    map = new FloatTensor(new long[] {size[0], size[1]},
+                    map = new FloatTensor(mapShape,
                             request.convention().applyFullResolution(fullRes.get(m.id()).raw().row(r).data()));
                 } else if (!lrs.isEmpty()) {
                     List<float[]> raws = new ArrayList<>();
                     List<int[]> sizes = new ArrayList<>();
                     for (CamResult.LayerResult lr : lrs) {
                         raws.add(lr.raw().data());
-                        sizes.add(new int[] {lr.raw().dim(0), lr.raw().dim(1)});
+                        sizes.add(lowResSize(lr.layer(), lr.raw()));
                     }
-                    map = new FloatTensor(new long[] {size[0], size[1]}, m.multipliesLayers()
-                            ? request.convention().applyProduct(raws, sizes, size[0], size[1], !m.signedMap())
-                            : request.convention().apply(raws, sizes, size[0], size[1], !m.signedMap()));
+                    map = new FloatTensor(mapShape, m.multipliesLayers()
+                            ? request.convention().applyProduct(raws, sizes, frames, size[0], size[1], !m.signedMap())
+                            : request.convention().apply(raws, sizes, frames, size[0], size[1], !m.signedMap()));
                 }
                 FloatTensor pixels = null;
                 if (m instanceof GuidedCam) {
@@ -553,8 +576,10 @@ public final class Explainer implements AutoCloseable {
             String first = layers.get(0);
             List<Explanation.LayerArrays> arrays = new ArrayList<>();
             for (String l : layers) {
-                FloatTensor grad = run.gradient(l);
-                arrays.add(new Explanation.LayerArrays(l, run.activation(l).row(r), grad == null ? null : grad.row(r)));
+                // a 3-D map keeps its own [C, D, H, W] (its view is only a reshape); tokens are given as seen
+                GradientResult of = volume(l) ? raw : run;
+                FloatTensor grad = of.gradient(l);
+                arrays.add(new Explanation.LayerArrays(l, of.activation(l).row(r), grad == null ? null : grad.row(r)));
             }
             out.add(new Explanation(logits, request.target().classOf(r, logits), ctx.targetScore(run.score().data(), r, r),
                     first, arrays.get(0).activations(), arrays.get(0).gradients(), results, List.copyOf(arrays)));
@@ -660,6 +685,17 @@ public final class Explainer implements AutoCloseable {
             }
             return new org.xgradcam.runtime.HessianSession(hm, options.runtime());
         })).get();
+    }
+
+    private boolean volume(String layer) {
+        return catalog.find(layer).map(l -> l.view().kind() == org.xgradcam.onnx.LayerView.Kind.VOLUME).orElse(false);
+    }
+
+    /** The size of a method's map [h', w'] at a layer: {h, w}, or {D, h, w} for the D slices of a 3-D map. */
+    private int[] lowResSize(String layer, FloatTensor raw) {
+        int depth = catalog.find(layer).map(l -> l.view().depth()).orElse(1);
+        return depth > 1 || shapes.inputShape().length == 5 ? new int[] {depth, raw.dim(0) / depth, raw.dim(1)}
+                : new int[] {raw.dim(0), raw.dim(1)};
     }
 
     /** A tensor of a layer's own layout seen as the layer is ([N, C, h, w]). */

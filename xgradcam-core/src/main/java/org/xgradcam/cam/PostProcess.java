@@ -17,6 +17,10 @@ import org.xgradcam.image.Resize;
  *     too (scaled at low resolution, then upsampled), and XGrad-CAM's eps is 1e-8.
  * </ul>
  * Several layers under {@code SEED}: each layer as the seed would, then their mean, rescaled.
+ * <p>Maps of a clip or volume come as D slices ({@code size} {d, h, w}) and go to T frames of
+ * outH x outW by trilinear, half-pixel upsampling (torch's, align_corners=False; pytorch-grad-cam
+ * resizes 3-D maps with scipy's zoom, a cubic spline with corners aligned); every scaling is over
+ * the whole volume, as pytorch-grad-cam's.
  */
 public enum PostProcess {
     SEED("seed", 1e-6f),
@@ -59,19 +63,23 @@ public enum PostProcess {
      * scaling where the convention lets the method say so (torch-cam's CAM).
      */
     public float[] apply(List<float[]> lowRes, List<int[]> sizes, int outH, int outW, boolean relu) {
+        return apply(lowRes, sizes, 1, outH, outW, relu);
+    }
+
+    /** As above for maps of {@code frames} frames (sizes {d, h, w} or {h, w}), [frames, outH, outW] out. */
+    public float[] apply(List<float[]> lowRes, List<int[]> sizes, int frames, int outH, int outW, boolean relu) {
         if (this == TORCH_CAM) {
-            return torchCam(lowRes, sizes, outH, outW, relu);
+            return torchCam(lowRes, sizes, frames, outH, outW, relu);
         }
-        float[] acc = new float[outH * outW];
+        float[] acc = new float[frames * outH * outW];
         for (int l = 0; l < lowRes.size(); l++) {
-            int h = sizes.get(l)[0];
-            int w = sizes.get(l)[1];
+            int[] size = sizes.get(l);
             float[] m = Maps.relu(lowRes.get(l));
             float[] up;
             if (this == SEED) {
-                up = Maps.minMax(Resize.bilinear(m, h, w, outH, outW), 0f);
+                up = Maps.minMax(upsample(m, size, frames, outH, outW), 0f);
             } else {
-                up = Resize.bilinear(Maps.minMax(m, 1e-7f), h, w, outH, outW);
+                up = upsample(Maps.minMax(m, 1e-7f), size, frames, outH, outW);
             }
             for (int i = 0; i < acc.length; i++) {
                 acc[i] += up[i] / lowRes.size();
@@ -83,14 +91,28 @@ public enum PostProcess {
         return Maps.minMax(Maps.relu(acc), 1e-7f);
     }
 
+    /** A low-resolution map of size {h, w} or {d, h, w} to [frames, outH, outW]. */
+    static float[] upsample(float[] m, int[] size, int frames, int outH, int outW) {
+        if (size.length == 2 && frames == 1) {
+            return Resize.bilinear(m, size[0], size[1], outH, outW);
+        }
+        int d = size.length == 3 ? size[0] : 1;
+        return Resize.trilinear(m, d, size[size.length - 2], size[size.length - 1], frames, outH, outW);
+    }
+
     /**
      * RefineCAM's combination: each layer's map as this convention makes it for that layer alone,
      * their product, scaled again with the convention's final epsilon.
      */
     public float[] applyProduct(List<float[]> lowRes, List<int[]> sizes, int outH, int outW, boolean relu) {
+        return applyProduct(lowRes, sizes, 1, outH, outW, relu);
+    }
+
+    /** As above for maps of {@code frames} frames. */
+    public float[] applyProduct(List<float[]> lowRes, List<int[]> sizes, int frames, int outH, int outW, boolean relu) {
         float[] product = null;
         for (int l = 0; l < lowRes.size(); l++) {
-            float[] m = apply(List.of(lowRes.get(l)), List.of(sizes.get(l)), outH, outW, relu);
+            float[] m = apply(List.of(lowRes.get(l)), List.of(sizes.get(l)), frames, outH, outW, relu);
             if (product == null) {
                 product = m;
             } else {
@@ -112,19 +134,25 @@ public enum PostProcess {
     }
 
     /** The low-resolution maps scaled as torch-cam returns them, fused at the largest size, upsampled. */
-    private static float[] torchCam(List<float[]> lowRes, List<int[]> sizes, int outH, int outW, boolean relu) {
+    private static float[] torchCam(List<float[]> lowRes, List<int[]> sizes, int frames, int outH, int outW, boolean relu) {
+        int bd = 0;
         int bh = 0;
         int bw = 0;
         for (int[] s : sizes) {
-            bh = Math.max(bh, s[0]);
-            bw = Math.max(bw, s[1]);
+            bd = Math.max(bd, s.length == 3 ? s[0] : 1);
+            bh = Math.max(bh, s[s.length - 2]);
+            bw = Math.max(bw, s[s.length - 1]);
         }
+        boolean volume = frames > 1 || sizes.stream().anyMatch(s -> s.length == 3);
         float[] fused = null;
         for (int l = 0; l < lowRes.size(); l++) {
             float[] m = Maps.minMax(relu ? Maps.relu(lowRes.get(l)) : lowRes.get(l), 1e-8f);
-            int h = sizes.get(l)[0];
-            int w = sizes.get(l)[1];
-            float[] at = lowRes.size() == 1 || (h == bh && w == bw) ? m : Resize.bilinear(m, h, w, bh, bw);
+            int[] s = sizes.get(l);
+            int d = s.length == 3 ? s[0] : 1;
+            int h = s[s.length - 2];
+            int w = s[s.length - 1];
+            float[] at = lowRes.size() == 1 || (d == bd && h == bh && w == bw) ? m
+                    : volume ? Resize.trilinear(m, d, h, w, bd, bh, bw) : Resize.bilinear(m, h, w, bh, bw);
             if (fused == null) {
                 fused = at;
             } else {
@@ -133,6 +161,6 @@ public enum PostProcess {
                 }
             }
         }
-        return Resize.bilinear(fused, bh, bw, outH, outW);
+        return volume ? Resize.trilinear(fused, bd, bh, bw, frames, outH, outW) : Resize.bilinear(fused, bh, bw, outH, outW);
     }
 }

@@ -193,7 +193,8 @@ public final class Target {
                 return Seed.of(new FloatTensor(shape, w));
             }
             case SEGMENTATION -> {
-                if (scoreShape.length != 4 || scoreShape[2] != classes[1] || scoreShape[3] != classes[2]) {
+                boolean volume = scoreShape.length == 5 && scoreShape[2] * scoreShape[3] == classes[1] && scoreShape[4] == classes[2];
+                if (!volume && (scoreShape.length != 4 || scoreShape[2] != classes[1] || scoreShape[3] != classes[2])) {
                     throw new XGradCamException("a segmentation target needs per-pixel scores [N, K, " + classes[1] + ", "
                             + classes[2] + "]; the model's score has shape " + Arrays.toString(scoreShape));
                 }
@@ -206,7 +207,9 @@ public final class Target {
                 for (int r = 0; r < batch; r++) {
                     System.arraycopy(weights, 0, w, (r * numClasses + classes[0]) * plane, plane);
                 }
-                return Seed.of(new FloatTensor(new long[] {batch, numClasses, classes[1], classes[2]}, w));
+                long[] shape = scoreShape.clone();
+                shape[0] = batch;
+                return Seed.of(new FloatTensor(shape, w));
             }
             default -> throw new IllegalStateException();
         }

@@ -43,7 +43,7 @@ public final class ImageLoader {
 
     /** An image refused for its size, as its header gives it, before any pixel is decoded. */
     public static final class TooLarge extends XGradCamException {
-        TooLarge(String message) {
+        public TooLarge(String message) {
             super(message);
         }
     }

@@ -37,14 +37,20 @@ public record PreprocessingOverrides(String preset, String size, String resize, 
     /**
      * A preset at the model's input size and layout: "original" (XGrad-CAM.py's: OpenCV bilinear
      * straight to the input size, [0, 1], ImageNet mean and std), "torchvision" (shorter side to
-     * 256/224 of the input, centre crop, Pillow's bilinear, [0, 1], ImageNet mean and std).
+     * 256/224 of the input, centre crop, Pillow's bilinear, [0, 1], ImageNet mean and std; for a
+     * model of clips, torchvision's video transform: Kinetics mean and std, a tensor's bilinear).
+     * A clip's frames and channels stay the model's.
      */
     public static Preprocessing preset(String name, Preprocessing model) {
-        Preprocessing original = Preprocessing.seed().withSize(model.width(), model.height()).withNhwc(model.nhwc());
+        Preprocessing original = Preprocessing.seed().withSize(model.width(), model.height()).withNhwc(model.nhwc())
+                .withFrames(model.frames()).withChannels(model.channels());
         return switch (name) {
             case "original" -> original;
-            case "torchvision" -> original.withResize(Preprocessing.ResizeMode.CENTER_CROP)
-                    .withInterpolation(Preprocessing.Interpolation.PIL);
+            case "torchvision" -> model.isClip()
+                    ? Preprocessing.torchvisionVideo(Math.min(model.width(), model.height()), model.frames())
+                            .withSize(model.width(), model.height()).withNhwc(model.nhwc()).withChannels(model.channels())
+                    : original.withResize(Preprocessing.ResizeMode.CENTER_CROP).withInterpolation(Preprocessing.Interpolation.PIL)
+                            .withTorchvisionCrop(true);
             default -> throw new XGradCamException("unknown preprocessing preset '" + name + "'; use "
                     + String.join(" or ", PRESETS));
         };

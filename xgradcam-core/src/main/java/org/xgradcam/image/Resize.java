@@ -82,6 +82,34 @@ public final class Resize {
     }
 
     /**
+     * Resizes a 3-D float map [d, h, w] to [outD, outH, outW]: each slice bilinearly as above, then
+     * linearly along the depth with the same half-pixel rule, which is torch's trilinear
+     * interpolation with align_corners=False (the 3-D form of the 2-D convention).
+     */
+    public static float[] trilinear(float[] src, int d, int h, int w, int outD, int outH, int outW) {
+        int plane = outH * outW;
+        float[] slices = new float[d * plane];
+        for (int z = 0; z < d; z++) {
+            float[] one = bilinear(java.util.Arrays.copyOfRange(src, z * h * w, (z + 1) * h * w), h, w, outH, outW);
+            System.arraycopy(one, 0, slices, z * plane, plane);
+        }
+        if (d == outD) {
+            return slices;
+        }
+        Taps tz = taps(d, outD, false);
+        float[] out = new float[outD * plane];
+        for (int z = 0; z < outD; z++) {
+            int s = clamp(tz.index[z], d);
+            int s1 = clamp(tz.index[z] + 1, d);
+            float f = tz.frac[z];
+            for (int i = 0; i < plane; i++) {
+                out[z * plane + i] = slices[s * plane + i] * (1 - f) + slices[s1 * plane + i] * f;
+            }
+        }
+        return out;
+    }
+
+    /**
      * Resizes an interleaved 8-bit image [h, w, channels] with OpenCV's fixed-point bilinear
      * interpolation (INTER_RESIZE_COEF_BITS = 11).
      */

@@ -69,7 +69,24 @@ public record RgbImage(int width, int height, byte[] rgb) {
         return new RgbImage(outW, outH, switch (interpolation) {
             case OPENCV -> Resize.bilinear8(rgb, height, width, 3, outH, outW);
             case PIL -> PilResize.bilinear8(rgb, height, width, 3, outH, outW);
+            case TENSOR -> tensorBilinear(outW, outH);
         });
+    }
+
+    /** Each channel in float (half-pixel, no antialiasing), rounded half to even: torch's resize of a uint8 tensor. */
+    private byte[] tensorBilinear(int outW, int outH) {
+        byte[] out = new byte[outW * outH * 3];
+        float[] plane = new float[width * height];
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < plane.length; i++) {
+                plane[i] = rgb[3 * i + c] & 0xff;
+            }
+            float[] r = Resize.bilinear(plane, height, width, outH, outW);
+            for (int i = 0; i < r.length; i++) {
+                out[3 * i + c] = (byte) Math.max(0, Math.min(255, Math.rint(r[i])));
+            }
+        }
+        return out;
     }
 
     public RgbImage crop(int x, int y, int w, int h) {

@@ -141,9 +141,13 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         for (int i = 0; i < d.length; i++) {
             d[i] = s.getDim(i).hasDimValue() ? s.getDim(i).getDimValue() : -1;
         }
+        if (d.length == 5) {
+            return clipPreprocessing(m, d);
+        }
         if (s.getDimCount() != 0 && d.length != 4) {
             throw new XGradCamException(m.source() + " takes an input of shape " + shape(d) + "; xgradcam feeds images as"
-                    + " [N, 3, H, W] (or [N, H, W, 3]) tensors: re-export the model with an image input");
+                    + " [N, 3, H, W] (or [N, H, W, 3]) tensors and clips or volumes as [N, C, T, H, W] (or [N, T, H, W, C]):"
+                    + " re-export the model with an image or clip input");
         }
         boolean nhwc = d.length == 4 && d[3] == 3 && d[1] != 3;
         long h = d.length == 4 ? (nhwc ? d[1] : d[2]) : -1;
@@ -156,6 +160,35 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         // torchvision's detectors normalise inside the graph (GeneralizedRCNNTransform): they take [0, 1] values
         return org.xgradcam.onnx.DetectionOutputs.of(m).isPresent()
                 ? p.withMeanStd(new float[] {0, 0, 0}, new float[] {1, 1, 1}) : p;
+    }
+
+    /**
+     * A clip or volume input [N, C, T, H, W] (or [N, T, H, W, C]): three channels are video, as
+     * torchvision's video models take it (frames resized, centre crop, Kinetics mean and std; 16
+     * frames of 112x112 where free); one channel is a volume of grey slices in [0, 1], resized
+     * straight to the model's size.
+     */
+    private static Preprocessing clipPreprocessing(OnnxModel m, long[] d) {
+        boolean last = org.xgradcam.onnx.ModelShapes.clipChannelsLast(d);
+        long c = last ? d[4] : d[1];
+        if (c != 3 && c != 1) {
+            throw new XGradCamException(m.source() + " takes an input of shape " + shape(d) + "; xgradcam reads a rank-5 input"
+                    + " as a clip or volume [N, C, T, H, W] (or [N, T, H, W, C]) of 1 or 3 channels");
+        }
+        long t = last ? d[1] : d[2];
+        long h = last ? d[2] : d[3];
+        long w = last ? d[3] : d[4];
+        int frames = t > 0 ? (int) Math.min(t, Preprocessing.MAX_FRAMES + 1L) : 16;
+        int height = h > 0 ? (int) Math.min(h, Preprocessing.MAX_SIDE + 1L) : 112;
+        int width = w > 0 ? (int) Math.min(w, Preprocessing.MAX_SIDE + 1L) : 112;
+        if (frames > Preprocessing.MAX_FRAMES || height > Preprocessing.MAX_SIDE || width > Preprocessing.MAX_SIDE) {
+            throw new XGradCamException(m.source() + " declares an input of " + shape(d) + ", more than xgradcam feeds a model"
+                    + " (at most " + Preprocessing.MAX_FRAMES + " frames and " + Preprocessing.MAX_SIDE + " a side)");
+        }
+        Preprocessing p = c == 3 ? Preprocessing.torchvisionVideo(Math.min(width, height), frames).withSize(width, height)
+                : Preprocessing.seed().withSize(width, height).withMeanStd(new float[] {0, 0, 0}, new float[] {1, 1, 1})
+                        .withFrames(frames).withChannels(1);
+        return p.withNhwc(last);
     }
 
     private static String shape(long[] d) {

@@ -98,6 +98,7 @@ public final class LayerCatalog {
         this.grid = tokenLayout != null && tokenLayout.height() > 0 ? new int[] {tokenLayout.height(), tokenLayout.width()}
                 : patchGrid(graph, shapes);
         List<Layer> found = new ArrayList<>();
+        boolean volumeInput = shapes.inputShape().length == 5;
         for (NodeProto n : graph.nodes()) {
             for (String out : n.getOutputList()) {
                 if (out.isEmpty() || !upstream.contains(out) || out.equals(score)) {
@@ -119,6 +120,8 @@ public final class LayerCatalog {
                     // other axis orders (e.g. MaxViT's partitions) are not feature maps
                 } else if (shape.length == 3) {
                     view = tokenView(shape).orElse(null);
+                } else if (shape.length == 5 && volumeInput && !REORDERING.contains(n.getOpType())) {
+                    view = LayerView.volume(shape); // a 3-D map of a video or volume model [N, C, D, H, W]
                 }
                 if (view != null) {
                     found.add(new Layer(out, shippedOp(n), n.getName(), view.shape(), view));
@@ -233,6 +236,9 @@ public final class LayerCatalog {
         }
         return Optional.empty();
     }
+
+    /** Ops whose 5-D outputs may hold the axes in another order (no [N, C, D, H, W] map). */
+    private static final Set<String> REORDERING = Set.of("Reshape", "Transpose", "Flatten", "Split", "Slice", "Gather");
 
     private static final int[] NCHW = {0, 1, 2, 3};
     private static final int[] NHWC = {0, 2, 3, 1};
@@ -354,7 +360,7 @@ public final class LayerCatalog {
         Layer best = null;
         Layer single = null;
         for (Layer l : layers) {
-            if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor())) {
+            if (l.view().isConvMap() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor())) {
                 if (l.shape()[1] > 1) {
                     best = l;
                 } else {
@@ -368,7 +374,7 @@ public final class LayerCatalog {
         if (best == null) {
             // no gradient reaches any map: the last one still, so the run names the op that stops it
             for (Layer l : layers) {
-                if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1) {
+                if (l.view().isConvMap() && l.shape()[2] * l.shape()[3] > 1) {
                     best = l;
                 }
             }
@@ -393,7 +399,7 @@ public final class LayerCatalog {
             // a head that decodes its convolution's output (slices, sigmoid, exp, concat) in the graph:
             // the last convolution every path passes through is the head's, the decoding is not features
             for (Layer l : layers) {
-                if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor()) && isCut(l.tensor())
+                if (l.view().isConvMap() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor()) && isCut(l.tensor())
                         && graph.producer(l.tensor()).map(n -> n.getOpType().equals("Conv")).orElse(false)) {
                     best = l;
                 }
@@ -402,7 +408,7 @@ public final class LayerCatalog {
         Optional<NodeProto> p = best == null || !head ? Optional.empty() : graph.producer(best.tensor());
         if (p.isPresent() && p.get().getOpType().equals("Conv")) {
             Layer features = find(p.get().getInput(0)).orElse(null);
-            if (features != null && features.view().isIdentity() && features.shape()[2] * features.shape()[3] > 1) {
+            if (features != null && features.view().isConvMap() && features.shape()[2] * features.shape()[3] > 1) {
                 best = features;
             }
         }
@@ -410,7 +416,7 @@ public final class LayerCatalog {
             // a head over several scales: the features of one scale do not reach the others'
             // detections (their gradient there is zero); the last map every scale's path passes
             for (Layer l : layers) {
-                if (l.view().isIdentity() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor()) && isCut(l.tensor())) {
+                if (l.view().isConvMap() && l.shape()[2] * l.shape()[3] > 1 && gradientReaches(l.tensor()) && isCut(l.tensor())) {
                     best = l;
                 }
             }
@@ -459,7 +465,7 @@ public final class LayerCatalog {
         }
         Layer best = null;
         for (Layer l : layers) {
-            if (l.view().isIdentity() || l.shape()[2] * l.shape()[3] <= 1) {
+            if (l.view().isConvMap() || l.shape()[2] * l.shape()[3] <= 1) {
                 continue;
             }
             Optional<NodeProto> p = graph.producer(l.tensor());

@@ -11,24 +11,43 @@ import org.xgradcam.tensor.FloatTensor;
  * tokens), or channels-last [N, H, W, C] (Swin's stages, TensorFlow exports). The view applies to
  * activations and gradients alike (pytorch-grad-cam's reshape_transform, found automatically),
  * and back again for methods that feed modified activations to the rest of the network.
+ * A 3-D map [N, C, D, H, W] (video, volumes) is seen as [N, C, D * H, W], its D slices stacked
+ * along the height: the same memory, so every sum over positions (Grad-CAM's mean, XGrad-CAM's
+ * sums, Eigen-CAM's components) runs over D, H and W as pytorch-grad-cam's 3-D weights do; the
+ * map is cut into its D slices again before upsampling ({@link #depth()}).
  */
-public record LayerView(Kind kind, int prefixTokens, int height, int width, int channels) {
-    public enum Kind { NCHW, TOKENS, NHWC }
+public record LayerView(Kind kind, int prefixTokens, int height, int width, int channels, int depth) {
+    public enum Kind { NCHW, TOKENS, NHWC, VOLUME }
 
     public static LayerView nchw(long[] shape) {
-        return new LayerView(Kind.NCHW, 0, (int) shape[2], (int) shape[3], (int) shape[1]);
+        return new LayerView(Kind.NCHW, 0, (int) shape[2], (int) shape[3], (int) shape[1], 1);
     }
 
     public static LayerView tokens(int prefix, int h, int w, int channels) {
-        return new LayerView(Kind.TOKENS, prefix, h, w, channels);
+        return new LayerView(Kind.TOKENS, prefix, h, w, channels, 1);
     }
 
     public static LayerView nhwc(long[] shape) {
-        return new LayerView(Kind.NHWC, 0, (int) shape[1], (int) shape[2], (int) shape[3]);
+        return new LayerView(Kind.NHWC, 0, (int) shape[1], (int) shape[2], (int) shape[3], 1);
+    }
+
+    /** A 3-D map [N, C, D, H, W]: height is D * H in the view. */
+    public static LayerView volume(long[] shape) {
+        return new LayerView(Kind.VOLUME, 0, (int) (shape[2] * shape[3]), (int) shape[4], (int) shape[1], (int) shape[2]);
     }
 
     public boolean isIdentity() {
         return kind == Kind.NCHW;
+    }
+
+    /** A convolution's own map, 2-D or 3-D (not tokens, not channels-last). */
+    public boolean isConvMap() {
+        return kind == Kind.NCHW || kind == Kind.VOLUME;
+    }
+
+    /** The layer's own shape at batch 1 for a 3-D map, [1, C, D, H, W]; else the view's. */
+    public long[] ownShape() {
+        return kind == Kind.VOLUME ? new long[] {1, channels, depth, height / depth, width} : shape();
     }
 
     /** The viewed shape at batch 1: [1, C, H, W]. */
@@ -42,6 +61,7 @@ public record LayerView(Kind kind, int prefixTokens, int height, int width, int 
             case NCHW -> "";
             case TOKENS -> "tokens " + (prefixTokens > 0 ? prefixTokens + " + " : "") + height + "x" + width;
             case NHWC -> "channels-last";
+            case VOLUME -> depth + "x" + height / depth + "x" + width;
         };
     }
 
@@ -49,6 +69,9 @@ public record LayerView(Kind kind, int prefixTokens, int height, int width, int 
     public FloatTensor toNchw(FloatTensor raw) {
         if (kind == Kind.NCHW) {
             return raw;
+        }
+        if (kind == Kind.VOLUME) {
+            return new FloatTensor(new long[] {raw.dim(0), channels, height, width}, raw.data());
         }
         int n = raw.dim(0);
         int c = channels;
@@ -80,6 +103,9 @@ public record LayerView(Kind kind, int prefixTokens, int height, int width, int 
     public FloatTensor fromNchw(FloatTensor viewed, FloatTensor prefixSource) {
         if (kind == Kind.NCHW) {
             return viewed;
+        }
+        if (kind == Kind.VOLUME) {
+            return new FloatTensor(new long[] {viewed.dim(0), channels, depth, height / depth, width}, viewed.data());
         }
         int m = viewed.dim(0);
         int c = channels;

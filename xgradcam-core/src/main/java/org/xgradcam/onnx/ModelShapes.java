@@ -150,17 +150,25 @@ public final class ModelShapes {
         }
         shape[0] = 1;
         boolean nhwc = rank == 4 && shape[3] == 3 && shape[1] != 3;
+        // a clip or volume [N, C, T, H, W] (or [N, T, H, W, C]): free frames 16, free sides 112, as torchvision's video models
+        boolean last = clipChannelsLast(shape);
         for (int i = 1; i < rank; i++) {
             if (shape[i] < 0) {
                 boolean spatial = rank == 4 && (nhwc ? (i == 1 || i == 2) : (i == 2 || i == 3));
-                if (!spatial) {
+                boolean clip = rank == 5 && (last ? i <= 3 : i >= 2);
+                if (!spatial && !clip) {
                     throw new XGradCamException("input '" + input.getName() + "' has a free dimension at axis " + i
                             + " (" + describe(shape) + "); give the input shape explicitly");
                 }
-                shape[i] = 224;
+                shape[i] = !clip ? 224 : i == (last ? 1 : 2) ? 16 : 112;
             }
         }
         return checkSize(graph, input.getName(), shape);
+    }
+
+    /** Whether a rank-5 input shape is channels-last [N, T, H, W, C] (C 1 or 3) rather than [N, C, T, H, W]. */
+    public static boolean clipChannelsLast(long[] s) {
+        return s.length == 5 && (s[4] == 3 || s[4] == 1) && s[1] != 3 && s[1] != 1;
     }
 
     /**

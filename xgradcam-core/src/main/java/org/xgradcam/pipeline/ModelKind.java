@@ -4,7 +4,7 @@ package org.xgradcam.pipeline;
 public enum ModelKind {
     /** Class scores [N, classes] (CNNs and vision transformers alike): a class, or the top k. */
     CLASSIFIER("classifier"),
-    /** Class scores per pixel [N, K, H, W]: a class over the pixels it wins. */
+    /** Class scores per pixel [N, K, H, W] (per voxel [N, K, D, H, W]): a class over the pixels it wins. */
     SEGMENTER("segmenter"),
     /** A raw dense detection head [N, 4+K, A] or [N, A, 5+K] (YOLO-style): each detection by its class score. */
     DETECTION_HEAD("detection head"),

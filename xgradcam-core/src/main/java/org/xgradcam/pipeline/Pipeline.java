@@ -92,7 +92,8 @@ public final class Pipeline implements AutoCloseable {
         long[] scoreShape = explainer.shapes().shape(explainer.layers().score());
         boolean sequential = detector == null && SequenceHead.recognises(explainer.graph(), explainer.layers().score(), scoreShape);
         this.kind = detector != null ? ModelKind.SELECTING_DETECTOR : sequential ? ModelKind.SEQUENCE
-                : scoreShape.length == 3 ? ModelKind.DETECTION_HEAD : scoreShape.length == 4 ? ModelKind.SEGMENTER : ModelKind.CLASSIFIER;
+                : scoreShape.length == 3 ? ModelKind.DETECTION_HEAD : scoreShape.length == 4 || scoreShape.length == 5 ? ModelKind.SEGMENTER
+                : ModelKind.CLASSIFIER;
         this.nominal = sized(explainer);
         this.free = sizing == Sizing.IMAGE && detector == null ? freeAxes(explainer, pre) : new boolean[2];
         this.stride = strides(explainer, pre);
@@ -250,7 +251,7 @@ public final class Pipeline implements AutoCloseable {
 
     /** As above, with the input size chosen per image where the model leaves it free ({@link Sizing#IMAGE}). */
     public static Pipeline open(ModelSpec spec, Preprocessing pre, Explainer.Options options, Sizing sizing) {
-        long[] shape = pre.nhwc() ? new long[] {1, pre.height(), pre.width(), 3} : new long[] {1, 3, pre.height(), pre.width()};
+        long[] shape = pre.inputShape();
         Explainer.Options o = options.withInputShape(shape);
         Explainer e = Explainer.open(spec, o);
         SelectingDetector d = null;
@@ -313,8 +314,14 @@ public final class Pipeline implements AutoCloseable {
         if (detector != null) {
             notes.addAll(detector.notes());
         }
-        if (spec.origin() == ModelSpec.Origin.DEFAULT && kind == ModelKind.CLASSIFIER
-                && pre.describe().equals(spec.preprocessing().describe())) {
+        boolean guessed = spec.origin() == ModelSpec.Origin.DEFAULT && pre.describe().equals(spec.preprocessing().describe());
+        if (guessed && pre.isClip()) {
+            notes.add(spec.name() + " says nothing of its preprocessing; it takes clips of " + pre.frames() + " frames, so "
+                    + (pre.channels() == 3 ? "torchvision's video transform is used (each frame's shorter side to "
+                    + pre.shorterSide() + ", centre crop " + pre.width() + "x" + pre.height() + ", [0, 1], Kinetics mean and std)"
+                    : "each grey slice is resized straight to " + pre.width() + "x" + pre.height() + ", values in [0, 1]")
+                    + "; --mean, --std and --scale change it. docs/export.md writes it into the model");
+        } else if (guessed && kind == ModelKind.CLASSIFIER) {
             // a silent default answers wrongly for most models trained with torchvision: say it once
             notes.add(spec.name() + " says nothing of its preprocessing, so the original tool's is used (a direct resize to "
                     + (imageSized() ? "a size of each image's aspect ratio (its height and width are free)" : pre.width() + "x"
@@ -387,8 +394,14 @@ public final class Pipeline implements AutoCloseable {
         return new Plan(r, engine, target, List.copyOf(layers), layout, List.copyOf(notes));
     }
 
-    /** An image file's bytes, decoded (a damaged one refused unless accepted) and preprocessed. */
+    /**
+     * An image file's bytes, decoded (a damaged one refused unless accepted) and preprocessed; for
+     * a model of clips, the file's frames (an animated GIF's) as a clip ({@link #prepareClip}).
+     */
     public Prepared prepare(byte[] bytes, String name, boolean acceptDamaged, long maxPixels) {
+        if (pre.isClip()) {
+            return prepareClip(org.xgradcam.video.Frames.decode(bytes, name, maxPixels), name);
+        }
         long start = System.nanoTime();
         ImageLoader.Decoded d = ImageLoader.decode(bytes, name, acceptDamaged, maxPixels);
         List<String> warnings = new ArrayList<>();
@@ -400,8 +413,46 @@ public final class Pipeline implements AutoCloseable {
         return new Prepared(name, q.toTensor(fitted), fitted, d.image(), warnings, start, q);
     }
 
-    /** A decoded image, preprocessed. */
+    /** Whether the model takes clips or volumes ([N, C, T, H, W]) rather than still images. */
+    public boolean takesClips() {
+        return pre.isClip();
+    }
+
+    /**
+     * A clip's frames (a GIF's, a folder's, in order), preprocessed: the model's T frames taken
+     * evenly over the clip (all of them when it has T; repeated when it is shorter, with a
+     * warning), each fitted as an image is; the picture behind the maps is the frames stacked top
+     * to bottom.
+     */
+    public Prepared prepareClip(List<RgbImage> frames, String name) {
+        long start = System.nanoTime();
+        if (!pre.isClip()) {
+            throw new XGradCamException(spec.name() + " takes still images, not clips; give one image (a GIF's first frame"
+                    + " is read as the image)");
+        }
+        int t = pre.frames();
+        int[] idx = org.xgradcam.video.Frames.sample(frames.size(), t);
+        List<String> warnings = new ArrayList<>();
+        if (frames.size() != t) {
+            StringBuilder which = new StringBuilder();
+            for (int i = 0; i < idx.length; i++) {
+                which.append(i == 0 ? "" : ", ").append(idx[i]);
+            }
+            warnings.add(name + " has " + frames.size() + " frame(s) and the model takes " + t + ": frames " + which
+                    + (frames.size() < t ? " (repeated to fill the clip)" : " (evenly spaced over the clip)"));
+        }
+        List<RgbImage> fitted = new ArrayList<>(t);
+        for (int i : idx) {
+            fitted.add(pre.fit(frames.get(i)));
+        }
+        return new Prepared(name, pre.toTensor(fitted), org.xgradcam.video.Frames.stack(fitted), null, warnings, start, pre);
+    }
+
+    /** A decoded image, preprocessed (for a model of clips, the image as a still clip, with a warning). */
     public Prepared prepare(RgbImage image, String name) {
+        if (pre.isClip()) {
+            return prepareClip(List.of(image), name);
+        }
         long start = System.nanoTime();
         Preprocessing q = preprocessingFor(image.width(), image.height());
         RgbImage fitted = q.fit(image);
@@ -415,6 +466,10 @@ public final class Pipeline implements AutoCloseable {
     public Prepared prepare(FloatTensor x, String name) {
         long start = System.nanoTime();
         long[] want = explainer.inputShape();
+        if (x.rank() == 3 && want.length == 5 && pre.channels() == 1) {
+            long[] s = x.shape(); // a grey volume [D, H, W]
+            x = new FloatTensor(pre.nhwc() ? new long[] {1, s[0], s[1], s[2], 1} : new long[] {1, 1, s[0], s[1], s[2]}, x.data());
+        }
         if (x.rank() == want.length - 1 && want[0] == 1) {
             long[] batched = new long[want.length];
             batched[0] = 1;
@@ -423,7 +478,8 @@ public final class Pipeline implements AutoCloseable {
         }
         if (!java.util.Arrays.equals(x.shape(), want)) {
             throw new XGradCamException(name + " has shape " + java.util.Arrays.toString(x.shape()) + ", but the model takes "
-                    + java.util.Arrays.toString(want) + " (float32, one image)");
+                    + java.util.Arrays.toString(want) + (want.length != 5 ? " (float32, one image)" : " (float32, one clip or volume"
+                    + (pre.channels() == 1 ? "; a grey volume may be given as [D, H, W]" : "") + ")"));
         }
         return new Prepared(name, x, pre.undo(x), null, List.of(), start, pre);
     }

@@ -6,7 +6,8 @@ import org.xgradcam.cam.Target;
 /**
  * Targets for segmentation models, whose score is [1, K, H, W]: as in pytorch-grad-cam's semantic
  * segmentation example, a class is explained over the pixels it wins (its argmax mask), and with
- * no class given, the class that wins the most pixels is explained.
+ * no class given, the class that wins the most pixels is explained. A volume's scores
+ * [1, K, D, H, W] are its D slices stacked ([1, K, D * H, W]): pixels are voxels.
  */
 public final class PixelClasses {
     private final int classes;
@@ -15,8 +16,8 @@ public final class PixelClasses {
 
     public PixelClasses(long[] scoreShape) {
         this.classes = (int) scoreShape[1];
-        this.h = (int) scoreShape[2];
-        this.w = (int) scoreShape[3];
+        this.h = (int) (scoreShape.length == 5 ? scoreShape[2] * scoreShape[3] : scoreShape[2]);
+        this.w = (int) scoreShape[scoreShape.length - 1];
     }
 
     public int classes() {

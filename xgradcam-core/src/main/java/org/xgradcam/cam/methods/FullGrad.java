@@ -40,6 +40,10 @@ public final class FullGrad implements CamMethod {
     private LayerMap computeOnce(CamContext ctx) {
         GradientResult run = ctx.fullRun();
         FloatTensor x = ctx.input();
+        if (x.rank() != 4) {
+            throw new org.xgradcam.XGradCamException(name() + " upsamples bias gradients to an image input [N, C, H, W]; a clip"
+                    + " or volume input is not supported by it: use a gradient method (xgradcam, gradcam, layercam, ...)");
+        }
         FloatTensor dx = run.inputGradient().orElseThrow();
         int n = x.dim(0);
         int[] size = ctx.inputSize();

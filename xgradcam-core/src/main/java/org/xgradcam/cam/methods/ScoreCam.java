@@ -110,7 +110,8 @@ public final class ScoreCam extends WeightedCam {
     protected float[][] weights(CamContext ctx, String layer, FloatTensor a, FloatTensor g) {
         FloatTensor x = ctx.input();
         if (x.rank() != 4) {
-            throw new XGradCamException(name() + " needs an image input [N, C, H, W]");
+            throw new XGradCamException(name() + " masks an image input [N, C, H, W] with upsampled channels; a clip or volume"
+                    + " input is not supported by it: use a gradient method (xgradcam, gradcam, layercam, hirescam, ...)");
         }
         int n = a.dim(0);
         int c = a.dim(1);
