@@ -78,6 +78,38 @@ final class InputImages {
         return new InputImages(name(files), folder || files.size() > 1);
     }
 
+    /**
+     * The inputs of a model of clips: each path given is one clip (an animated GIF or other image
+     * file, a .npy tensor, or a folder of frames), never the frames one by one.
+     */
+    static InputImages clips(List<Path> given) {
+        List<Path> files = new ArrayList<>();
+        java.util.Set<Path> seen = new java.util.HashSet<>();
+        for (Path p : given) {
+            if (p.toString().isEmpty()) {
+                throw new XGradCamException("a clip path is empty; give a GIF, a .npy file or a folder of frames");
+            }
+            if (Files.isDirectory(p) && list(p).isEmpty()) {
+                throw new XGradCamException("folder " + p + " holds no frames (looked for " + String.join(", ", EXTENSIONS)
+                        + "); a model of clips takes a folder of frames, an animated GIF or a .npy file");
+            }
+            if (seen.add(p.toAbsolutePath().normalize())) {
+                files.add(p);
+            }
+        }
+        return new InputImages(name(files), files.size() > 1);
+    }
+
+    /** The frames of a clip folder: its image files in name order. */
+    static List<Path> framesOf(Path dir) {
+        List<Path> frames = list(dir);
+        if (frames.size() > org.xgradcam.video.Frames.MAX_FRAMES) {
+            throw new XGradCamException("folder " + dir + " holds " + frames.size() + " frames, more than the "
+                    + org.xgradcam.video.Frames.MAX_FRAMES + " xgradcam reads as one clip");
+        }
+        return frames;
+    }
+
     private static List<Path> list(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(InputImages::looksLikeImage).sorted().toList();

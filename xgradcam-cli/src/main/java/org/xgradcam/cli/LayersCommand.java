@@ -50,6 +50,6 @@ public class LayersCommand implements Callable<Integer> {
     }
 
     static long[] shape(org.xgradcam.image.Preprocessing p) {
-        return p.nhwc() ? new long[] {1, p.height(), p.width(), 3} : new long[] {1, 3, p.height(), p.width()};
+        return p.inputShape();
     }
 }

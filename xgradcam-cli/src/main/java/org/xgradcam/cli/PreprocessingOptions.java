@@ -20,9 +20,10 @@ public class PreprocessingOptions {
     @Option(names = "--resize", paramLabel = "direct|crop", description = "Resize mode: direct (the original's) or crop (shorter side, centre crop).")
     String resize;
 
-    @Option(names = "--interpolation", paramLabel = "opencv|pil",
-            description = "Bilinear resize of the image: opencv (the original's cv2.resize) or pil (torchvision's, antialiased); "
-                    + "default: the model's preset (opencv for the demo and model files, pil for the catalogue).")
+    @Option(names = "--interpolation", paramLabel = "opencv|pil|tensor",
+            description = "Bilinear resize of the image: opencv (the original's cv2.resize), pil (torchvision's, antialiased) or "
+                    + "tensor (torchvision's on video frames); default: the model's preset (opencv for the demo and model files, "
+                    + "pil for the catalogue, tensor for video models).")
     String interpolation;
 
     @Option(names = "--mean", paramLabel = "R,G,B", description = "Per-channel mean to subtract (after scaling).")

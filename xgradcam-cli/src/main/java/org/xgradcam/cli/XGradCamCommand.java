@@ -306,19 +306,20 @@ public class XGradCamCommand implements Callable<Integer> {
                 camMethods.add(chosen);
             }
         }
-        InputImages inputs = inputTensor != null ? null : InputImages.collect(given);
         if (inputTensor != null) {
             InputFiles.requireRegularFile(inputTensor, "--input-tensor");
         }
         OutputFolder.check(outputDir);
-        return explainAll(inputs, convention, cmap, camMethods);
+        return explainAll(given, convention, cmap, camMethods);
     }
 
-    private int explainAll(InputImages inputs, PostProcess convention, Colormap cmap, List<CamMethod> camMethods) {
+    private int explainAll(List<Path> given, PostProcess convention, Colormap cmap, List<CamMethod> camMethods) {
         Sessions.setNoteSink(msg -> System.err.println("xgradcam: note: " + msg));
         long t0 = System.nanoTime();
         ModelSpec spec = common.resolveModel();
         Preprocessing pre = preprocessing.apply(spec.preprocessing());
+        // images, or for a model of clips each path one clip (a GIF, a .npy, a folder of frames)
+        InputImages inputs = inputTensor != null ? null : pre.isClip() ? InputImages.clips(given) : InputImages.collect(given);
         boolean batch = inputs != null && inputs.isBatch();
         int total = inputs == null ? 1 : inputs.items().size();
         Progress progress = new Progress(System.err, !common.quiet && total > 1);
@@ -612,6 +613,9 @@ public class XGradCamCommand implements Callable<Integer> {
         if (inputTensor != null) {
             return new Prepared(c.pipeline().prepare(Npy.read(inputTensor), "--input-tensor " + inputTensor), null, null);
         }
+        if (c.pipeline().takesClips()) {
+            return prepareClip(c, item, label);
+        }
         // the file read once: its bytes are both the resume key and the picture
         byte[] bytes = org.xgradcam.validation.InputFiles.read(item.path(), "image", ImageLoader.MAX_FILE_BYTES);
         String key = null;
@@ -623,6 +627,56 @@ public class XGradCamCommand implements Callable<Integer> {
             }
         }
         return new Prepared(c.pipeline().prepare(bytes, label, allowDamaged, ImageLoader.MAX_PIXELS), key, null);
+    }
+
+    /**
+     * A clip for a model of clips: a folder's frames (its images in name order), a .npy tensor (a
+     * preprocessed clip, or a grey volume [D, H, W]), or an image file's frames (an animated GIF's;
+     * a still image is one frame). The resume key covers every file of it.
+     */
+    private Prepared prepareClip(Context c, InputImages.Item item, String label) {
+        java.security.MessageDigest all = sha256();
+        org.xgradcam.pipeline.Prepared image;
+        if (java.nio.file.Files.isDirectory(item.path())) {
+            List<Path> files = InputImages.framesOf(item.path());
+            List<RgbImage> frames = new ArrayList<>();
+            for (Path f : files) {
+                byte[] bytes = org.xgradcam.validation.InputFiles.read(f, "frame", ImageLoader.MAX_FILE_BYTES);
+                all.update(bytes);
+                List<RgbImage> in = org.xgradcam.video.Frames.isGif(bytes)
+                        ? org.xgradcam.video.Frames.decode(bytes, f.toString(), ImageLoader.MAX_PIXELS)
+                        : List.of(ImageLoader.decode(bytes, f.toString(), allowDamaged, ImageLoader.MAX_PIXELS).image());
+                if (in.size() > 1) {
+                    throw new XGradCamException(f + " is an animated GIF (" + in.size() + " frames) in the clip folder "
+                            + item.path() + ": a folder is one clip of still frames; name each GIF as a clip of its own");
+                }
+                frames.add(in.get(0));
+            }
+            image = c.pipeline().prepareClip(frames, label);
+        } else {
+            byte[] bytes = org.xgradcam.validation.InputFiles.read(item.path(), "clip", ImageLoader.MAX_FILE_BYTES);
+            all.update(bytes);
+            image = item.path().getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")
+                    ? c.pipeline().prepare(Npy.read(item.path()), label)
+                    : c.pipeline().prepare(bytes, label, allowDamaged, ImageLoader.MAX_PIXELS);
+        }
+        String key = null;
+        if (c.batch()) {
+            key = doneKey(all.digest(), c.fingerprint());
+            String[] before = overwrite ? null : finishedBefore(c, item, key);
+            if (before != null) {
+                return new Prepared(null, key, before);
+            }
+        }
+        return new Prepared(image, key, null);
+    }
+
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Result compute(Context c, Prepared p) {
@@ -760,9 +814,14 @@ public class XGradCamCommand implements Callable<Integer> {
         Explanation e = ex.explanation();
         Map<Path, RgbImage> pictures = new LinkedHashMap<>();
         Map<Path, FloatTensor> arrays = new LinkedHashMap<>();
+        Map<Path, List<RgbImage>> animations = new LinkedHashMap<>();
         List<Pictures.Panel> panels = new ArrayList<>();
         String cls = ex.name();
-        panels.add(new Pictures.Panel(ex.backdrop(), "image", cls));
+        int frames = c.pipeline().preprocessing().frames();
+        // a clip's pictures: its frames as a contact sheet, 4 a row (the maps' strip cut apart)
+        java.util.function.UnaryOperator<RgbImage> shown = img -> frames > 1
+                ? org.xgradcam.video.Frames.sheet(img, frames, CLIP_COLUMNS) : img;
+        panels.add(new Pictures.Panel(shown.apply(ex.backdrop()), frames > 1 ? (frames + " frames") : "image", cls));
         boolean several = e.layers().size() > 1;
         List<Map<String, Object>> layerInfo = new ArrayList<>();
         for (int i = 0; i < e.layers().size(); i++) {
@@ -791,8 +850,19 @@ public class XGradCamCommand implements Callable<Integer> {
             CamResult cr = e.result(m.id());
             Result.Pictures pic = ex.pictures().get(m.id());
             if (pic != null) {
-                pictures.put(dir.resolve(pictureName(m)), pic.overlay());
-                panels.add(new Pictures.Panel(pic.overlay(), m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls, ex.score())));
+                pictures.put(dir.resolve(pictureName(m)), shown.apply(pic.overlay()));
+                if (frames > 1) {
+                    // a clip's map: the strip above, each frame (or a volume's slice) on its own, and an animated GIF
+                    List<RgbImage> each = org.xgradcam.video.Frames.split(pic.overlay(), frames);
+                    String stem = pictureName(m).replace(".jpg", "");
+                    String kind = c.pipeline().preprocessing().channels() == 1 ? "_slices" : "_frames";
+                    for (int t = 0; t < frames; t++) {
+                        pictures.put(dir.resolve(stem + kind).resolve(String.format(Locale.ROOT, "%03d.jpg", t)), each.get(t));
+                    }
+                    animations.put(dir.resolve(stem + ".gif"), each);
+                }
+                panels.add(new Pictures.Panel(shown.apply(pic.overlay()), m.name(), String.format(Locale.ROOT, "%s (score %.3f)", cls,
+                        ex.score())));
                 if (pic.onPhoto() != null) {
                     // the map over the user's own photo, at its size (cam_on_photo.jpg, X_cam_on_photo.jpg, ...)
                     pictures.put(dir.resolve(pictureName(m).replace(".jpg", "_on_photo.jpg")), pic.onPhoto());
@@ -845,15 +915,23 @@ public class XGradCamCommand implements Callable<Integer> {
         OutputFolder.Group group = new OutputFolder.Group(dir);
         try {
             pictures.forEach((p, img) -> group.write(p, f -> Pictures.save(img, f)));
+            animations.forEach((p, each) -> group.write(p, f -> org.xgradcam.video.AnimatedGif.save(each, GIF_FRAME_MS, f)));
             arrays.forEach((p, t) -> group.write(p, f -> Npy.write(f, t)));
         } catch (RuntimeException ex2) {
             group.rollback();
             throw ex2;
         }
         pictures.keySet().forEach(written::add);
+        animations.keySet().forEach(written::add);
         arrays.keySet().forEach(written::add);
         return layerInfo;
     }
+
+    /** A clip's frames a row in its pictures. */
+    private static final int CLIP_COLUMNS = 4;
+
+    /** How long each frame of a clip's animated map shows (8 frames a second). */
+    private static final int GIF_FRAME_MS = 125;
 
     /** "1-layer4_layer4.1_relu_1_Relu_output_0": a layer's raw folder, numbered in --layer order. */
     private static String rawFolder(int index, String layer) {

@@ -113,7 +113,7 @@ class RealModelsCommandTest {
         var r = CliRunner.run("--image-path", Fixtures.shared("images/chelsea.png").toString(), "--interpolation", "bicubic",
                 "--output-dir", tmp.resolve("bad").toString());
         assertThat(r.exit()).isNotZero();
-        assertThat(r.err().strip()).isEqualTo("xgradcam: error: unknown interpolation 'bicubic'; use opencv or pil");
+        assertThat(r.err().strip()).isEqualTo("xgradcam: error: unknown interpolation 'bicubic'; use opencv, pil or tensor");
         assertThat(tmp.resolve("bad")).doesNotExist();
     }
 }
