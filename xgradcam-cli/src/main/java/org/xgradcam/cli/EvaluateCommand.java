@@ -172,6 +172,13 @@ public class EvaluateCommand implements Callable<Integer> {
                             default -> " (--box N for one detection)";
                         });
             }
+            if (p.takesClips()) {
+                // deletion, insertion, ROAD and the drops remove pixels of one still image
+                throw new XGradCamException("evaluate measures maps over still images; " + spec.name() + " takes clips of "
+                        + p.preprocessing().frames() + (p.preprocessing().channels() == 1 ? " slices" : " frames")
+                        + ", which its metrics do not cover yet: explain a clip with 'xgradcam --model " + spec.name()
+                        + " --image-path CLIP' (an animated GIF, a folder of frames or a .npy volume)");
+            }
             Explainer e = p.explainer();
             usedLayer = layer == null ? e.layers().requireDefault().tensor() : e.layers().resolve(layer).tensor();
             Faithfulness f = new Faithfulness(e);

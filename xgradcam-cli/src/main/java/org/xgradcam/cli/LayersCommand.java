@@ -30,7 +30,7 @@ public class LayersCommand implements Callable<Integer> {
             // the name column: the longest name after the two-character default mark
             int width = c.layers().stream().mapToInt(l -> l.tensor().length()).max().orElse(10);
             int ops = Math.max(18, c.layers().stream().mapToInt(l -> l.opType().length()).max().orElse(0));
-            System.out.printf("%-" + (width + 2) + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", "  layer", "op", "shape (CxHxW)", "type",
+            System.out.printf("%-" + (width + 2) + "s  %-" + ops + "s  %-14s  %-17s  %-16s  %s%n", "  layer", "op", e.frames() > 1 || e.inputShape().length == 5 ? "shape (CxDxHxW)" : "shape (CxHxW)", "type",
                     "seen as", "every path passes");
             for (LayerCatalog.Layer l : c.layers()) {
                 String seen = l.view().isIdentity() ? "map" : l.view().describe();

@@ -27,8 +27,9 @@ public final class LayerCatalog {
     public record Layer(String tensor, String opType, String node, long[] shape, LayerView view) {
         public String describe() {
             StringBuilder s = new StringBuilder();
-            for (int i = 1; i < shape.length; i++) {
-                s.append(i == 1 ? "" : "x").append(shape[i]);
+            long[] own = view.ownShape(); // a 3-D map as C x D x H x W
+            for (int i = 1; i < own.length; i++) {
+                s.append(i == 1 ? "" : "x").append(own[i]);
             }
             return s.toString();
         }

@@ -80,8 +80,9 @@ public record Comparison(String image, Result deployed, Result reference, boolea
             if (ma.map() == null || mb.map() == null) {
                 continue; // Guided Backprop alone has pixels, no map
             }
-            long[] s = ma.map().shape();
-            maps.put(m.id(), Agreement.of(ma.map().data(), mb.map().data(), (int) s[1], (int) s[0]));
+            // a clip's map [T, H, W] is its frames stacked, as its pictures are
+            int w = ma.map().dim(ma.map().rank() - 1);
+            maps.put(m.id(), Agreement.of(ma.map().data(), mb.map().data(), w, ma.map().size() / w));
         }
         return new Comparison(name, ra, rb, topClass(ra) == topClass(rb), Faithfulness.pearson(la, lb), maps);
     }
@@ -110,6 +111,10 @@ public record Comparison(String image, Result deployed, Result reference, boolea
             throw new XGradCamException("the two models take inputs of different sizes (" + deployed.preprocessing().width() + "x"
                     + deployed.preprocessing().height() + " and " + reference.preprocessing().width() + "x"
                     + reference.preprocessing().height() + "); give both the same with --input-size");
+        }
+        if (deployed.preprocessing().frames() != reference.preprocessing().frames()) {
+            throw new XGradCamException("the two models take clips of " + deployed.preprocessing().frames() + " and "
+                    + reference.preprocessing().frames() + " frames (0: still images); compare a model with its own original");
         }
         if (deployed.classes() != reference.classes()) {
             throw new XGradCamException(deployed.spec().name() + " scores " + deployed.classes() + " classes and "

@@ -23,7 +23,8 @@ import org.xgradcam.testing.ResultSchema;
 
 /**
  * The API explains every kind of model through the core pipeline: a classifier, the demo
- * detector (one detection, or all) and a segmenter answer with the result schema's fields, and
+ * detector (one detection, or all), a segmenter, a text recogniser, Mask R-CNN and a video
+ * classifier answer with the result schema's fields, and
  * the same class_index, class, score and maps as the pipeline alone.
  */
 class ViewerKindsTest {
@@ -42,7 +43,12 @@ class ViewerKindsTest {
         Path fixtures = Path.of("..", "xgradcam-core", "src", "test", "resources");
         models.put("text", ModelSpec.ofFile(fixtures.resolve("sequence/model.onnx")));
         models.put("maskrcnn", ModelSpec.ofFile(fixtures.resolve("detectors/maskrcnn/model.onnx")));
+        models.put("video", ModelSpec.ofFile(fixtures.resolve("video/r3d/model.onnx"))); // a still image: one frame, repeated
         server = ViewerServer.start(models, ViewerServer.Limits.defaults().withPort(0));
+    }
+
+    static Path fixturesDir() {
+        return Path.of("..", "xgradcam-core", "src", "test", "resources");
     }
 
     @AfterAll
@@ -110,6 +116,14 @@ class ViewerKindsTest {
                     assertThat(bad.body()).contains("step");
                 } else if (id.equals("seg")) {
                     assertThat(body.get("segments").get(0).get("pixel_share").asDouble()).isEqualTo(r.segments().get(0).pixelShare());
+                } else if (id.equals("video")) {
+                    assertThat(body.get("class").asText()).isEqualTo(r.first().name());
+                    assertThat(body.get("warnings").toString()).contains("has 1 frame(s) and the model takes 8");
+                    // an animated GIF is a clip of its own frames
+                    byte[] gif = Files.readAllBytes(fixturesDir().resolve("video/ball.gif"));
+                    JsonNode clip = JSON.readTree(ViewerServerTest.post(server, gif, "model", id).body());
+                    assertThat(ResultSchema.problems(clip)).isEmpty();
+                    assertThat(clip.get("warnings").toString()).contains("has 10 frame(s)");
                 } else {
                     assertThat(body.get("class").asText()).isEqualTo("star");
                 }
