@@ -25,7 +25,7 @@ import org.xgradcam.testing.Fixtures;
 
 /**
  * Video classifiers in the layouts of torchvision's r3d_18, mc3_18 and r2plus1d_18 (its own video
- * blocks, small widths) and a 3-D U-Net, exported by tools/fixtures/export_video.py: 3-D feature
+ * blocks, small widths; one taking channels-last clips [N, T, H, W, C]) and a 3-D U-Net, exported by tools/fixtures/export_video.py: 3-D feature
  * maps [N, C, D, H, W] at every stage, activations and gradients equal to torch autograd's,
  * Grad-CAM's map equal to pytorch-grad-cam's own get_cam_image (weights averaged over D, H and W),
  * the map upsampled to every frame as torch's trilinear interpolation does, XGrad-CAM's weights
@@ -41,7 +41,7 @@ class VideoModelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"r3d", "mc3", "r2plus1d"})
+    @ValueSource(strings = {"r3d", "mc3", "r2plus1d", "r3d_nthwc"})
     void videoClassifiersEqualTorchAtEveryStage(String name) throws Exception {
         check(dir(name), null, false);
     }
@@ -155,7 +155,9 @@ class VideoModelsTest {
                 List<Explanation> one = e.explain(x, Explainer.Request.of(Methods.byName("gradcam"))
                         .withLayers(List.of(tensors.get(at))).withTarget(target).withConvention(PostProcess.PYTORCH_GRAD_CAM));
                 FloatTensor map = one.get(0).result("gradcam").map();
-                assertThat(map.shape()).containsExactly(x.shape()[2], x.shape()[3], x.shape()[4]);
+                boolean last = x.shape()[4] == 3 && x.shape()[1] != 3; // channels-last [N, T, H, W, C]
+                assertThat(map.shape()).containsExactly(last ? java.util.Arrays.copyOfRange(x.shape(), 1, 4)
+                        : java.util.Arrays.copyOfRange(x.shape(), 2, 5));
                 assertThat(Fixtures.relativeError(map, Npy.read(up))).isLessThanOrEqualTo(1e-4);
             }
         }
