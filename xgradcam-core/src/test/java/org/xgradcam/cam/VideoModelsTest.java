@@ -27,7 +27,8 @@ import org.xgradcam.testing.Fixtures;
  * Video classifiers in the layouts of torchvision's r3d_18, mc3_18 and r2plus1d_18 (its own video
  * blocks, small widths; one taking channels-last clips [N, T, H, W, C]) and a 3-D U-Net, exported by tools/fixtures/export_video.py: 3-D feature
  * maps [N, C, D, H, W] at every stage, activations and gradients equal to torch autograd's,
- * Grad-CAM's map equal to pytorch-grad-cam's own get_cam_image (weights averaged over D, H and W),
+ * the maps of Grad-CAM (weights averaged over D, H and W), HiResCAM, Layer-CAM and Eigen-CAM equal
+ * to pytorch-grad-cam's own get_cam_image (the methods whose code runs on 3-D maps there),
  * the map upsampled to every frame as torch's trilinear interpolation does, XGrad-CAM's weights
  * summed over D, H and W.
  */
@@ -109,7 +110,8 @@ class VideoModelsTest {
                 }
                 target = Target.segmentation(cls, mask.data(), (int) (s[2] * s[3]), (int) s[4]);
             }
-            List<Explanation> ex = e.explain(x, Explainer.Request.of(Methods.byName("gradcam"), Methods.byName("xgradcam"))
+            List<Explanation> ex = e.explain(x, Explainer.Request.of(Methods.byName("gradcam"), Methods.byName("xgradcam"),
+                    Methods.byName("hirescam"), Methods.byName("layercam"), Methods.byName("eigencam"))
                     .withLayers(tensors).withTarget(target).withConvention(PostProcess.PYTORCH_GRAD_CAM));
             Explanation r = ex.get(0);
             for (int i = 0; i < tensors.size(); i++) {
@@ -126,12 +128,23 @@ class VideoModelsTest {
                 }
                 assertThat(Fixtures.relativeError(batched(arrays.gradients()), grad)).as("gradients at " + layers.get(i)[0])
                         .isLessThanOrEqualTo(1e-4);
-                CamResult.LayerResult gradcam = r.result("gradcam").layers().get(i);
-                Path pgc = d.resolve("pgc_gradcam_" + i + ".npy");
-                if (Files.isRegularFile(pgc)) {
-                    FloatTensor expected = Npy.read(pgc);
-                    assertThat(Fixtures.relativeError(new FloatTensor(expected.shape(), gradcam.raw().data()), expected))
-                            .as("Grad-CAM's map at " + layers.get(i)[0] + " against pytorch-grad-cam").isLessThanOrEqualTo(1e-4);
+                for (String m : List.of("gradcam", "hirescam", "layercam", "eigencam")) {
+                    // pytorch-grad-cam's own code on the 3-D map: its slices [1, D, h, w] are our rows [D * h, w]
+                    Path pgc = d.resolve("pgc_" + m + "_" + i + ".npy");
+                    if (Files.isRegularFile(pgc)) {
+                        FloatTensor expected = Npy.read(pgc);
+                        float[] raw = r.result(m).layers().get(i).raw().data();
+                        double err = Fixtures.relativeError(new FloatTensor(expected.shape(), raw), expected);
+                        if (m.equals("eigencam")) {
+                            // a singular vector's sign is LAPACK's choice there; ours makes the largest cell positive
+                            float[] flipped = raw.clone();
+                            for (int k = 0; k < flipped.length; k++) {
+                                flipped[k] = -flipped[k];
+                            }
+                            err = Math.min(err, Fixtures.relativeError(new FloatTensor(expected.shape(), flipped), expected));
+                        }
+                        assertThat(err).as(m + " at " + layers.get(i)[0] + " against pytorch-grad-cam").isLessThanOrEqualTo(1e-4);
+                    }
                 }
                 // XGrad-CAM: w_k = sum(A * dS/dA) / (sum A + eps), every sum over D, H and W
                 float[] w = r.result("xgradcam").layers().get(i).weights().data();
