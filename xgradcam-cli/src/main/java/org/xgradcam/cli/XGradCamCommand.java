@@ -883,13 +883,15 @@ public class XGradCamCommand implements Callable<Integer> {
                         places.add(dir.resolve("layers").resolve(rawFolder(e.layers().stream().map(Explanation.LayerArrays::layer)
                                 .toList().indexOf(lr.layer()), lr.layer())));
                     }
+                    FloatTensor own = e.layers().stream().filter(la -> la.layer().equals(lr.layer())).findFirst()
+                            .map(Explanation.LayerArrays::activations).orElse(null);
                     for (Path at : places) {
                         if (lr.weights() != null) {
                             arrays.put(at.resolve(m.id() + "_weights.npy"), lr.weights());
                         }
-                        arrays.put(at.resolve(m.id() + "_cam_lowres.npy"), lr.lowRes());
+                        arrays.put(at.resolve(m.id() + "_cam_lowres.npy"), slices(lr.lowRes(), own));
                         // signed, as the formula (and Captum's LayerGradCam) gives it, before the ReLU
-                        arrays.put(at.resolve(m.id() + "_cam_lowres_signed.npy"), lr.raw());
+                        arrays.put(at.resolve(m.id() + "_cam_lowres_signed.npy"), slices(lr.raw(), own));
                     }
                 }
                 if (cr.map() != null) {
@@ -925,6 +927,14 @@ public class XGradCamCommand implements Callable<Integer> {
         animations.keySet().forEach(written::add);
         arrays.keySet().forEach(written::add);
         return layerInfo;
+    }
+
+    /** A map of a 3-D layer (activations [C, D, h, w]) as its D slices [D, h, w]; others as they are. */
+    private static FloatTensor slices(FloatTensor map, FloatTensor activations) {
+        if (activations == null || activations.rank() != 4 || map.size() != activations.size() / activations.dim(0)) {
+            return map;
+        }
+        return new FloatTensor(new long[] {activations.dim(1), activations.dim(2), activations.dim(3)}, map.data());
     }
 
     /** A clip's frames a row in its pictures. */

@@ -51,6 +51,7 @@ class VideoCommandTest {
         // the map covers every frame: [T, H, W]; the layer's arrays keep their own [C, D, H, W]
         assertThat(Npy.read(out.resolve("xgradcam_cam.npy")).shape()).containsExactly(8, 48, 48);
         assertThat(Npy.read(out.resolve("activations.npy")).shape()).containsExactly(32, 1, 3, 3);
+        assertThat(Npy.read(out.resolve("xgradcam_cam_lowres.npy")).shape()).as("the layer's D slices").containsExactly(1, 3, 3);
         assertThat(Npy.read(out.resolve("logits.npy")).shape()).containsExactly(1, 10);
     }
 
