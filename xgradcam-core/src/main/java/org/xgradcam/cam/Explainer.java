@@ -846,9 +846,13 @@ public final class Explainer implements AutoCloseable {
      * that need nothing but its activations and gradients.
      */
     private boolean tailSuffices(Request request, List<String> layers) {
-        return layers.size() == 1 && catalog.isCut(layers.get(0)) && !request.augmentationSmooth()
-                && request.methods().stream().allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS
-                        || m.needs() == CamMethod.Needs.ACTIVATIONS);
+        return catalog.isCut(layers.get(0)) && layerArraysSuffice(request, layers);
+    }
+
+    /** One layer, and methods that need only its activations and gradients. */
+    private static boolean layerArraysSuffice(Request request, List<String> layers) {
+        return layers.size() == 1 && !request.augmentationSmooth() && request.methods().stream()
+                .allMatch(m -> m.needs() == CamMethod.Needs.GRADIENTS || m.needs() == CamMethod.Needs.ACTIVATIONS);
     }
 
     /**
@@ -891,6 +895,14 @@ public final class Explainer implements AutoCloseable {
                 eachUnavailable.add(layer);
             }
         }
+        // (what bypasses the layer is fed as the forward computed it: no cut needed)
+        if (k > 1 && oneImagePerRun() && layerArraysSuffice(request, layers) && !fedUnavailable.contains(layer)) {
+            try {
+                return explainEachOnOneForward(image, targets, request, layer);
+            } catch (XGradCamException e) {
+                fedUnavailable.add(layer); // the part after the layer cannot run on its own: one run per target
+            }
+        }
         {
             List<Explanation> out = new ArrayList<>();
             for (int i = 0; i < k; i++) {
@@ -902,6 +914,86 @@ public final class Explainer implements AutoCloseable {
             return out;
         }
     }
+
+    /**
+     * Several targets of a model that runs one image at a time (a detector that selects its boxes
+     * in the graph): the whole model runs forward once, then for each target only the part after
+     * the layer, forward and backward, fed the values it reads from before the layer (the boxes
+     * and anchors a score's NMS needs) from that forward ({@link GraphSurgery#fedTail}). Each
+     * score is checked against the forward's.
+     */
+    private List<Explanation> explainEachOnOneForward(FloatTensor image, List<Target> targets, Request request, String layer) {
+        Lazy<FedSession> lazy = fedSessions.computeIfAbsent(layer, l -> new Lazy<>(() -> {
+            GraphSurgery.FedTail tail = GraphSurgery.fedTail(graph, shapes, l, catalog.score());
+            Graph tg = new Graph(tail.model());
+            GradientSession session = new GradientSession(GradientBuilder.build(tg, shapes.startingAt(l),
+                    GradientRequest.of(List.of(l), catalog.score())), options.runtime());
+            List<String> outputs = new ArrayList<>(tail.fed());
+            outputs.remove(shapes.inputName());
+            outputs.add(l);
+            ForwardSession forward = new ForwardSession(GraphSurgery.withOutputs(graph, shapes, catalog.score(), outputs),
+                    shapes.inputName(), options.runtime());
+            return new FedSession(tail.fed(), forward, session);
+        }));
+        FedSession fs = lazy.get();
+        List<String> names = new ArrayList<>(fs.fed());
+        names.remove(shapes.inputName());
+        names.add(layer);
+        names.add(catalog.score());
+        long[] scoreShape = shapes.shape(catalog.score());
+        try (ForwardSession.Kept once = fs.forward().runKept(image, names)) {
+            FloatTensor scores = once.floats(catalog.score());
+            requireFiniteScores(scores);
+            FloatTensor acts = once.floats(layer);
+            Map<String, ai.onnxruntime.OnnxTensor> fed = new LinkedHashMap<>();
+            for (String f : fs.fed()) {
+                fed.put(f, once.tensor(f, shapes.inputName()));
+            }
+            List<Explanation> out = new ArrayList<>();
+            for (int i = 0; i < targets.size(); i++) {
+                Target t = targets.get(i);
+                GradientResult g = fs.session().run(acts, t.seed(1, scoreShape), fed);
+                if (!sameScores(g.score(), scores)) {
+                    throw new XGradCamException("the part after " + layer + " gave other scores than the whole model");
+                }
+                GradientResult raw = new GradientResult(scores, Map.of(layer, acts), Map.of(layer, g.gradient(layer)),
+                        java.util.Optional.empty(), Map.of());
+                out.add(explainFrom(image, raw, request.withTarget(t), List.of(layer), false, false).get(0));
+                options.progress().step("detections", i + 1, targets.size());
+            }
+            return out;
+        }
+    }
+
+    /** The same shape and values to 1e-4 of the largest (a tail's float sums may run in another order). */
+    private static boolean sameScores(FloatTensor a, FloatTensor b) {
+        if (!java.util.Arrays.equals(a.shape(), b.shape())) {
+            return false;
+        }
+        double scale = 1;
+        for (float v : b.data()) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!(Math.abs(a.data()[i] - b.data()[i]) <= 1e-4 * scale)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private record FedSession(List<String> fed, ForwardSession forward, GradientSession session) implements AutoCloseable {
+        @Override
+        public void close() {
+            forward.close();
+            session.close();
+        }
+    }
+
+    private final Map<String, Lazy<FedSession>> fedSessions = new ConcurrentHashMap<>();
+
+    /** Layers whose part after them cannot run fed: their targets take one run each. */
+    private final java.util.Set<String> fedUnavailable = ConcurrentHashMap.newKeySet();
 
     /** Layers whose graph after them cannot run several rows: their targets take one run each. */
     private final java.util.Set<String> eachUnavailable = ConcurrentHashMap.newKeySet();
@@ -1167,6 +1259,7 @@ public final class Explainer implements AutoCloseable {
         all.addAll(layerForwards.values());
         all.addAll(ablationForwards.values());
         all.addAll(tailGradients.values());
+        all.addAll(fedSessions.values());
         all.addAll(rankedSessions.values());
         all.addAll(selectingTails.values());
         all.add(forward);

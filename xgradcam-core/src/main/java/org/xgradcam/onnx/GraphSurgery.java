@@ -89,6 +89,76 @@ public final class GraphSurgery {
         return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());
     }
 
+    /**
+     * The part of the model after a layer, as {@link #tail(Graph, ModelShapes, String, String)},
+     * with everything it reads from outside that part given as inputs ({@code fed}, in the order
+     * of the model's inputs after the layer) rather than recomputed: a detector's boxes, anchors
+     * and image size beside its class scores. For one image whose values before the layer are
+     * known (a forward that output them), the tail then runs only what the layer changes.
+     */
+    public record FedTail(OnnxModel model, List<String> fed) {}
+
+    public static FedTail fedTail(Graph graph, ModelShapes shapes, String layer, String score) {
+        Set<String> after = graph.descendants(List.of(layer));
+        if (!after.contains(score)) {
+            throw new XGradCamException("layer '" + layer + "' does not influence the score '" + score + "'");
+        }
+        java.util.Set<String> initializers = new HashSet<>();
+        graph.model().proto().getGraph().getInitializerList().forEach(t -> initializers.add(t.getName()));
+        Set<String> seen = new HashSet<>();
+        Set<NodeProto> nodes = new HashSet<>();
+        java.util.List<String> fed = new java.util.ArrayList<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(score));
+        while (!todo.isEmpty()) {
+            String t = todo.poll();
+            if (!seen.add(t) || t.equals(layer) || initializers.contains(t)) {
+                continue;
+            }
+            java.util.Optional<NodeProto> p = graph.producer(t);
+            if (p.isPresent() && (after.contains(t) || p.get().getInputCount() == 0)) {
+                nodes.add(p.get()); // the layer's consequences, and constants
+                todo.addAll(Graph.dependencies(p.get()));
+            } else {
+                fed.add(t); // computed before the layer (or the model's input): a value of the run
+            }
+        }
+        GraphProto original = graph.model().proto().getGraph();
+        GraphProto.Builder g = GraphProto.newBuilder().setName(original.getName() + "_fed_tail");
+        for (NodeProto n : graph.nodes()) {
+            if (nodes.contains(n)) {
+                g.addNode(n);
+            }
+        }
+        for (TensorProto t : original.getInitializerList()) {
+            if (seen.contains(t.getName())) {
+                g.addInitializer(t);
+            }
+        }
+        g.addInput(floatValue(layer, shapes.shape(layer), true));
+        for (String f : fed) {
+            // its type and its shape in this run (ONNX Runtime's shape inference reads them: a Resize's sizes)
+            TensorShapeProto.Builder dims = TensorShapeProto.newBuilder();
+            for (long d : shapes.get(f).shape()) {
+                dims.addDim(d >= 0 ? TensorShapeProto.Dimension.newBuilder().setDimValue(d)
+                        : TensorShapeProto.Dimension.newBuilder().setDimParam("free"));
+            }
+            g.addInput(ValueInfoProto.newBuilder().setName(f).setType(TypeProto.newBuilder().setTensorType(
+                    TypeProto.Tensor.newBuilder().setElemType(shapes.get(f).elemType()).setShape(dims))).build());
+        }
+        g.addOutput(floatValue(score, shapes.shape(score), false));
+        var proto = graph.model().proto().toBuilder().setGraph(g);
+        if (runsOneImage(graph)) {
+            proto.addMetadataProps(org.xgradcam.onnx.proto.OnnxProto.StringStringEntryProto.newBuilder().setKey(ONE_IMAGE)
+                    .setValue("true"));
+        }
+        return new FedTail(graph.model().withProto(proto.build()), List.copyOf(fed));
+    }
+
+    private static ValueInfoProto typedValue(String name, int elemType) {
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(elemType))).build();
+    }
+
     /** The outputs of {@link #rankedCopies}: row r's score of its rank-r class, that class, all rows' scores. */
     public static final String RANKED_SCORE = "xgradcam_ranked_score";
     public static final String RANKED_CLASS = "xgradcam_ranked_class";
@@ -386,8 +456,12 @@ public final class GraphSurgery {
      * image itself (a detector selecting its boxes). Axis 0 of its tensors is then no batch of images.
      */
     public static boolean runsOneImage(Graph graph) {
-        return isUnbatched(graph) || DetectionOutputs.of(graph.model()).isPresent();
+        return isUnbatched(graph) || DetectionOutputs.of(graph.model()).isPresent() || graph.model().proto().getMetadataPropsList()
+                .stream().anyMatch(p -> p.getKey().equals(ONE_IMAGE) && p.getValue().equals("true"));
     }
+
+    /** The metadata key a part cut out of a one-image model carries (it runs one image too). */
+    static final String ONE_IMAGE = "xgradcam.one_image";
 
     /** The model with the given tensors as outputs besides the score (and only them). */
     /** The input of {@link #channelAblation}: per row, 1 for each channel to ablate, [M, C, 1, 1]. */
@@ -442,7 +516,7 @@ public final class GraphSurgery {
         g.addOutput(floatValue(score, shapes.shape(score), false));
         for (String t : tensors) {
             if (!t.equals(score)) {
-                g.addOutput(floatValue(t, shapes.shape(t), false));
+                g.addOutput(typedValue(t, shapes.get(t).elemType())); // a float layer, or any value a fed tail reads
             }
         }
         return graph.model().withProto(graph.model().proto().toBuilder().setGraph(g).build());

@@ -56,6 +56,14 @@ public final class ModelShapes {
         return Optional.ofNullable(values.get(tensor)).map(long[]::clone);
     }
 
+    /**
+     * The same facts for a part of the graph that starts at {@code tensor} (its input): a tail cut
+     * out of this model keeps every tensor's name, so what was measured here holds there.
+     */
+    public ModelShapes startingAt(String tensor) {
+        return new ModelShapes(infos, tensor, get(tensor).shape().clone(), values);
+    }
+
     public Optional<TensorInfo> find(String tensor) {
         return Optional.ofNullable(infos.get(tensor));
     }

@@ -26,6 +26,53 @@ public final class ForwardSession implements AutoCloseable {
         this.input = input;
     }
 
+    /**
+     * A run's outputs kept open as ONNX Runtime gave them (any type), to feed another session
+     * ({@link GradientSession#run(FloatTensor, GradientSession.Seed, Map)}); close it after.
+     */
+    public static final class Kept implements AutoCloseable {
+        private final OnnxTensor input;
+        private final OrtSession.Result result;
+
+        private Kept(OnnxTensor input, OrtSession.Result result) {
+            this.input = input;
+            this.result = result;
+        }
+
+        public FloatTensor floats(String name) {
+            return GradientSession.read(result, name);
+        }
+
+        /** An output, or the run's own input by its name. */
+        public OnnxTensor tensor(String name, String inputName) {
+            if (name.equals(inputName)) {
+                return input;
+            }
+            return (OnnxTensor) result.get(name).orElseThrow(() -> new XGradCamException("missing output " + name));
+        }
+
+        @Override
+        public void close() {
+            result.close();
+            input.close();
+        }
+    }
+
+    /** Runs the model and keeps the named outputs open (see {@link Kept}). */
+    public Kept runKept(FloatTensor x, java.util.Collection<String> outputs) {
+        OnnxTensor t = null;
+        try {
+            t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), x.shape());
+            return new Kept(t, OrtSessions.run(session, Map.of(input, t), Set.copyOf(outputs)));
+        } catch (OrtException e) {
+            if (t != null) {
+                t.close();
+            }
+            throw new XGradCamException("ONNX Runtime failed to run the model on an input of shape "
+                    + Arrays.toString(x.shape()) + ": " + OrtSessions.firstLine(e.getMessage()), e);
+        }
+    }
+
     /** Runs the model and returns the named outputs (all outputs if none are named). */
     public Map<String, FloatTensor> run(FloatTensor x, String... outputs) {
         try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), x.shape());

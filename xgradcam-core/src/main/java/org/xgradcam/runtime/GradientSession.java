@@ -81,7 +81,16 @@ public final class GradientSession implements AutoCloseable {
     }
 
     public GradientResult run(FloatTensor input, Seed seed) {
-        return run(input, seed, -1, List.of(), null);
+        return run(input, seed, -1, List.of(), null, Map.of());
+    }
+
+    /**
+     * As {@link #run(FloatTensor, Seed)} for a model with more inputs than the layer (a fed tail,
+     * {@link org.xgradcam.onnx.GraphSurgery#fedTail}): their values as another session gave them,
+     * of any type; the caller keeps them open.
+     */
+    public GradientResult run(FloatTensor input, Seed seed, Map<String, OnnxTensor> fed) {
+        return run(input, seed, -1, List.of(), null, fed);
     }
 
     /**
@@ -90,10 +99,11 @@ public final class GradientSession implements AutoCloseable {
      * outputs {@code kept} are read into {@code keptValues} too.
      */
     public GradientResult runRows(FloatTensor input, int rows, List<String> kept, Map<String, FloatTensor> keptValues) {
-        return run(input, Seed.topClass(), rows, kept, keptValues);
+        return run(input, Seed.topClass(), rows, kept, keptValues, Map.of());
     }
 
-    private GradientResult run(FloatTensor input, Seed seed, int rows, List<String> kept, Map<String, FloatTensor> keptValues) {
+    private GradientResult run(FloatTensor input, Seed seed, int rows, List<String> kept, Map<String, FloatTensor> keptValues,
+                               Map<String, OnnxTensor> fed) {
         long[] expected = model.inputShape();
         long[] got = input.shape();
         boolean ok = got.length == expected.length;
@@ -122,7 +132,7 @@ public final class GradientSession implements AutoCloseable {
         }
         List<OnnxTensor> owned = new ArrayList<>();
         try {
-            Map<String, OnnxTensor> feeds = new HashMap<>();
+            Map<String, OnnxTensor> feeds = new HashMap<>(fed);
             feeds.put(model.input(), own(owned, input));
             feeds.put(model.seed(), own(owned, seedWeights));
             if (model.topClassSeed().isPresent()) {

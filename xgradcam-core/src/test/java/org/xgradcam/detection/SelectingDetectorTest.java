@@ -63,6 +63,49 @@ class SelectingDetectorTest {
     }
 
     /**
+     * Every detection of one image from one forward ({@code explainEach}: the part after the layer
+     * fed what it reads from before it): each detection's gradients equal torch autograd's, as
+     * one run per detection gives them; the fed tail is built once per layer and used.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "retinanet_op11", "fasterrcnn_op11", "maskrcnn", "keypointrcnn", "maskrcnn_op13"})
+    void everyDetectionFromOneForwardEqualsTorch(String name) throws IOException {
+        Path dir = Fixtures.resource("detectors/" + name);
+        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
+        List<String> layers = new ArrayList<>(Fixtures.layers(dir).stream().map(l -> l[2]).toList());
+        FloatTensor image = Npy.read(dir.resolve("input.npy"));
+        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
+        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+            List<Detection> found = detector.detect(x);
+            float[] scores = Npy.read(dir.resolve("scores.npy")).data();
+            try (Explainer explainer = detector.explainerFor(x, found)) {
+                assertThat(explainer.oneImagePerRun()).isTrue();
+                for (int i = 0; i < layers.size(); i++) {
+                    int sessions = explainer.openSessions();
+                    List<Explanation> each = explainer.explainEach(x, List.of(SelectingDetector.target(found.get(0), found.size()),
+                            SelectingDetector.target(found.get(1), found.size())), Explainer.Request.of(Methods.byName("gradcam"),
+                            Methods.byName("xgradcam")).withLayers(List.of(layers.get(i))));
+                    assertThat(explainer.openSessions() - sessions).as("one holder: the forward and the fed tail").isEqualTo(1);
+                    int afterEach = explainer.openSessions();
+                    explainer.explain(x, Explainer.Request.of(Methods.byName("gradcam")).withLayers(List.of(layers.get(i)))
+                            .withTarget(SelectingDetector.target(found.get(0), found.size())));
+                    assertThat(explainer.openSessions() - afterEach).as("the whole model's session was not what explainEach ran")
+                            .isEqualTo(1);
+                    FloatTensor act = Npy.read(dir.resolve("act_" + i + ".npy"));
+                    for (int det = 0; det < 2; det++) {
+                        Explanation e = each.get(det);
+                        assertThat(e.score()).isCloseTo(scores[det], org.assertj.core.data.Offset.offset(1e-5));
+                        FloatTensor grad = Npy.read(dir.resolve("grad_" + det + "_" + i + ".npy"));
+                        assertThat(Fixtures.relativeError(e.layers().get(0).activations(), act.row(0))).isLessThanOrEqualTo(MAX_RELATIVE_ERROR);
+                        assertThat(Fixtures.relativeError(e.layers().get(0).gradients(), grad.row(0)))
+                                .as("gradient of detection %d at %s", det, layers.get(i)).isLessThanOrEqualTo(MAX_RELATIVE_ERROR);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Mask R-CNN and Keypoint R-CNN exported with every output: read as detectors (not as
      * classifiers scoring their boxes), and each detection's mask or keypoints equal torch's.
      */
