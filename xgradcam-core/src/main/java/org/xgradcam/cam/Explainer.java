@@ -918,22 +918,23 @@ public final class Explainer implements AutoCloseable {
     /**
      * Several targets of a model that runs one image at a time (a detector that selects its boxes
      * in the graph): the whole model runs forward once, then for each target only the part after
-     * the layer, forward and backward, fed the values it reads from before the layer (the boxes
-     * and anchors a score's NMS needs) from that forward ({@link GraphSurgery#fedTail}). Each
-     * score is checked against the forward's.
+     * the layer, fed the values it reads from before the layer (the boxes and anchors a score's
+     * NMS needs) from that forward ({@link GraphSurgery#fedTail}): its forward once for up to
+     * {@link #BACKWARD_COPIES} targets, its backward copied once per target
+     * ({@link GraphSurgery#backwardCopies}). Each run's score is checked against the forward's.
      */
     private List<Explanation> explainEachOnOneForward(FloatTensor image, List<Target> targets, Request request, String layer) {
         Lazy<FedSession> lazy = fedSessions.computeIfAbsent(layer, l -> new Lazy<>(() -> {
             GraphSurgery.FedTail tail = GraphSurgery.fedTail(graph, shapes, l, catalog.score());
             Graph tg = new Graph(tail.model());
-            GradientSession session = new GradientSession(GradientBuilder.build(tg, shapes.startingAt(l),
-                    GradientRequest.of(List.of(l), catalog.score())), options.runtime());
+            org.xgradcam.autodiff.AugmentedModel augmented = GradientBuilder.build(tg, shapes.startingAt(l),
+                    GradientRequest.of(List.of(l), catalog.score()));
             List<String> outputs = new ArrayList<>(tail.fed());
             outputs.remove(shapes.inputName());
             outputs.add(l);
             ForwardSession forward = new ForwardSession(GraphSurgery.withOutputs(graph, shapes, catalog.score(), outputs),
                     shapes.inputName(), options.runtime());
-            return new FedSession(tail.fed(), forward, session);
+            return new FedSession(tail.fed(), forward, augmented, l);
         }));
         FedSession fs = lazy.get();
         List<String> names = new ArrayList<>(fs.fed());
@@ -949,17 +950,27 @@ public final class Explainer implements AutoCloseable {
             for (String f : fs.fed()) {
                 fed.put(f, once.tensor(f, shapes.inputName()));
             }
-            List<Explanation> out = new ArrayList<>();
-            for (int i = 0; i < targets.size(); i++) {
-                Target t = targets.get(i);
-                GradientResult g = fs.session().run(acts, t.seed(1, scoreShape), fed);
-                if (!sameScores(g.score(), scores)) {
+            // the tail's forward once, its backward once per target (copies in one graph), a few targets a run
+            List<FloatTensor> gradients = new ArrayList<>();
+            for (int start = 0; start < targets.size(); start += BACKWARD_COPIES) {
+                int n = Math.min(BACKWARD_COPIES, targets.size() - start);
+                List<FloatTensor> seeds = new ArrayList<>();
+                for (Target t : targets.subList(start, start + n)) {
+                    seeds.add(t.seed(1, scoreShape).weights());
+                }
+                org.xgradcam.runtime.BackwardCopiesSession copies = fs.copies(n, options.runtime());
+                org.xgradcam.runtime.BackwardCopiesSession.Result r = copies.run(acts, seeds, fed);
+                if (!sameScores(r.score(), scores)) {
                     throw new XGradCamException("the part after " + layer + " gave other scores than the whole model");
                 }
-                GradientResult raw = new GradientResult(scores, Map.of(layer, acts), Map.of(layer, g.gradient(layer)),
+                gradients.addAll(r.gradients());
+                options.progress().step("detections", start + n, targets.size());
+            }
+            List<Explanation> out = new ArrayList<>();
+            for (int i = 0; i < targets.size(); i++) {
+                GradientResult raw = new GradientResult(scores, Map.of(layer, acts), Map.of(layer, gradients.get(i)),
                         java.util.Optional.empty(), Map.of());
-                out.add(explainFrom(image, raw, request.withTarget(t), List.of(layer), false, false).get(0));
-                options.progress().step("detections", i + 1, targets.size());
+                out.add(explainFrom(image, raw, request.withTarget(targets.get(i)), List.of(layer), false, false).get(0));
             }
             return out;
         }
@@ -982,11 +993,40 @@ public final class Explainer implements AutoCloseable {
         return true;
     }
 
-    private record FedSession(List<String> fed, ForwardSession forward, GradientSession session) implements AutoCloseable {
+    /** The most backward copies in one graph: the graph grows with each, the forward is shared by all. */
+    static final int BACKWARD_COPIES = 8;
+
+    /** The forward that outputs what the tail is fed, the tail's gradient model, and its backward copies by count. */
+    private static final class FedSession implements AutoCloseable {
+        private final List<String> fed;
+        private final ForwardSession forward;
+        private final org.xgradcam.autodiff.AugmentedModel tail;
+        private final String layer;
+        private final Map<Integer, org.xgradcam.runtime.BackwardCopiesSession> copies = new HashMap<>();
+
+        FedSession(List<String> fed, ForwardSession forward, org.xgradcam.autodiff.AugmentedModel tail, String layer) {
+            this.fed = fed;
+            this.forward = forward;
+            this.tail = tail;
+            this.layer = layer;
+        }
+
+        List<String> fed() {
+            return fed;
+        }
+
+        ForwardSession forward() {
+            return forward;
+        }
+
+        synchronized org.xgradcam.runtime.BackwardCopiesSession copies(int n, org.xgradcam.runtime.RuntimeOptions options) {
+            return copies.computeIfAbsent(n, c -> new org.xgradcam.runtime.BackwardCopiesSession(tail, layer, c, options));
+        }
+
         @Override
-        public void close() {
+        public synchronized void close() {
             forward.close();
-            session.close();
+            copies.values().forEach(org.xgradcam.runtime.BackwardCopiesSession::close);
         }
     }
 

@@ -154,6 +154,66 @@ public final class GraphSurgery {
         return new FedTail(graph.model().withProto(proto.build()), List.copyOf(fed));
     }
 
+    /**
+     * A model extended with backward nodes (forward, then backward from the seed input) with its
+     * backward copied {@code k} times: copy j reads seed input {@code seed + "_" + j} and writes
+     * {@code gradient + "_" + j}; the forward runs once for all of them. The backward of k targets
+     * of one image for one forward, where the graph cannot run k rows (it selects one image's
+     * boxes). Only the score and the k gradients are outputs.
+     */
+    public static OnnxModel backwardCopies(OnnxModel augmented, String seed, String gradient, String score, int k) {
+        Graph graph = new Graph(augmented);
+        Set<String> backward = graph.descendants(List.of(seed));
+        GraphProto original = augmented.proto().getGraph();
+        GraphProto.Builder g = original.toBuilder().clearNode().clearOutput().clearValueInfo().clearInput();
+        List<NodeProto> copied = new java.util.ArrayList<>();
+        for (NodeProto n : graph.nodes()) {
+            boolean inBackward = n.getOutputList().stream().anyMatch(backward::contains);
+            if (!inBackward) {
+                g.addNode(n); // the forward (and constants): once
+            } else {
+                copied.add(n);
+            }
+        }
+        for (int j = 0; j < k; j++) {
+            String suffix = "_" + j;
+            for (NodeProto n : copied) {
+                NodeProto.Builder c = n.toBuilder().setName(n.getName() + suffix).clearInput().clearOutput();
+                for (String in : n.getInputList()) {
+                    c.addInput(!in.isEmpty() && backward.contains(in) ? in + suffix : in);
+                }
+                for (String out : n.getOutputList()) {
+                    c.addOutput(out.isEmpty() ? out : out + suffix);
+                }
+                g.addNode(c);
+            }
+        }
+        ValueInfoProto seedInfo = null;
+        for (ValueInfoProto in : original.getInputList()) {
+            if (in.getName().equals(seed)) {
+                seedInfo = in;
+            } else {
+                g.addInput(in);
+            }
+        }
+        for (int j = 0; j < k; j++) {
+            g.addInput(seedInfo.toBuilder().setName(seed + "_" + j));
+        }
+        for (ValueInfoProto out : original.getOutputList()) {
+            if (out.getName().equals(score)) {
+                g.addOutput(out);
+            }
+        }
+        for (ValueInfoProto out : original.getOutputList()) {
+            if (out.getName().equals(gradient)) {
+                for (int j = 0; j < k; j++) {
+                    g.addOutput(out.toBuilder().setName(gradient + "_" + j));
+                }
+            }
+        }
+        return augmented.withProto(augmented.proto().toBuilder().setGraph(g).build());
+    }
+
     private static ValueInfoProto typedValue(String name, int elemType) {
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
                 TypeProto.Tensor.newBuilder().setElemType(elemType))).build();

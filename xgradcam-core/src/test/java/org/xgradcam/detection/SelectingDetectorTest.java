@@ -106,6 +106,39 @@ class SelectingDetectorTest {
     }
 
     /**
+     * More detections than one graph copies its backward for (several runs of copies): each equals
+     * its own run of the whole model.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"retinanet", "fasterrcnn"})
+    void manyDetectionsFromOneForwardEqualOneRunEach(String name) throws IOException {
+        Path dir = Fixtures.resource("detectors/" + name);
+        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
+        String layer = Fixtures.layers(dir).get(0)[2];
+        FloatTensor image = Npy.read(dir.resolve("input.npy"));
+        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
+        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+            List<Detection> found = detector.detect(x);
+            List<org.xgradcam.cam.Target> targets = new ArrayList<>();
+            for (int d = 0; d < 11; d++) {
+                targets.add(SelectingDetector.target(found.get(d), found.size()));
+            }
+            try (Explainer explainer = detector.explainerFor(x, found)) {
+                Explainer.Request request = Explainer.Request.of(Methods.byName("xgradcam")).withLayers(List.of(layer));
+                List<Explanation> each = explainer.explainEach(x, targets, request);
+                for (int d = 0; d < targets.size(); d++) {
+                    Explanation one = explainer.explain(x, request.withTarget(targets.get(d))).get(0);
+                    assertThat(each.get(d).score()).isCloseTo(one.score(), org.assertj.core.data.Offset.offset(1e-5));
+                    assertThat(Fixtures.relativeError(each.get(d).layers().get(0).gradients(), one.layers().get(0).gradients()))
+                            .as("detection %d", d).isLessThanOrEqualTo(1e-5);
+                    assertThat(Fixtures.relativeError(each.get(d).result("xgradcam").map(), one.result("xgradcam").map()))
+                            .isLessThanOrEqualTo(1e-5);
+                }
+            }
+        }
+    }
+
+    /**
      * Mask R-CNN and Keypoint R-CNN exported with every output: read as detectors (not as
      * classifiers scoring their boxes), and each detection's mask or keypoints equal torch's.
      */
