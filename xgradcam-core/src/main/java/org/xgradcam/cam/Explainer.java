@@ -950,21 +950,31 @@ public final class Explainer implements AutoCloseable {
             for (String f : fs.fed()) {
                 fed.put(f, once.tensor(f, shapes.inputName()));
             }
-            // the tail's forward once, its backward once per target (copies in one graph), a few targets a run
+            // the first target on its own; then the rest in runs of c backward copies sharing the tail's
+            // forward, c chosen from what the first cost to build and to run
             List<FloatTensor> gradients = new ArrayList<>();
-            for (int start = 0; start < targets.size(); start += BACKWARD_COPIES) {
-                int n = Math.min(BACKWARD_COPIES, targets.size() - start);
+            int copies = 1;
+            for (int start = 0; start < targets.size(); ) {
+                int n = Math.min(copies, targets.size() - start);
                 List<FloatTensor> seeds = new ArrayList<>();
                 for (Target t : targets.subList(start, start + n)) {
                     seeds.add(t.seed(1, scoreShape).weights());
                 }
-                org.xgradcam.runtime.BackwardCopiesSession copies = fs.copies(n, options.runtime());
-                org.xgradcam.runtime.BackwardCopiesSession.Result r = copies.run(acts, seeds, fed);
-                if (!sameScores(r.score(), scores)) {
+                org.xgradcam.runtime.BackwardCopiesSession session = fs.copies(n, options.runtime());
+                long began = System.nanoTime();
+                org.xgradcam.runtime.BackwardCopiesSession.Result r = session.run(acts, seeds, fed);
+                long ran = System.nanoTime() - began;
+                // the entries up to the last one a seed reads: a selection's order below them (near-equal low scores
+                // rounded apart) may differ and does not matter, the detections explained must be the same
+                if (!sameScores(r.score(), scores, lastSeeded(seeds) + 1)) {
                     throw new XGradCamException("the part after " + layer + " gave other scores than the whole model");
                 }
                 gradients.addAll(r.gradients());
-                options.progress().step("detections", start + n, targets.size());
+                if (start == 0) {
+                    copies = backwardCopies(targets.size() - 1, session.buildNanos(), ran);
+                }
+                start += n;
+                options.progress().step("detections", start, targets.size());
             }
             List<Explanation> out = new ArrayList<>();
             for (int i = 0; i < targets.size(); i++) {
@@ -976,8 +986,25 @@ public final class Explainer implements AutoCloseable {
         }
     }
 
-    /** The same shape and values to 1e-4 of the largest (a tail's float sums may run in another order). */
-    private static boolean sameScores(FloatTensor a, FloatTensor b) {
+    /** The last entry any seed weighs (the seeds are [score...] each). */
+    private static int lastSeeded(List<FloatTensor> seeds) {
+        int last = -1;
+        for (FloatTensor seed : seeds) {
+            for (int i = seed.size() - 1; i > last; i--) {
+                if (seed.data()[i] != 0) {
+                    last = i;
+                    break;
+                }
+            }
+        }
+        return last;
+    }
+
+    /**
+     * The same shape and the same first {@code upTo} values to 1e-4 of the largest (a tail's float
+     * sums may run in another order).
+     */
+    private static boolean sameScores(FloatTensor a, FloatTensor b, int upTo) {
         if (!java.util.Arrays.equals(a.shape(), b.shape())) {
             return false;
         }
@@ -985,7 +1012,7 @@ public final class Explainer implements AutoCloseable {
         for (float v : b.data()) {
             scale = Math.max(scale, Math.abs(v));
         }
-        for (int i = 0; i < a.size(); i++) {
+        for (int i = 0; i < Math.min(upTo, a.size()); i++) {
             if (!(Math.abs(a.data()[i] - b.data()[i]) <= 1e-4 * scale)) {
                 return false;
             }
@@ -995,6 +1022,30 @@ public final class Explainer implements AutoCloseable {
 
     /** The most backward copies in one graph: the graph grows with each, the forward is shared by all. */
     static final int BACKWARD_COPIES = 8;
+
+    /**
+     * How many backward copies a run should hold for {@code rest} more targets, from what one copy
+     * cost to build (a session start grows with the graph, a copy's nodes each time) and to run
+     * (the tail's forward about half of it, as a backward without weight gradients costs about a
+     * forward): the count of 1, 2, 4 or 8 that minimises the estimated time.
+     */
+    static int backwardCopies(int rest, long buildNanos, long runNanos) {
+        int best = 1;
+        double bestCost = Double.MAX_VALUE;
+        double half = runNanos / 2.0;
+        for (int c = 1; c <= BACKWARD_COPIES; c *= 2) {
+            int full = rest / c;
+            int left = rest % c;
+            // sessions of c and (for a last, shorter run) of the remainder copies; the one copy's is built
+            double build = (c == 1 || full == 0 ? 0 : (double) buildNanos * c) + (left > 1 ? (double) buildNanos * left : 0);
+            double cost = build + full * (half + c * half) + (left > 0 ? half + left * half : 0);
+            if (cost < bestCost) {
+                bestCost = cost;
+                best = c;
+            }
+        }
+        return best;
+    }
 
     /** The forward that outputs what the tail is fed, the tail's gradient model, and its backward copies by count. */
     private static final class FedSession implements AutoCloseable {

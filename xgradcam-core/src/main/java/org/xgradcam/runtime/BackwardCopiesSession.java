@@ -24,6 +24,7 @@ public final class BackwardCopiesSession implements AutoCloseable {
     private final String layer;
     private final int k;
     private final OrtSession session;
+    private final long buildNanos;
 
     /** The score and each seed's gradient at the layer, in seed order. */
     public record Result(FloatTensor score, List<FloatTensor> gradients) {}
@@ -35,12 +36,19 @@ public final class BackwardCopiesSession implements AutoCloseable {
         this.model = model;
         this.layer = layer;
         this.k = k;
+        long t0 = System.nanoTime();
         this.session = Sessions.open(GraphSurgery.backwardCopies(model.model(), model.seed(), model.targetGradients().get(layer),
                 model.score(), k), options);
+        this.buildNanos = System.nanoTime() - t0;
     }
 
     public int copies() {
         return k;
+    }
+
+    /** How long building the graph and starting its session took. */
+    public long buildNanos() {
+        return buildNanos;
     }
 
     /** One run: {@code input} the layer's (or the model's) input, a seed per copy, values fed as another run gave them. */
