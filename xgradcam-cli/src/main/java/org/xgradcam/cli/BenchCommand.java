@@ -63,6 +63,10 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-figure", description = "With --folder: the folder run writes no compare.png.")
     boolean noFigure;
 
+    @Option(names = "--no-pictures", description = "With --folder: the folder run writes no pictures, only the raw arrays"
+            + " (--save-raw): what the pictures cost shows against a run with them.")
+    boolean noPictures;
+
     private final List<AutoCloseable> closeLater = new ArrayList<>();
 
     @Override

@@ -81,7 +81,7 @@ final class FolderBench {
             double p = BenchCommand.median(plain);
             double f = BenchCommand.median(folderRun);
             System.out.printf(Locale.ROOT, "folder %s: %d images, model %s, batch %d, methods %s%s, %d iterations, medians%n",
-                    b.folder, items.size(), spec.name(), b.batch, String.join(",", methods()), b.noFigure ? ", no figure" : "",
+                    b.folder, items.size(), spec.name(), b.batch, String.join(",", methods()), b.noPictures ? ", no pictures (raw arrays)" : b.noFigure ? ", no figure" : "",
                     iterations);
             System.out.printf(Locale.ROOT, "%-40s %9.2f ms/image%n", "decoding + preprocessing (one thread)", decodeMs);
             System.out.printf(Locale.ROOT, "%-40s %9.2f ms/image  %7.3fx%n", "plain forward", p, 1.0);
@@ -122,6 +122,9 @@ final class FolderBench {
         }
         if (b.noFigure) {
             args.add("--no-figure");
+        }
+        if (b.noPictures) {
+            args.addAll(List.of("--no-pictures", "--save-raw"));
         }
         if (b.common.threads != 0) {
             args.addAll(List.of("--threads", Integer.toString(b.common.threads)));
