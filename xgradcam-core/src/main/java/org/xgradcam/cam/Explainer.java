@@ -920,11 +920,11 @@ public final class Explainer implements AutoCloseable {
      * in the graph): the whole model runs forward once, then for each target only the part after
      * the layer, fed the values it reads from before the layer (the boxes and anchors a score's
      * NMS needs) from that forward ({@link GraphSurgery#fedTail}): its forward once for up to
-     * {@link #BACKWARD_COPIES} targets, its backward copied once per target
+     * {@link SharedForward#BACKWARD_COPIES} targets, its backward copied once per target
      * ({@link GraphSurgery#backwardCopies}). Each run's score is checked against the forward's.
      */
     private List<Explanation> explainEachOnOneForward(FloatTensor image, List<Target> targets, Request request, String layer) {
-        Lazy<FedSession> lazy = fedSessions.computeIfAbsent(layer, l -> new Lazy<>(() -> {
+        Lazy<SharedForward.FedSession> lazy = fedSessions.computeIfAbsent(layer, l -> new Lazy<>(() -> {
             GraphSurgery.FedTail tail = GraphSurgery.fedTail(graph, shapes, l, catalog.score());
             Graph tg = new Graph(tail.model());
             org.xgradcam.autodiff.AugmentedModel augmented = GradientBuilder.build(tg, shapes.startingAt(l),
@@ -934,9 +934,9 @@ public final class Explainer implements AutoCloseable {
             outputs.add(l);
             ForwardSession forward = new ForwardSession(GraphSurgery.withOutputs(graph, shapes, catalog.score(), outputs),
                     shapes.inputName(), options.runtime());
-            return new FedSession(tail.fed(), forward, augmented, l);
+            return new SharedForward.FedSession(tail.fed(), forward, augmented, l);
         }));
-        FedSession fs = lazy.get();
+        SharedForward.FedSession fs = lazy.get();
         List<String> names = new ArrayList<>(fs.fed());
         names.remove(shapes.inputName());
         names.add(layer);
@@ -966,12 +966,12 @@ public final class Explainer implements AutoCloseable {
                 long ran = System.nanoTime() - began;
                 // the entries up to the last one a seed reads: a selection's order below them (near-equal low scores
                 // rounded apart) may differ and does not matter, the detections explained must be the same
-                if (!sameScores(r.score(), scores, lastSeeded(seeds) + 1)) {
+                if (!SharedForward.sameScores(r.score(), scores, SharedForward.lastSeeded(seeds) + 1)) {
                     throw new XGradCamException("the part after " + layer + " gave other scores than the whole model");
                 }
                 gradients.addAll(r.gradients());
                 if (start == 0) {
-                    copies = backwardCopies(targets.size() - 1, session.buildNanos(), ran);
+                    copies = SharedForward.backwardCopies(targets.size() - 1, session.buildNanos(), ran);
                 }
                 start += n;
                 options.progress().step("detections", start, targets.size());
@@ -986,102 +986,7 @@ public final class Explainer implements AutoCloseable {
         }
     }
 
-    /** The last entry any seed weighs (the seeds are [score...] each). */
-    private static int lastSeeded(List<FloatTensor> seeds) {
-        int last = -1;
-        for (FloatTensor seed : seeds) {
-            for (int i = seed.size() - 1; i > last; i--) {
-                if (seed.data()[i] != 0) {
-                    last = i;
-                    break;
-                }
-            }
-        }
-        return last;
-    }
-
-    /**
-     * The same shape and the same first {@code upTo} values to 1e-4 of the largest (a tail's float
-     * sums may run in another order).
-     */
-    private static boolean sameScores(FloatTensor a, FloatTensor b, int upTo) {
-        if (!java.util.Arrays.equals(a.shape(), b.shape())) {
-            return false;
-        }
-        double scale = 1;
-        for (float v : b.data()) {
-            scale = Math.max(scale, Math.abs(v));
-        }
-        for (int i = 0; i < Math.min(upTo, a.size()); i++) {
-            if (!(Math.abs(a.data()[i] - b.data()[i]) <= 1e-4 * scale)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The most backward copies in one graph: the graph grows with each, the forward is shared by all. */
-    static final int BACKWARD_COPIES = 8;
-
-    /**
-     * How many backward copies a run should hold for {@code rest} more targets, from what one copy
-     * cost to build (a session start grows with the graph, a copy's nodes each time) and to run
-     * (the tail's forward about half of it, as a backward without weight gradients costs about a
-     * forward): the count of 1, 2, 4 or 8 that minimises the estimated time.
-     */
-    static int backwardCopies(int rest, long buildNanos, long runNanos) {
-        int best = 1;
-        double bestCost = Double.MAX_VALUE;
-        double half = runNanos / 2.0;
-        for (int c = 1; c <= BACKWARD_COPIES; c *= 2) {
-            int full = rest / c;
-            int left = rest % c;
-            // sessions of c and (for a last, shorter run) of the remainder copies; the one copy's is built
-            double build = (c == 1 || full == 0 ? 0 : (double) buildNanos * c) + (left > 1 ? (double) buildNanos * left : 0);
-            double cost = build + full * (half + c * half) + (left > 0 ? half + left * half : 0);
-            if (cost < bestCost) {
-                bestCost = cost;
-                best = c;
-            }
-        }
-        return best;
-    }
-
-    /** The forward that outputs what the tail is fed, the tail's gradient model, and its backward copies by count. */
-    private static final class FedSession implements AutoCloseable {
-        private final List<String> fed;
-        private final ForwardSession forward;
-        private final org.xgradcam.autodiff.AugmentedModel tail;
-        private final String layer;
-        private final Map<Integer, org.xgradcam.runtime.BackwardCopiesSession> copies = new HashMap<>();
-
-        FedSession(List<String> fed, ForwardSession forward, org.xgradcam.autodiff.AugmentedModel tail, String layer) {
-            this.fed = fed;
-            this.forward = forward;
-            this.tail = tail;
-            this.layer = layer;
-        }
-
-        List<String> fed() {
-            return fed;
-        }
-
-        ForwardSession forward() {
-            return forward;
-        }
-
-        synchronized org.xgradcam.runtime.BackwardCopiesSession copies(int n, org.xgradcam.runtime.RuntimeOptions options) {
-            return copies.computeIfAbsent(n, c -> new org.xgradcam.runtime.BackwardCopiesSession(tail, layer, c, options));
-        }
-
-        @Override
-        public synchronized void close() {
-            forward.close();
-            copies.values().forEach(org.xgradcam.runtime.BackwardCopiesSession::close);
-        }
-    }
-
-    private final Map<String, Lazy<FedSession>> fedSessions = new ConcurrentHashMap<>();
+    private final Map<String, Lazy<SharedForward.FedSession>> fedSessions = new ConcurrentHashMap<>();
 
     /** Layers whose part after them cannot run fed: their targets take one run each. */
     private final java.util.Set<String> fedUnavailable = ConcurrentHashMap.newKeySet();

@@ -16,13 +16,13 @@ class BackwardCopiesChoiceTest {
     void copiesPayWhereTheTailsForwardOutweighsStartingASession() {
         // measured on this machine: SSDlite 917 ms to build one copy, 343 ms its first run (about 100 ms the
         // next); RetinaNet 121 ms and 1,608 ms
-        assertThat(Explainer.backwardCopies(23, 917 * MS, 100 * MS)).isEqualTo(1);
-        assertThat(Explainer.backwardCopies(23, 917 * MS, 343 * MS)).isLessThanOrEqualTo(2);
-        assertThat(Explainer.backwardCopies(19, 121 * MS, 1608 * MS)).isEqualTo(8);
+        assertThat(SharedForward.backwardCopies(23, 917 * MS, 100 * MS)).isEqualTo(1);
+        assertThat(SharedForward.backwardCopies(23, 917 * MS, 343 * MS)).isLessThanOrEqualTo(2);
+        assertThat(SharedForward.backwardCopies(19, 121 * MS, 1608 * MS)).isEqualTo(8);
         // nothing left to share: one copy
-        assertThat(Explainer.backwardCopies(1, 121 * MS, 1608 * MS)).isEqualTo(1);
-        assertThat(Explainer.backwardCopies(0, 121 * MS, 1608 * MS)).isEqualTo(1);
+        assertThat(SharedForward.backwardCopies(1, 121 * MS, 1608 * MS)).isEqualTo(1);
+        assertThat(SharedForward.backwardCopies(0, 121 * MS, 1608 * MS)).isEqualTo(1);
         // never more than the graph holds
-        assertThat(Explainer.backwardCopies(1000, 1 * MS, 10_000 * MS)).isEqualTo(Explainer.BACKWARD_COPIES);
+        assertThat(SharedForward.backwardCopies(1000, 1 * MS, 10_000 * MS)).isEqualTo(SharedForward.BACKWARD_COPIES);
     }
 }
