@@ -255,6 +255,18 @@ public final class OrtSessions {
      * a session under a run in another thread crashed the JVM in ONNX Runtime (a server shut down
      * while a request was still being explained).
      */
+    /**
+     * As {@link #close(OrtSession)}, failing as xgradcam does: what every session holder's
+     * close() calls.
+     */
+    public static void closeSession(OrtSession session) {
+        try {
+            close(session); // stops and waits for runs still in flight
+        } catch (OrtException e) {
+            throw new XGradCamException("cannot close session: " + e.getMessage(), e);
+        }
+    }
+
     public static void close(OrtSession session) throws OrtException {
         boolean idle;
         synchronized (running) {

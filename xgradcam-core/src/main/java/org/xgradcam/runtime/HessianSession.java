@@ -81,10 +81,6 @@ public final class HessianSession implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            OrtSessions.close(session); // stops and waits for runs still in flight
-        } catch (OrtException e) {
-            throw new XGradCamException("cannot close session: " + e.getMessage(), e);
-        }
+        OrtSessions.closeSession(session);
     }
 }

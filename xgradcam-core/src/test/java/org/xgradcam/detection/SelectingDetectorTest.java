@@ -25,15 +25,29 @@ import org.xgradcam.testing.Fixtures;
 class SelectingDetectorTest {
     static final double MAX_RELATIVE_ERROR = 1e-4;
 
+    /** A detector fixture: its folder, the ONNX tensors of its layers, its image as a batch of one. */
+    private record Fixture(Path dir, ModelSpec spec, List<String> layers, FloatTensor x) {
+        static Fixture of(String name) throws IOException {
+            Path dir = Fixtures.resource("detectors/" + name);
+            FloatTensor image = Npy.read(dir.resolve("input.npy"));
+            return new Fixture(dir, ModelSpec.ofFile(dir.resolve("model.onnx")),
+                    new ArrayList<>(Fixtures.layers(dir).stream().map(l -> l[2]).toList()),
+                    new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data()));
+        }
+
+        SelectingDetector detector() {
+            return new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()));
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "retinanet_op11", "fasterrcnn_op11", "maskrcnn", "keypointrcnn", "maskrcnn_op13"})
     void detectionsAndGradientsMatchPytorch(String name) throws IOException {
-        Path dir = Fixtures.resource("detectors/" + name);
-        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
-        List<String> layers = new ArrayList<>(Fixtures.layers(dir).stream().map(l -> l[2]).toList());
-        FloatTensor image = Npy.read(dir.resolve("input.npy"));
-        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
-        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+        Fixture f = Fixture.of(name);
+        Path dir = f.dir();
+        List<String> layers = f.layers();
+        FloatTensor x = f.x();
+        try (SelectingDetector detector = f.detector()) {
             List<Detection> found = detector.detect(x);
             float[] scores = Npy.read(dir.resolve("scores.npy")).data();
             float[] boxes = Npy.read(dir.resolve("boxes.npy")).data();
@@ -70,12 +84,11 @@ class SelectingDetectorTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "retinanet_op11", "fasterrcnn_op11", "maskrcnn", "keypointrcnn", "maskrcnn_op13"})
     void everyDetectionFromOneForwardEqualsTorch(String name) throws IOException {
-        Path dir = Fixtures.resource("detectors/" + name);
-        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
-        List<String> layers = new ArrayList<>(Fixtures.layers(dir).stream().map(l -> l[2]).toList());
-        FloatTensor image = Npy.read(dir.resolve("input.npy"));
-        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
-        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+        Fixture f = Fixture.of(name);
+        Path dir = f.dir();
+        List<String> layers = f.layers();
+        FloatTensor x = f.x();
+        try (SelectingDetector detector = f.detector()) {
             List<Detection> found = detector.detect(x);
             float[] scores = Npy.read(dir.resolve("scores.npy")).data();
             try (Explainer explainer = detector.explainerFor(x, found)) {
@@ -112,12 +125,10 @@ class SelectingDetectorTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"retinanet", "fasterrcnn"})
     void manyDetectionsFromOneForwardEqualOneRunEach(String name) throws IOException {
-        Path dir = Fixtures.resource("detectors/" + name);
-        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
-        String layer = Fixtures.layers(dir).get(0)[2];
-        FloatTensor image = Npy.read(dir.resolve("input.npy"));
-        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
-        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+        Fixture f = Fixture.of(name);
+        String layer = f.layers().get(0);
+        FloatTensor x = f.x();
+        try (SelectingDetector detector = f.detector()) {
             List<Detection> found = detector.detect(x);
             List<org.xgradcam.cam.Target> targets = new ArrayList<>();
             for (int d = 0; d < 11; d++) {
@@ -145,12 +156,11 @@ class SelectingDetectorTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"maskrcnn", "keypointrcnn"})
     void masksAndKeypointsComeWithTheirDetections(String name) throws IOException {
-        Path dir = Fixtures.resource("detectors/" + name);
-        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
-        assertThat(SelectingDetector.accepts(spec)).isTrue();
-        FloatTensor image = Npy.read(dir.resolve("input.npy"));
-        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
-        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()))) {
+        Fixture f = Fixture.of(name);
+        Path dir = f.dir();
+        assertThat(SelectingDetector.accepts(f.spec())).isTrue();
+        FloatTensor x = f.x();
+        try (SelectingDetector detector = f.detector()) {
             SelectingDetector.Found found = detector.detectWithParts(x);
             assertThat(found.parts()).hasSameSizeAs(found.detections());
             for (int det = 0; det < 2; det++) {
@@ -178,13 +188,11 @@ class SelectingDetectorTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ssd", "retinanet", "fcos", "fasterrcnn", "maskrcnn", "keypointrcnn"})
     void mapsMatchPytorchGradCam(String name) throws IOException {
-        Path dir = Fixtures.resource("detectors/" + name);
-        ModelSpec spec = ModelSpec.ofFile(dir.resolve("model.onnx"));
-        List<String[]> lines = Fixtures.layers(dir);
-        String layer = lines.get(lines.size() - 1)[2];
-        FloatTensor image = Npy.read(dir.resolve("input.npy"));
-        FloatTensor x = new FloatTensor(new long[] {1, image.dim(0), image.dim(1), image.dim(2)}, image.data());
-        try (SelectingDetector detector = new SelectingDetector(spec, Explainer.Options.defaults().withInputShape(x.shape()));
+        Fixture f = Fixture.of(name);
+        Path dir = f.dir();
+        String layer = f.layers().get(f.layers().size() - 1);
+        FloatTensor x = f.x();
+        try (SelectingDetector detector = f.detector();
              Explainer explainer = detector.explainerFor(x)) {
             List<Detection> found = detector.detect(x);
             Explanation e = explainer.explain(x, Explainer.Request.of(Methods.byName("gradcam"), Methods.byName("xgradcam"),
