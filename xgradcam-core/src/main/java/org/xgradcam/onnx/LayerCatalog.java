@@ -96,6 +96,8 @@ public final class LayerCatalog {
         this.sequenceSteps = SequenceOutputs.recognises(graph, score, scoreShape) ? scoreShape[1] : -1;
         Set<String> upstream = graph.ancestors(score);
         java.util.Map<String, int[]> layouts = layouts(graph, shapes);
+        this.attention = graph.nodes().stream().anyMatch(n -> n.getOpType().equals("Softmax") && upstream.contains(n.getOutput(0))
+                && readsProduct(graph, n.getInput(0), 4));
         this.grid = tokenLayout != null && tokenLayout.height() > 0 ? new int[] {tokenLayout.height(), tokenLayout.width()}
                 : patchGrid(graph, shapes);
         List<Layer> found = new ArrayList<>();
@@ -144,6 +146,8 @@ public final class LayerCatalog {
 
     /** The patch grid of a vision transformer: the output of its patch-embedding convolution, or null. */
     private final int[] grid;
+    /** Whether attention (a softmax over a matrix product) leads to the score: tokens may lie on a square without a patch grid. */
+    private final boolean attention;
 
     /** The tensors the score depends on through inputs that carry gradients. */
     private final Set<String> gradientReaches;
@@ -181,6 +185,24 @@ public final class LayerCatalog {
      * The grid of a patch-embedding convolution (kernel equal to its stride, as ViT, DeiT and
      * Swin have) on the way to the score, or null: the first such convolution's output H x W.
      */
+    /**
+     * Whether a tensor is a matrix product, seen through a few scalings and masks (attention's
+     * softmax(q k^T / sqrt(d) + mask)); a classifier's or a detector's softmax over classes reads a
+     * convolution or a reshape.
+     */
+    private static boolean readsProduct(Graph graph, String tensor, int depth) {
+        Optional<NodeProto> p = graph.producer(tensor);
+        if (p.isEmpty() || depth < 0) {
+            return false;
+        }
+        String op = p.get().getOpType();
+        if (op.equals("MatMul") || op.equals("Einsum")) {
+            return true;
+        }
+        return Set.of("Mul", "Div", "Add", "Sub", "Where", "Cast").contains(op) && p.get().getInputList().stream()
+                .anyMatch(i -> !i.isEmpty() && readsProduct(graph, i, depth - 1));
+    }
+
     private static int[] patchGrid(Graph graph, ModelShapes shapes) {
         for (NodeProto n : graph.nodes()) {
             if (!n.getOpType().equals("Conv")) {
@@ -200,9 +222,9 @@ public final class LayerCatalog {
 
     /**
      * A tensor [1, T, C] as tokens on a grid: the patch grid when T exceeds it by at most 8
-     * leading tokens, else the nearest square (T - K = s * s, K <= 8 as small as possible), with
-     * s >= 2; for a sequence model, its T steps as a 1 x T row. Anything else (attention scores) is
-     * not a map.
+     * leading tokens, else, in a model with attention, the nearest square (T - K = s * s, K <= 8 as
+     * small as possible), with s >= 2; for a sequence model, its T steps as a 1 x T row. Anything
+     * else (attention scores, a CNN detector's [1, anchors, classes]) is not a map.
      */
     private Optional<LayerView> tokenView(long[] shape) {
         long t = shape[1];
@@ -227,6 +249,11 @@ public final class LayerCatalog {
             if (k >= 0 && k <= MAX_PREFIX_TOKENS) {
                 return Optional.of(LayerView.tokens((int) k, grid[0], grid[1], c));
             }
+            return Optional.empty();
+        }
+        if (!attention) {
+            // no patch grid and no attention: a [1, T, C] tensor is a CNN's reshape (a detection head's
+            // [1, anchors, classes]), not tokens on a square
             return Optional.empty();
         }
         for (int k = 0; k <= MAX_PREFIX_TOKENS && k < t; k++) {

@@ -31,6 +31,20 @@ class LayerCatalogTest {
         assertThat(e.catalog().scoreNote()).isEmpty();
     }
 
+    /**
+     * A [1, T, C] tensor is tokens on a square only in a model with attention (or a patch grid):
+     * a CNN detector's [1, anchors, values] reshapes (RetinaNet's head, its anchors) are not maps,
+     * a vision transformer's tokens are.
+     */
+    @Test
+    void tokensOnASquareOnlyWhereAttentionIs() {
+        Engines detector = Engines.load(Fixtures.resource("detectors/retinanet/model.onnx"));
+        assertThat(detector.catalog().layers()).isNotEmpty()
+                .noneMatch(l -> l.view().kind() == LayerView.Kind.TOKENS);
+        Engines vit = Engines.load(Fixtures.resource("transformers/vit_op17/model.onnx"));
+        assertThat(vit.catalog().layers()).anyMatch(l -> l.view().kind() == LayerView.Kind.TOKENS);
+    }
+
     @Test
     void softmaxAtTheEndIsSkippedAndSaidSo() {
         TestGraph g = new TestGraph(13);
