@@ -643,9 +643,7 @@ public class XGradCamCommand implements Callable<Integer> {
             for (Path f : files) {
                 byte[] bytes = org.xgradcam.validation.InputFiles.read(f, "frame", ImageLoader.MAX_FILE_BYTES);
                 all.update(bytes);
-                List<RgbImage> in = org.xgradcam.video.Frames.isGif(bytes)
-                        ? org.xgradcam.video.Frames.decode(bytes, f.toString(), ImageLoader.MAX_PIXELS)
-                        : List.of(ImageLoader.decode(bytes, f.toString(), allowDamaged, ImageLoader.MAX_PIXELS).image());
+                List<RgbImage> in = org.xgradcam.video.Frames.decode(bytes, f.toString(), allowDamaged, ImageLoader.MAX_PIXELS).frames();
                 if (in.size() > 1) {
                     throw new XGradCamException(f + " is an animated GIF (" + in.size() + " frames) in the clip folder "
                             + item.path() + ": a folder is one clip of still frames; name each GIF as a clip of its own");

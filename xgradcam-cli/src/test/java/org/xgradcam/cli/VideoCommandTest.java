@@ -118,6 +118,20 @@ class VideoCommandTest {
         assertThat(s.exit()).isNotZero();
         assertThat(s.err()).contains("clip or volume").contains("gradient method");
 
+        // a truncated GIF: refused as a damaged image is, nothing written; explained with --allow-damaged and a warning
+        byte[] gif = Files.readAllBytes(VIDEO.resolve("ball.gif"));
+        Path truncated = tmp.resolve("truncated.gif");
+        Files.write(truncated, java.util.Arrays.copyOf(gif, gif.length / 2));
+        var t = CliRunner.run("--model", VIDEO.resolve("r3d/model.onnx").toString(), "--image-path", truncated.toString(),
+                "--output-dir", tmp.resolve("o6").toString());
+        assertThat(t.exit()).isNotZero();
+        assertThat(t.err()).contains("damaged or truncated").contains("--allow-damaged").doesNotContain("Exception");
+        assertThat(tmp.resolve("o6")).doesNotExist();
+        var ta = CliRunner.run("--model", VIDEO.resolve("r3d/model.onnx").toString(), "--image-path", truncated.toString(),
+                "--output-dir", tmp.resolve("o7").toString(), "--allow-damaged");
+        assertThat(ta.exit()).as(ta.err()).isZero();
+        assertThat(ta.err()).contains("truncated.gif is damaged").contains("explained anyway");
+
         // a still image for a video model: one frame, repeated, with a warning
         Path still = tmp.resolve("still.png");
         org.xgradcam.image.Pictures.save(ImageLoader.load(VIDEO.resolve("ball_frames.png")).crop(0, 0, 80, 60), still);

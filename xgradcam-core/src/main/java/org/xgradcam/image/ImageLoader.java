@@ -118,14 +118,29 @@ public final class ImageLoader {
         if (img == null) {
             throw new XGradCamException(source + " holds no image");
         }
+        List<String> kept = requireIntact(source, acceptDamaged, warnings);
+        int orientation = ExifOrientation.read(bytes);
+        return new Decoded(RgbImage.of(orient(toRgb(img), orientation)), kept);
+    }
+
+    /**
+     * What is known to be wrong with a file (its structure: {@link #structuralProblems}, and its
+     * decoder's warnings), refused where it means missing or wrong pixels unless accepted; the
+     * distinct warnings otherwise.
+     */
+    public static List<String> requireIntact(String source, boolean acceptDamaged, List<String> warnings) {
         Decoded d = new Decoded(null, warnings.stream().distinct().toList());
         if (d.damaged() && !acceptDamaged) {
             throw new XGradCamException(source + " is damaged or truncated (" + summary(d.warnings())
                     + "): the decoder filled what is missing with grey. Re-encode or replace it",
                     XGradCamException.Advice.DAMAGED_IMAGE);
         }
-        int orientation = ExifOrientation.read(bytes);
-        return new Decoded(RgbImage.of(orient(toRgb(img), orientation)), d.warnings());
+        return d.warnings();
+    }
+
+    /** A file's structural problems, decoder apart: PNG chunks and CRCs, GIF's trailer, JPEG's end. */
+    public static List<String> structuralProblems(byte[] bytes) {
+        return ImageIntegrity.problems(bytes);
     }
 
     private static String megapixels(long pixels) {

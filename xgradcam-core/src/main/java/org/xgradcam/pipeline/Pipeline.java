@@ -400,7 +400,14 @@ public final class Pipeline implements AutoCloseable {
      */
     public Prepared prepare(byte[] bytes, String name, boolean acceptDamaged, long maxPixels) {
         if (pre.isClip()) {
-            return prepareClip(org.xgradcam.video.Frames.decode(bytes, name, maxPixels), name);
+            org.xgradcam.video.Frames.Decoded clip = org.xgradcam.video.Frames.decode(bytes, name, acceptDamaged, maxPixels);
+            Prepared p = prepareClip(clip.frames(), name);
+            if (!clip.damaged()) {
+                return p;
+            }
+            List<String> warnings = new ArrayList<>(p.warnings());
+            warnings.add(0, name + " is damaged (" + ImageLoader.summary(clip.warnings()) + "); explained anyway, as asked");
+            return new Prepared(p.name(), p.x(), p.backdrop(), p.original(), warnings, p.startNanos(), p.preprocessing());
         }
         long start = System.nanoTime();
         ImageLoader.Decoded d = ImageLoader.decode(bytes, name, acceptDamaged, maxPixels);

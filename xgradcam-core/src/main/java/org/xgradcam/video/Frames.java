@@ -35,9 +35,24 @@ public final class Frames {
      * towards {@code maxPixels}.
      */
     public static List<RgbImage> decode(byte[] bytes, String source, long maxPixels) {
-        if (!isGif(bytes)) {
-            return List.of(ImageLoader.decode(bytes, source, false, maxPixels).image());
+        return decode(bytes, source, false, maxPixels).frames();
+    }
+
+    /** The frames of a file and what its decoding warned of (a damaged file refused unless accepted). */
+    public record Decoded(List<RgbImage> frames, List<String> warnings) {
+        /** Whether a warning means missing or wrong pixels (as for a still image). */
+        public boolean damaged() {
+            return new ImageLoader.Decoded(null, warnings).damaged();
         }
+    }
+
+    /** As {@link #decode(byte[], String, long)}; {@code acceptDamaged} keeps a damaged file's frames, with its warnings. */
+    public static Decoded decode(byte[] bytes, String source, boolean acceptDamaged, long maxPixels) {
+        if (!isGif(bytes)) {
+            ImageLoader.Decoded d = ImageLoader.decode(bytes, source, acceptDamaged, maxPixels);
+            return new Decoded(List.of(d.image()), d.warnings());
+        }
+        List<String> warnings = new ArrayList<>(ImageLoader.structuralProblems(bytes));
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -46,6 +61,7 @@ public final class Frames {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, false, false);
+                reader.addIIOReadWarningListener((r, message) -> warnings.add(message));
                 int[] screen = screenSize(reader);
                 int count = reader.getNumImages(true);
                 if (count <= 0) {
@@ -90,14 +106,15 @@ public final class Frames {
                         canvas = before;
                     }
                 }
-                return frames;
+                return new Decoded(frames, ImageLoader.requireIntact(source, acceptDamaged, warnings));
             } finally {
                 reader.dispose();
             }
         } catch (XGradCamException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new XGradCamException(source + " is a damaged or truncated GIF (" + e.getClass().getSimpleName()
+            throw new XGradCamException(source + " is a damaged or truncated GIF ("
+                    + (warnings.isEmpty() ? "" : ImageLoader.summary(warnings) + "; ") + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage().lines().findFirst().orElse("")) + "); re-encode or replace it", e);
         }
     }
