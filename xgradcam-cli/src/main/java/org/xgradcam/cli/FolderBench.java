@@ -45,6 +45,10 @@ final class FolderBench {
         }
         ModelSpec spec = b.common.resolveModel();
         Preprocessing pre = spec.preprocessing();
+        if (pre.isClip()) {
+            throw new XGradCamException("bench --folder times a folder of still images; " + spec.name() + " takes clips of "
+                    + pre.frames() + " frames: time one clip with 'xgradcam bench --model " + spec.name() + "'");
+        }
         // the plain forward's inputs, decoded once beforehand; the decoding timed on its own
         long t0 = System.nanoTime();
         List<FloatTensor> inputs = new ArrayList<>();

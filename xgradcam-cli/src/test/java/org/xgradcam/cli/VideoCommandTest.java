@@ -132,6 +132,20 @@ class VideoCommandTest {
         assertThat(ta.exit()).as(ta.err()).isZero();
         assertThat(ta.err()).contains("truncated.gif is damaged").contains("explained anyway");
 
+        // bench: one clip of the model's own shape, not a folder of still images
+        Path stills = tmp.resolve("stills");
+        Files.createDirectories(stills);
+        for (int i = 0; i < 12; i++) {
+            Files.copy(VIDEO.resolve("ball_frames.png"), stills.resolve("s" + i + ".png"));
+        }
+        var fb = CliRunner.run("bench", "--folder", stills.toString(), "--model", VIDEO.resolve("r3d/model.onnx").toString());
+        assertThat(fb.exit()).isNotZero();
+        assertThat(fb.err()).contains("takes clips of 8 frames").contains("bench --model");
+        var bench = CliRunner.run("bench", "--model", VIDEO.resolve("r3d/model.onnx").toString(), "--iterations", "2", "--warmup",
+                "0", "--quiet");
+        assertThat(bench.exit()).as(bench.err()).isZero();
+        assertThat(bench.out()).contains("input [1, 3, 8, 48, 48]").contains("Grad-CAM, whole explain call");
+
         // a still image for a video model: one frame, repeated, with a warning
         Path still = tmp.resolve("still.png");
         org.xgradcam.image.Pictures.save(ImageLoader.load(VIDEO.resolve("ball_frames.png")).crop(0, 0, 80, 60), still);
