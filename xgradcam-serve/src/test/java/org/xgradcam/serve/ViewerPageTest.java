@@ -48,6 +48,7 @@ class ViewerPageTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+        models.put("text", ModelSpec.ofFile(Path.of("..", "xgradcam-core", "src", "test", "resources", "sequence", "model.onnx")));
         models.put(HOSTILE_ID, hostile());
         server = ViewerServer.start(models, ViewerServer.Limits.defaults().withPort(0));
         ChromeOptions o = new ChromeOptions().setBinary(chromium.toString())
@@ -185,7 +186,7 @@ class ViewerPageTest {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
         wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class); // lists are rebuilt as answers come
-        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 5
                 && d.findElements(By.cssSelector("#examples img")).size() == 4);
         // the hostile model, chosen by its hostile id
         js.executeScript("const m = document.getElementById('model'); m.value = arguments[0]; m.dispatchEvent(new Event('change'));",
@@ -218,7 +219,7 @@ class ViewerPageTest {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
         wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
-        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 5
                 && d.findElements(By.cssSelector("#examples img")).size() == 4);
         chooseModel("shapes-detector");
         wait.until(d -> d.findElement(By.id("class-search")).getAttribute("hidden") != null);
@@ -244,13 +245,42 @@ class ViewerPageTest {
         Files.write(shot("detector"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 
+    /**
+     * A text recogniser: the symbols it read are listed with their steps, the whole text is
+     * explained first, and a click on a symbol explains its step.
+     */
+    @Test
+    void aTextsSymbolsAreListedAndEachStepExplained() throws Exception {
+        browser.get("http://127.0.0.1:" + server.port() + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 5);
+        chooseModel("text");
+        wait.until(d -> d.findElements(By.cssSelector("#layer option")).size() > 1
+                && d.findElement(By.cssSelector("#layer")).getText().contains("conv"));
+        Path line = Path.of("..", "xgradcam-core", "src", "test", "resources", "sequence", "hello-2026.png").toAbsolutePath().normalize();
+        browser.findElement(By.id("file")).sendKeys(line.toString());
+        wait.until(d -> d.findElements(By.cssSelector("#found li")).stream().anyMatch(li -> li.getText().startsWith("the whole text")));
+        assertThat(browser.findElement(By.cssSelector("#found li.chosen")).getText()).startsWith("the whole text");
+        List<WebElement> symbols = browser.findElements(By.cssSelector("#found li")).stream()
+                .filter(li -> li.getText().matches("\\d+: .*")).toList();
+        assertThat(symbols).isNotEmpty();
+        String first = symbols.get(0).getText();
+        String stepNumber = first.substring(0, first.indexOf(':'));
+        symbols.get(0).click();
+        wait.until(d -> d.findElement(By.cssSelector("#found li.chosen")).getText().startsWith(stepNumber + ":"));
+        assertThat(browser.findElements(By.cssSelector("#grid canvas"))).hasSize(2);
+        Files.write(shot("text"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    }
+
     @Test
     void aSegmentersClassesAreListedWithTheirPixelsAndChosenByName() throws Exception {
         browser.get("http://127.0.0.1:" + server.port() + "/");
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.withMessage(() -> "page status: " + browser.findElement(By.id("status")).getText());
         wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
-        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 4
+        wait.until(d -> d.findElements(By.cssSelector("#model option")).size() == 5
                 && d.findElements(By.cssSelector("#examples img")).size() == 4);
         chooseModel("segmenter");
         wait.until(d -> d.findElements(By.cssSelector("#layer option")).size() > 0);

@@ -26,7 +26,8 @@ let image = null;        // the Blob being explained
 let targets = [];        // the classes asked for, by index or name: none (the top class, or the most pixels), one,
                          // or two side by side (shift-click a second class)
 let box = null;          // the detection asked for: its number or 'all' (null: the best)
-let kind = null;         // what the model is: classifier, segmenter, detection head, detector
+let step = null;         // a sequence model's step asked for (null: the text as a whole)
+let kind = null;         // what the model is: classifier, segmenter, detection head, detector, sequence
 let last = null;         // the last answer
 
 let tables = null;       // the server's colour map tables (OpenCV's), by name
@@ -65,6 +66,7 @@ async function loadLayers() {
   $('class-search').hidden = kind === 'detector' || kind === 'detection head';
   targets = [];
   box = null;
+  step = null;
 }
 
 async function loadMethods() {
@@ -88,6 +90,7 @@ function choose(blob) {
   image = blob;
   targets = [];
   box = null;
+  step = null;
   explain();
 }
 
@@ -102,6 +105,7 @@ async function request(target) {
   document.querySelectorAll('#methods input:checked').forEach((c) => form.append('method', c.value));
   if (target !== null) form.append('target', target);
   if (box !== null) form.append('box', box);
+  if (step !== null) form.append('step', step);
   if ($('metrics').checked) form.append('metrics', 'true');
   form.append('raw', 'true');
   const r = await fetch('/api/explain', { method: 'POST', body: form });
@@ -147,7 +151,15 @@ async function explain() {
 function showFound(body) {
   const chosen = body.explanations.map((e) => (e.detection !== undefined ? e.detection : e.class_index));
   let items = [];
-  if (body.detections) {
+  if (body.sequence) {
+    // a text: each symbol read (a click explains its step), or the whole text
+    const explained = body.sequence.explained_step;
+    items = body.sequence.symbols.map((q) => [`step ${q.step}`, `${q.step}: ${q.text} ${q.score.toFixed(2)}`,
+      () => { step = q.step; targets = []; }]);
+    items.push(['whole', `the whole text: "${body.sequence.text}"`, () => { step = null; targets = []; }]);
+    chosen.length = 0;
+    chosen.push(explained === null || explained === undefined ? 'whole' : `step ${explained}`);
+  } else if (body.detections) {
     items = body.detections.map((d) => [d.index, `${d.index}: ${d.class} ${d.score.toFixed(2)}`, () => { box = d.index; }]);
     if (body.detections.length > 1) {
       items.push(['all', `all ${body.detections.length} detections`, () => { box = 'all'; }]);
@@ -242,6 +254,7 @@ async function showMaps(body) {
     const tag = e.detection !== undefined ? `box${e.detection}_` : e.compared ? `class${e.class_index}_` : '';
     for (const [id, m] of Object.entries(e.maps)) {
       const canvas = h('canvas', { width: body.width, height: body.height, 'data-method': id });
+      canvas.style.aspectRatio = `${body.width} / ${body.height}`;  // a text line or a clip's frames keep their shape
       const value = h('div', { class: 'value' });
       $('grid').appendChild(h('div', { class: 'cell' }, h('h3', {}, m.name), about ? h('p', { class: 'about' }, about) : null,
         canvas, value));
