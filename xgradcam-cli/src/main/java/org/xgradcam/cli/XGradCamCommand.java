@@ -428,11 +428,17 @@ public class XGradCamCommand implements Callable<Integer> {
 
     /** The key of one image's outputs: its bytes and the run's options. */
     private static String doneKey(byte[] image, String fingerprint) {
+        java.security.MessageDigest md = keyDigest(fingerprint);
+        md.update(image);
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    /** The digest a resume key is made of, the run's options in it; the input's files follow. */
+    private static java.security.MessageDigest keyDigest(String fingerprint) {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
             md.update(fingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            md.update(image);
-            return java.util.HexFormat.of().formatHex(md.digest());
+            return md;
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -635,7 +641,7 @@ public class XGradCamCommand implements Callable<Integer> {
      * a still image is one frame). The resume key covers every file of it.
      */
     private Prepared prepareClip(Context c, InputImages.Item item, String label) {
-        java.security.MessageDigest all = sha256();
+        java.security.MessageDigest all = keyDigest(c.fingerprint());
         org.xgradcam.pipeline.Prepared image;
         if (java.nio.file.Files.isDirectory(item.path())) {
             List<Path> files = InputImages.framesOf(item.path());
@@ -660,21 +666,13 @@ public class XGradCamCommand implements Callable<Integer> {
         }
         String key = null;
         if (c.batch()) {
-            key = doneKey(all.digest(), c.fingerprint());
+            key = java.util.HexFormat.of().formatHex(all.digest());
             String[] before = overwrite ? null : finishedBefore(c, item, key);
             if (before != null) {
                 return new Prepared(null, key, before);
             }
         }
         return new Prepared(image, key, null);
-    }
-
-    private static java.security.MessageDigest sha256() {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private Result compute(Context c, Prepared p) {

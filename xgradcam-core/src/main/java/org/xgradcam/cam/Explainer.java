@@ -544,8 +544,7 @@ public final class Explainer implements AutoCloseable {
         }
         int[] size = frameSize();
         int frames = frames();
-        long[] mapShape = frames > 1 || shapes.inputShape().length == 5 ? new long[] {frames, size[0], size[1]}
-                : new long[] {size[0], size[1]};
+        long[] mapShape = shapes.inputShape().length == 5 ? new long[] {frames, size[0], size[1]} : new long[] {size[0], size[1]};
         List<Explanation> out = new ArrayList<>();
         for (int r = 0; r < n; r++) {
             float[] logits = java.util.Arrays.copyOfRange(run.score().data(), r * k, (r + 1) * k);
@@ -693,8 +692,8 @@ public final class Explainer implements AutoCloseable {
 
     /** The size of a method's map [h', w'] at a layer: {h, w}, or {D, h, w} for the D slices of a 3-D map. */
     private int[] lowResSize(String layer, FloatTensor raw) {
-        int depth = catalog.find(layer).map(l -> l.view().depth()).orElse(1);
-        return depth > 1 || shapes.inputShape().length == 5 ? new int[] {depth, raw.dim(0) / depth, raw.dim(1)}
+        int depth = catalog.find(layer).map(l -> l.view().depth()).orElse(1); // above 1 only in a clip model
+        return shapes.inputShape().length == 5 ? new int[] {depth, raw.dim(0) / depth, raw.dim(1)}
                 : new int[] {raw.dim(0), raw.dim(1)};
     }
 
@@ -929,20 +928,18 @@ public final class Explainer implements AutoCloseable {
             Graph tg = new Graph(tail.model());
             org.xgradcam.autodiff.AugmentedModel augmented = GradientBuilder.build(tg, shapes.startingAt(l),
                     GradientRequest.of(List.of(l), catalog.score()));
+            // what the tail is fed (the model's input apart: the run's own), the layer, the score
             List<String> outputs = new ArrayList<>(tail.fed());
             outputs.remove(shapes.inputName());
             outputs.add(l);
+            outputs.add(catalog.score());
             ForwardSession forward = new ForwardSession(GraphSurgery.withOutputs(graph, shapes, catalog.score(), outputs),
                     shapes.inputName(), options.runtime());
-            return new SharedForward.FedSession(tail.fed(), forward, augmented, l);
+            return new SharedForward.FedSession(tail.fed(), outputs, forward, augmented, l);
         }));
         SharedForward.FedSession fs = lazy.get();
-        List<String> names = new ArrayList<>(fs.fed());
-        names.remove(shapes.inputName());
-        names.add(layer);
-        names.add(catalog.score());
         long[] scoreShape = shapes.shape(catalog.score());
-        try (ForwardSession.Kept once = fs.forward().runKept(image, names)) {
+        try (ForwardSession.Kept once = fs.forward().runKept(image, fs.outputs())) {
             FloatTensor scores = once.floats(catalog.score());
             requireFiniteScores(scores);
             FloatTensor acts = once.floats(layer);

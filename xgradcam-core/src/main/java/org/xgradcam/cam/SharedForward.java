@@ -48,13 +48,15 @@ final class SharedForward {
     /** The forward that outputs what the tail is fed, the tail's gradient model, and its backward copies by count. */
     static final class FedSession implements AutoCloseable {
         private final List<String> fed;
+        private final List<String> outputs;
         private final ForwardSession forward;
         private final AugmentedModel tail;
         private final String layer;
         private final Map<Integer, BackwardCopiesSession> copies = new HashMap<>();
 
-        FedSession(List<String> fed, ForwardSession forward, AugmentedModel tail, String layer) {
+        FedSession(List<String> fed, List<String> outputs, ForwardSession forward, AugmentedModel tail, String layer) {
             this.fed = fed;
+            this.outputs = List.copyOf(outputs);
             this.forward = forward;
             this.tail = tail;
             this.layer = layer;
@@ -62,6 +64,11 @@ final class SharedForward {
 
         List<String> fed() {
             return fed;
+        }
+
+        /** What the forward gives: the fed values it computes, the layer, the score. */
+        List<String> outputs() {
+            return outputs;
         }
 
         ForwardSession forward() {

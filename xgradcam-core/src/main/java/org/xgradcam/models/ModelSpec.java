@@ -164,8 +164,8 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
 
     /**
      * A clip or volume input [N, C, T, H, W] (or [N, T, H, W, C]): three channels are video, as
-     * torchvision's video models take it (frames resized, centre crop, Kinetics mean and std; 16
-     * frames of 112x112 where free); one channel is a volume of grey slices in [0, 1], resized
+     * torchvision's video models take it (frames resized, centre crop, Kinetics mean and std; the
+     * free frames and sides of ModelShapes where free); one channel is a volume of grey slices in [0, 1], resized
      * straight to the model's size.
      */
     private static Preprocessing clipPreprocessing(OnnxModel m, long[] d) {
@@ -178,9 +178,9 @@ public record ModelSpec(String name, OnnxModel model, Preprocessing preprocessin
         long t = last ? d[1] : d[2];
         long h = last ? d[2] : d[3];
         long w = last ? d[3] : d[4];
-        int frames = t > 0 ? (int) Math.min(t, Preprocessing.MAX_FRAMES + 1L) : 16;
-        int height = h > 0 ? (int) Math.min(h, Preprocessing.MAX_SIDE + 1L) : 112;
-        int width = w > 0 ? (int) Math.min(w, Preprocessing.MAX_SIDE + 1L) : 112;
+        int frames = t > 0 ? (int) Math.min(t, Preprocessing.MAX_FRAMES + 1L) : org.xgradcam.onnx.ModelShapes.FREE_FRAMES;
+        int height = h > 0 ? (int) Math.min(h, Preprocessing.MAX_SIDE + 1L) : org.xgradcam.onnx.ModelShapes.FREE_CLIP_SIDE;
+        int width = w > 0 ? (int) Math.min(w, Preprocessing.MAX_SIDE + 1L) : org.xgradcam.onnx.ModelShapes.FREE_CLIP_SIDE;
         if (frames > Preprocessing.MAX_FRAMES || height > Preprocessing.MAX_SIDE || width > Preprocessing.MAX_SIDE) {
             throw new XGradCamException(m.source() + " declares an input of " + shape(d) + ", more than xgradcam feeds a model"
                     + " (at most " + Preprocessing.MAX_FRAMES + " frames and " + Preprocessing.MAX_SIDE + " a side)");

@@ -158,7 +158,7 @@ public final class ModelShapes {
         }
         shape[0] = 1;
         boolean nhwc = rank == 4 && shape[3] == 3 && shape[1] != 3;
-        // a clip or volume [N, C, T, H, W] (or [N, T, H, W, C]): free frames 16, free sides 112, as torchvision's video models
+        // a clip or volume [N, C, T, H, W] (or [N, T, H, W, C]): free frames and sides as torchvision's video models take them
         boolean last = clipChannelsLast(shape);
         for (int i = 1; i < rank; i++) {
             if (shape[i] < 0) {
@@ -168,11 +168,15 @@ public final class ModelShapes {
                     throw new XGradCamException("input '" + input.getName() + "' has a free dimension at axis " + i
                             + " (" + describe(shape) + "); give the input shape explicitly");
                 }
-                shape[i] = !clip ? 224 : i == (last ? 1 : 2) ? 16 : 112;
+                shape[i] = !clip ? 224 : i == (last ? 1 : 2) ? FREE_FRAMES : FREE_CLIP_SIDE;
             }
         }
         return checkSize(graph, input.getName(), shape);
     }
+
+    /** A clip model's frames and sides where its input leaves them free (torchvision's video models: 16 of 112x112). */
+    public static final int FREE_FRAMES = 16;
+    public static final int FREE_CLIP_SIDE = 112;
 
     /** Whether a rank-5 input shape is channels-last [N, T, H, W, C] (C 1 or 3) rather than [N, C, T, H, W]. */
     public static boolean clipChannelsLast(long[] s) {
