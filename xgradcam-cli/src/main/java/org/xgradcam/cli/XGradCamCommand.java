@@ -646,17 +646,20 @@ public class XGradCamCommand implements Callable<Integer> {
         if (java.nio.file.Files.isDirectory(item.path())) {
             List<Path> files = InputImages.framesOf(item.path());
             List<RgbImage> frames = new ArrayList<>();
+            List<String> damaged = new ArrayList<>();
             for (Path f : files) {
                 byte[] bytes = org.xgradcam.validation.InputFiles.read(f, "frame", ImageLoader.MAX_FILE_BYTES);
                 all.update(bytes);
-                List<RgbImage> in = org.xgradcam.video.Frames.decode(bytes, f.toString(), allowDamaged, ImageLoader.MAX_PIXELS).frames();
-                if (in.size() > 1) {
-                    throw new XGradCamException(f + " is an animated GIF (" + in.size() + " frames) in the clip folder "
+                org.xgradcam.video.Frames.Decoded in = org.xgradcam.video.Frames.decode(bytes, f.toString(), allowDamaged,
+                        ImageLoader.MAX_PIXELS);
+                if (in.frames().size() > 1) {
+                    throw new XGradCamException(f + " is an animated GIF (" + in.frames().size() + " frames) in the clip folder "
                             + item.path() + ": a folder is one clip of still frames; name each GIF as a clip of its own");
                 }
-                frames.add(in.get(0));
+                frames.add(in.frames().get(0));
+                damaged.addAll(org.xgradcam.pipeline.Pipeline.damagedWarning(f.toString(), in.damaged(), in.warnings()));
             }
-            image = c.pipeline().prepareClip(frames, label);
+            image = c.pipeline().prepareClip(frames, label, damaged);
         } else {
             byte[] bytes = org.xgradcam.validation.InputFiles.read(item.path(), "clip", ImageLoader.MAX_FILE_BYTES);
             all.update(bytes);

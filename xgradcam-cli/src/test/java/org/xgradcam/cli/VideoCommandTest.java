@@ -132,6 +132,29 @@ class VideoCommandTest {
         assertThat(ta.exit()).as(ta.err()).isZero();
         assertThat(ta.err()).contains("truncated.gif is damaged").contains("explained anyway");
 
+        // a truncated frame in a clip folder: refused, or explained with --allow-damaged and a warning naming it
+        Path withDamaged = tmp.resolve("damaged-frames");
+        Files.createDirectories(withDamaged);
+        byte[] png = Files.readAllBytes(VIDEO.resolve("ball_frames.png"));
+        for (int i = 0; i < 7; i++) {
+            Files.write(withDamaged.resolve("f" + i + ".png"), png);
+        }
+        Files.write(withDamaged.resolve("f7.png"), java.util.Arrays.copyOf(png, png.length - 12)); // its IEND chunk gone
+        var df = CliRunner.run("--model", VIDEO.resolve("r3d/model.onnx").toString(), "--image-path", withDamaged.toString(),
+                "--output-dir", tmp.resolve("o8").toString());
+        assertThat(df.exit()).isNotZero();
+        assertThat(df.err()).contains("f7.png").contains("--allow-damaged").doesNotContain("Exception");
+        var dfa = CliRunner.run("--model", VIDEO.resolve("r3d/model.onnx").toString(), "--image-path", withDamaged.toString(),
+                "--output-dir", tmp.resolve("o9").toString(), "--allow-damaged");
+        assertThat(dfa.exit()).as(dfa.err()).isZero();
+        assertThat(dfa.err()).contains("f7.png is damaged").contains("explained anyway");
+
+        // evaluate's metrics are for still images: it says so, and how to explain a clip
+        var ev = CliRunner.run("evaluate", "--model", VIDEO.resolve("r3d/model.onnx").toString(), "--image-path",
+                VIDEO.resolve("ball.gif").toString(), "--output-dir", tmp.resolve("o10").toString());
+        assertThat(ev.exit()).isNotZero();
+        assertThat(ev.err()).contains("still images").contains("--image-path CLIP").doesNotContain("Exception");
+
         // bench: one clip of the model's own shape, not a folder of still images
         Path stills = tmp.resolve("stills");
         Files.createDirectories(stills);

@@ -399,25 +399,21 @@ public final class Pipeline implements AutoCloseable {
      * a model of clips, the file's frames (an animated GIF's) as a clip ({@link #prepareClip}).
      */
     public Prepared prepare(byte[] bytes, String name, boolean acceptDamaged, long maxPixels) {
+        long start = System.nanoTime();
         if (pre.isClip()) {
             org.xgradcam.video.Frames.Decoded clip = org.xgradcam.video.Frames.decode(bytes, name, acceptDamaged, maxPixels);
-            Prepared p = prepareClip(clip.frames(), name);
-            if (!clip.damaged()) {
-                return p;
-            }
-            List<String> warnings = new ArrayList<>(p.warnings());
-            warnings.add(0, name + " is damaged (" + ImageLoader.summary(clip.warnings()) + "); explained anyway, as asked");
-            return new Prepared(p.name(), p.x(), p.backdrop(), p.original(), warnings, p.startNanos(), p.preprocessing());
+            return clip(clip.frames(), name, damagedWarning(name, clip.damaged(), clip.warnings()), start);
         }
-        long start = System.nanoTime();
         ImageLoader.Decoded d = ImageLoader.decode(bytes, name, acceptDamaged, maxPixels);
-        List<String> warnings = new ArrayList<>();
-        if (d.damaged()) {
-            warnings.add(name + " is damaged (" + ImageLoader.summary(d.warnings()) + "); explained anyway, as asked");
-        }
         Preprocessing q = preprocessingFor(d.image().width(), d.image().height());
         RgbImage fitted = q.fit(d.image());
-        return new Prepared(name, q.toTensor(fitted), fitted, d.image(), warnings, start, q);
+        return new Prepared(name, q.toTensor(fitted), fitted, d.image(), damagedWarning(name, d.damaged(), d.warnings()), start, q);
+    }
+
+    /** What a damaged file explained anyway (as asked) warns of; nothing for an intact one. */
+    public static List<String> damagedWarning(String name, boolean damaged, List<String> decoderWarnings) {
+        return damaged ? List.of(name + " is damaged (" + ImageLoader.summary(decoderWarnings) + "); explained anyway, as asked")
+                : List.of();
     }
 
     /** Whether the model takes clips or volumes ([N, C, T, H, W]) rather than still images. */
@@ -432,14 +428,22 @@ public final class Pipeline implements AutoCloseable {
      * to bottom.
      */
     public Prepared prepareClip(List<RgbImage> frames, String name) {
-        long start = System.nanoTime();
+        return prepareClip(frames, name, List.of());
+    }
+
+    /** As {@link #prepareClip(List, String)}, with what decoding its frames warned of first (a damaged frame accepted). */
+    public Prepared prepareClip(List<RgbImage> frames, String name, List<String> decoded) {
+        return clip(frames, name, decoded, System.nanoTime());
+    }
+
+    private Prepared clip(List<RgbImage> frames, String name, List<String> decoded, long start) {
         if (!pre.isClip()) {
             throw new XGradCamException(spec.name() + " takes still images, not clips; give one image (a GIF's first frame"
                     + " is read as the image)");
         }
         int t = pre.frames();
         int[] idx = org.xgradcam.video.Frames.sample(frames.size(), t);
-        List<String> warnings = new ArrayList<>();
+        List<String> warnings = new ArrayList<>(decoded);
         if (frames.size() != t) {
             StringBuilder which = new StringBuilder();
             for (int i = 0; i < idx.length; i++) {
