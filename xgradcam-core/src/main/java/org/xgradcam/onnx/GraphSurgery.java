@@ -65,18 +65,7 @@ public final class GraphSurgery {
             throw new XGradCamException("the score depends on the input by a path that bypasses layer '" + layer
                     + "' (a skip connection around it); pick a layer every path goes through");
         }
-        GraphProto original = graph.model().proto().getGraph();
-        GraphProto.Builder g = GraphProto.newBuilder().setName(original.getName() + "_tail");
-        for (NodeProto n : graph.nodes()) {
-            if (nodes.contains(n)) {
-                g.addNode(n);
-            }
-        }
-        for (TensorProto t : original.getInitializerList()) {
-            if (needed.contains(t.getName())) {
-                g.addInitializer(t);
-            }
-        }
+        GraphProto.Builder g = part(graph, nodes, needed, "_tail");
         if (bypassed) {
             g.addInput(floatValue(shapes.inputName(), shapes.inputShape(), true));
         }
@@ -122,18 +111,7 @@ public final class GraphSurgery {
                 fed.add(t); // computed before the layer (or the model's input): a value of the run
             }
         }
-        GraphProto original = graph.model().proto().getGraph();
-        GraphProto.Builder g = GraphProto.newBuilder().setName(original.getName() + "_fed_tail");
-        for (NodeProto n : graph.nodes()) {
-            if (nodes.contains(n)) {
-                g.addNode(n);
-            }
-        }
-        for (TensorProto t : original.getInitializerList()) {
-            if (seen.contains(t.getName())) {
-                g.addInitializer(t);
-            }
-        }
+        GraphProto.Builder g = part(graph, nodes, seen, "_fed_tail");
         g.addInput(floatValue(layer, shapes.shape(layer), true));
         for (String f : fed) {
             // its type and its shape in this run (ONNX Runtime's shape inference reads them: a Resize's sizes)
@@ -212,6 +190,23 @@ public final class GraphSurgery {
             }
         }
         return augmented.withProto(augmented.proto().toBuilder().setGraph(g).build());
+    }
+
+    /** A graph of some of the model's nodes (in its order) and the initializers among the tensors they read; no inputs or outputs yet. */
+    private static GraphProto.Builder part(Graph graph, Set<NodeProto> nodes, Set<String> read, String suffix) {
+        GraphProto original = graph.model().proto().getGraph();
+        GraphProto.Builder g = GraphProto.newBuilder().setName(original.getName() + suffix);
+        for (NodeProto n : graph.nodes()) {
+            if (nodes.contains(n)) {
+                g.addNode(n);
+            }
+        }
+        for (TensorProto t : original.getInitializerList()) {
+            if (read.contains(t.getName())) {
+                g.addInitializer(t);
+            }
+        }
+        return g;
     }
 
     private static ValueInfoProto typedValue(String name, int elemType) {

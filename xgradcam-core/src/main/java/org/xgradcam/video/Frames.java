@@ -81,8 +81,9 @@ public final class Frames {
                 List<RgbImage> frames = new ArrayList<>(count);
                 for (int i = 0; i < count; i++) {
                     BufferedImage frame = reader.read(i);
-                    Node gce = node(reader.getImageMetadata(i), "GraphicControlExtension");
-                    Node desc = node(reader.getImageMetadata(i), "ImageDescriptor");
+                    Node tree = tree(reader.getImageMetadata(i));
+                    Node gce = child(tree, "GraphicControlExtension");
+                    Node desc = child(tree, "ImageDescriptor");
                     int x = intAttr(desc, "imageLeftPosition", 0);
                     int y = intAttr(desc, "imageTopPosition", 0);
                     String disposal = gce == null ? "none" : attr(gce, "disposalMethod", "none");
@@ -127,7 +128,7 @@ public final class Frames {
     /** The logical screen of the GIF, or its first frame's size where the stream names none. */
     private static int[] screenSize(ImageReader reader) throws IOException {
         IIOMetadata stream = reader.getStreamMetadata();
-        Node d = stream == null ? null : node(stream, "LogicalScreenDescriptor");
+        Node d = child(tree(stream), "LogicalScreenDescriptor");
         int w = intAttr(d, "logicalScreenWidth", 0);
         int h = intAttr(d, "logicalScreenHeight", 0);
         if (w <= 0 || h <= 0) {
@@ -137,12 +138,15 @@ public final class Frames {
         return new int[] {w, h};
     }
 
-    private static Node node(IIOMetadata m, String name) {
-        if (m == null) {
+    /** The metadata's native tree (built once a frame), or null where there is none. */
+    private static Node tree(IIOMetadata m) {
+        return m == null ? null : m.getAsTree(m.getNativeMetadataFormatName());
+    }
+
+    private static Node child(Node root, String name) {
+        if (root == null) {
             return null;
         }
-        String format = m.getNativeMetadataFormatName();
-        Node root = m.getAsTree(format);
         for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n.getNodeName().equals(name)) {
                 return n;
